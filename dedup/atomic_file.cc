@@ -1,0 +1,73 @@
+#include "dedup/atomic_file.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "absl/strings/str_format.h"
+
+namespace dedup {
+namespace {
+
+absl::Status ErrnoError(const std::string& what, const std::string& path, int err) {
+  return absl::UnavailableError(absl::StrFormat("%s: %s: %s", path, what, std::strerror(err)));
+}
+
+absl::Status FsyncPath(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("cannot open for fsync", path, errno);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  // Some file systems do not support fsync on folders; that is not a data error.
+  if (rc != 0 && !(err == EINVAL && (flags & O_DIRECTORY))) return ErrnoError("fsync failed", path, err);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Open(const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.filename().empty()) return absl::InvalidArgumentError(absl::StrFormat("%s: not a file name", path));
+  std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  std::string templ = (std::filesystem::path(dir) / ("." + p.filename().string() + ".tmp.XXXXXX")).string();
+  int fd = ::mkstemp(templ.data());
+  if (fd < 0) return ErrnoError("cannot create a temporary file beside it", path, errno);
+  ::close(fd);
+  auto writer = std::unique_ptr<AtomicFileWriter>(new AtomicFileWriter(path, templ));
+  writer->stream_.open(templ, std::ios::binary | std::ios::trunc);
+  if (!writer->stream_) return ErrnoError("cannot open temporary file", templ, errno);
+  return writer;
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (!committed_) {
+    stream_.close();
+    ::unlink(temp_path_.c_str());
+  }
+}
+
+absl::Status AtomicFileWriter::Commit() {
+  stream_.flush();
+  if (!stream_) return absl::UnavailableError(absl::StrFormat("%s: write failed (disk full?)", path_));
+  stream_.close();
+  if (stream_.fail()) return absl::UnavailableError(absl::StrFormat("%s: close failed", path_));
+  absl::Status st = FsyncPath(temp_path_, O_RDONLY);
+  if (!st.ok()) return st;
+  // Keep the usual permissions of a new file (mkstemp creates 0600).
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(temp_path_.c_str(), 0666 & ~mask);
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) return ErrnoError("cannot rename into place", path_, errno);
+  committed_ = true;
+  std::filesystem::path p(path_);
+  return FsyncPath(p.has_parent_path() ? p.parent_path().string() : ".", O_RDONLY | O_DIRECTORY);
+}
+
+}  // namespace dedup

@@ -1,0 +1,61 @@
+// Pieces shared by the dedup subcommands: option groups, output, error reporting.
+//
+// Exit codes, for every subcommand: 0 success; 1 bad input or a failed operation
+// (the message names the file, line and field); 2 a usage error (unknown option,
+// out-of-range value).
+#ifndef DEDUP_CLI_COMMON_H_
+#define DEDUP_CLI_COMMON_H_
+
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "dedup/corpus.h"
+#include "dedup/sketch.h"
+
+namespace dedup::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// A registered subcommand: its CLI11 node and what to run when it was chosen.
+struct Command {
+  CLI::App* app;
+  std::function<int()> run;
+};
+
+// --shingle, --num-perm, --seed.
+struct SketchFlags {
+  std::string shingle = "word:5";
+  int num_perm = kDefaultNumPerm;
+  uint64_t seed = 1;
+
+  void Register(CLI::App* app);
+  absl::StatusOr<SketchOptions> ToOptions() const;
+};
+
+// --id-field, --text-field, --skip-bad-lines.
+struct InputFlags {
+  std::string id_field = "id";
+  std::string text_field = "text";
+  bool skip_bad_lines = false;
+
+  void Register(CLI::App* app, bool with_skip = true);
+  CorpusOptions ToOptions() const;
+};
+
+// Prints "dedup: error: <message>" to stderr; returns the exit code for `status`
+// (kExitUsage for InvalidArgument raised by option checks is the caller's choice).
+int Fail(const absl::Status& status, int exit_code = kExitFailure);
+
+// Runs `write` on stdout (path empty or "-") or on an atomically written file.
+absl::Status WriteOutput(const std::string& path, const std::function<void(std::ostream&)>& write);
+
+}  // namespace dedup::cli
+
+#endif  // DEDUP_CLI_COMMON_H_

@@ -1,0 +1,37 @@
+// dedup: find and group near-duplicate text documents. See README.md.
+#include <iostream>
+#include <vector>
+
+#include "dedup/cli/commands.h"
+#include "dedup/version.h"
+
+int main(int argc, char** argv) {
+  using namespace dedup::cli;
+  CLI::App app{"dedup: find and group near-duplicate documents (news articles first of all)."};
+  app.name("dedup");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("dedup ") + dedup::kVersion);
+  std::vector<Command> commands = {RegisterClusterCommand(app), RegisterCompareCommand(app),
+                                   RegisterVersionCommand(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string where;
+    for (const Command& c : commands) {
+      if (c.app->parsed()) where = " " + c.app->get_name();
+    }
+    std::cerr << "dedup: error: " << e.what() << "\n"
+              << "Run 'dedup" << where << " --help' for usage.\n";
+    return kExitUsage;
+  }
+  for (const Command& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,358 @@
+#include "dedup/corpus.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "dedup/internal/line_reader.h"
+#include "simdjson.h"
+
+namespace dedup {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Byte offset of the first invalid UTF-8 sequence (only called on the error path).
+size_t FirstInvalidUtf8Offset(std::string_view s) {
+  size_t i = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  while (i < s.size()) {
+    unsigned char c = p[i];
+    size_t len;
+    uint32_t min_cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2, min_cp = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, min_cp = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, min_cp = 0x10000;
+    } else {
+      return i;
+    }
+    if (i + len > s.size()) return i;
+    uint32_t cp = c & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    if (cp < min_cp || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += len;
+  }
+  return s.size();
+}
+
+bool IsJsonlPath(const std::string& path) {
+  auto ends_with = [&](std::string_view suffix) {
+    return path.size() >= suffix.size() &&
+           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends_with(".jsonl") || ends_with(".ndjson");
+}
+
+bool IsBlank(std::string_view line) {
+  return std::all_of(line.begin(), line.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
+}
+
+const char* JsonTypeName(simdjson::dom::element_type t) {
+  switch (t) {
+    case simdjson::dom::element_type::ARRAY: return "an array";
+    case simdjson::dom::element_type::OBJECT: return "an object";
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+    case simdjson::dom::element_type::DOUBLE: return "a number";
+    case simdjson::dom::element_type::STRING: return "a string";
+    case simdjson::dom::element_type::BOOL: return "a boolean";
+    case simdjson::dom::element_type::NULL_VALUE: return "null";
+  }
+  return "an unknown type";
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return absl::NotFoundError(absl::StrFormat("%s: cannot open: %s", path, std::strerror(errno)));
+  }
+  std::string data;
+  char buf[1 << 16];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return absl::DataLossError(absl::StrFormat("%s: read failed: %s", path, std::strerror(err)));
+    }
+    if (n == 0) break;
+    data.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return data;
+}
+
+// One input as resolved by Open().
+struct Input {
+  enum class Kind { kJsonl, kStdin, kTextFile, kFolder } kind;
+  std::string path;                    // As given.
+  std::vector<std::string> folder_files;  // kFolder: relative paths, sorted.
+};
+
+class CorpusReaderImpl final : public CorpusReader {
+ public:
+  CorpusReaderImpl(std::vector<Input> inputs, CorpusOptions options)
+      : inputs_(std::move(inputs)), options_(std::move(options)) {
+    if (!options_.on_warning) {
+      options_.on_warning = [](const std::string& msg) { std::cerr << "dedup: warning: " << msg << "\n"; };
+    }
+  }
+  ~CorpusReaderImpl() override { CloseCurrent(); }
+
+  absl::StatusOr<bool> Next(Document* doc, SourceLocation* where) override;
+  int64_t skipped_lines() const override { return skipped_lines_; }
+  int64_t text_bytes() const override { return text_bytes_; }
+
+ private:
+  absl::StatusOr<bool> NextJsonl(Document* doc, SourceLocation* where);
+  // Parses one JSONL line; an error's message lacks the "file:line: " prefix.
+  absl::Status ParseJsonLine(std::string_view line, Document* doc);
+  absl::Status Yield(Document* doc, SourceLocation loc, SourceLocation* where);
+  void CloseCurrent() {
+    line_reader_.reset();
+    if (fd_ >= 0 && fd_ != STDIN_FILENO) ::close(fd_);
+    fd_ = -1;
+  }
+
+  std::vector<Input> inputs_;
+  CorpusOptions options_;
+  size_t input_index_ = 0;
+  size_t folder_pos_ = 0;
+  bool input_open_ = false;
+  int fd_ = -1;
+  std::unique_ptr<internal::LineReader> line_reader_;
+  int64_t line_number_ = 0;
+  simdjson::dom::parser parser_;
+  std::vector<char> padded_;
+  int64_t skipped_lines_ = 0;
+  int64_t text_bytes_ = 0;
+  // id -> (input index, line) of its first occurrence.
+  absl::flat_hash_map<std::string, std::pair<uint32_t, int64_t>> seen_ids_;
+};
+
+absl::Status CorpusReaderImpl::Yield(Document* doc, SourceLocation loc, SourceLocation* where) {
+  if (options_.reject_duplicate_ids) {
+    auto [it, inserted] = seen_ids_.try_emplace(
+        doc->id, std::make_pair(static_cast<uint32_t>(input_index_), loc.line));
+    if (!inserted) {
+      SourceLocation first{inputs_[it->second.first].path, it->second.second};
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: duplicate id \"%s\" (first seen at %s)", loc.ToString(), doc->id, first.ToString()));
+    }
+  }
+  text_bytes_ += static_cast<int64_t>(doc->text.size());
+  if (where != nullptr) *where = std::move(loc);
+  return absl::OkStatus();
+}
+
+absl::Status CorpusReaderImpl::ParseJsonLine(std::string_view line, Document* doc) {
+  padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(padded_.data(), line.data(), line.size());
+  simdjson::dom::element root;
+  simdjson::error_code err = parser_.parse(padded_.data(), line.size(), false).get(root);
+  if (err == simdjson::UTF8_ERROR) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "invalid UTF-8 at byte %d of the line", FirstInvalidUtf8Offset(line)));
+  }
+  if (err) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("invalid JSON: %s", simdjson::error_message(err)));
+  }
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("expected a JSON object, found %s", JsonTypeName(root.type())));
+  }
+  auto get_string = [&](const std::string& field, bool required,
+                        std::string* out) -> absl::Status {
+    simdjson::dom::element value;
+    if (obj.at_key(field).get(value)) {
+      if (required) return absl::InvalidArgumentError(absl::StrFormat("missing field \"%s\"", field));
+      out->clear();
+      return absl::OkStatus();
+    }
+    std::string_view sv;
+    if (value.get_string().get(sv)) {
+      if (!required && value.is_null()) {
+        out->clear();
+        return absl::OkStatus();
+      }
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "field \"%s\" is %s, expected a string", field, JsonTypeName(value.type())));
+    }
+    out->assign(sv.data(), sv.size());
+    return absl::OkStatus();
+  };
+  absl::Status st = get_string(options_.id_field, true, &doc->id);
+  if (!st.ok()) return st;
+  if (doc->id.empty()) {
+    return absl::InvalidArgumentError(absl::StrFormat("field \"%s\" is empty", options_.id_field));
+  }
+  st = get_string(options_.text_field, true, &doc->text);
+  if (!st.ok()) return st;
+  st = get_string(options_.source_field, false, &doc->source);
+  if (!st.ok()) return st;
+  st = get_string(options_.published_field, false, &doc->published);
+  if (!st.ok()) return st;
+  return get_string(options_.url_field, false, &doc->url);
+}
+
+absl::StatusOr<bool> CorpusReaderImpl::NextJsonl(Document* doc, SourceLocation* where) {
+  const Input& in = inputs_[input_index_];
+  std::string_view line;
+  while (true) {
+    absl::StatusOr<bool> more = line_reader_->Next(&line);
+    if (!more.ok()) return more.status();
+    if (!*more) return false;
+    ++line_number_;
+    if (IsBlank(line)) continue;
+    absl::Status st = ParseJsonLine(line, doc);
+    if (st.ok()) {
+      SourceLocation loc{in.path, line_number_};
+      st = Yield(doc, std::move(loc), where);
+      if (!st.ok()) return st;
+      return true;
+    }
+    std::string msg = absl::StrFormat("%s:%d: %s", in.path, line_number_, st.message());
+    if (!options_.skip_bad_lines) return absl::Status(st.code(), msg);
+    ++skipped_lines_;
+    options_.on_warning(msg + " (line skipped)");
+  }
+}
+
+absl::StatusOr<bool> CorpusReaderImpl::Next(Document* doc, SourceLocation* where) {
+  while (input_index_ < inputs_.size()) {
+    const Input& in = inputs_[input_index_];
+    switch (in.kind) {
+      case Input::Kind::kJsonl:
+      case Input::Kind::kStdin: {
+        if (!input_open_) {
+          if (in.kind == Input::Kind::kStdin) {
+            fd_ = STDIN_FILENO;
+          } else {
+            fd_ = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd_ < 0) {
+              return absl::NotFoundError(
+                  absl::StrFormat("%s: cannot open: %s", in.path, std::strerror(errno)));
+            }
+          }
+          line_reader_ = std::make_unique<internal::LineReader>(
+              fd_, in.kind == Input::Kind::kStdin ? "<stdin>" : in.path);
+          line_number_ = 0;
+          input_open_ = true;
+        }
+        absl::StatusOr<bool> got = NextJsonl(doc, where);
+        if (!got.ok() || *got) return got;
+        CloseCurrent();
+        break;
+      }
+      case Input::Kind::kTextFile:
+      case Input::Kind::kFolder: {
+        bool is_folder = in.kind == Input::Kind::kFolder;
+        if (is_folder ? folder_pos_ < in.folder_files.size() : !input_open_) {
+          std::string rel = is_folder ? in.folder_files[folder_pos_++] : in.path;
+          std::string path = is_folder ? (fs::path(in.path) / rel).string() : in.path;
+          input_open_ = true;
+          absl::StatusOr<std::string> data = ReadWholeFile(path);
+          if (!data.ok()) return data.status();
+          std::string_view text = *data;
+          if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM.
+          if (!IsValidUtf8(text)) {
+            return absl::InvalidArgumentError(absl::StrFormat(
+                "%s: invalid UTF-8 at byte %d", path, FirstInvalidUtf8Offset(*data)));
+          }
+          *doc = Document{};
+          doc->id = std::move(rel);
+          doc->text.assign(text.data(), text.size());
+          absl::Status st = Yield(doc, SourceLocation{path, 0}, where);
+          if (!st.ok()) return st;
+          return true;
+        }
+        break;
+      }
+    }
+    ++input_index_;
+    folder_pos_ = 0;
+    input_open_ = false;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view bytes) {
+  return simdjson::validate_utf8(bytes.data(), bytes.size());
+}
+
+absl::StatusOr<std::unique_ptr<CorpusReader>> CorpusReader::Open(std::vector<std::string> inputs,
+                                                                 CorpusOptions options) {
+  if (inputs.empty()) return absl::InvalidArgumentError("no input given");
+  if (options.id_field.empty() || options.text_field.empty()) {
+    return absl::InvalidArgumentError("the id and text field names must not be empty");
+  }
+  std::vector<Input> resolved;
+  int stdin_count = 0;
+  for (std::string& path : inputs) {
+    Input in;
+    if (path == "-") {
+      if (++stdin_count > 1) return absl::InvalidArgumentError("'-' (stdin) given more than once");
+      in.kind = Input::Kind::kStdin;
+      in.path = "<stdin>";
+      resolved.push_back(std::move(in));
+      continue;
+    }
+    std::error_code ec;
+    fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+      return absl::NotFoundError(absl::StrFormat("%s: no such file or folder", path));
+    }
+    in.path = path;
+    if (fs::is_directory(status)) {
+      in.kind = Input::Kind::kFolder;
+      fs::recursive_directory_iterator it(path, fs::directory_options::none, ec), end;
+      for (; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (!name.empty() && name[0] == '.') {  // Hidden files and folders (.git, .DS_Store).
+          if (it->is_directory()) it.disable_recursion_pending();
+          continue;
+        }
+        if (it->is_regular_file()) {
+          in.folder_files.push_back(fs::relative(it->path(), path).generic_string());
+        }
+      }
+      if (ec) {
+        return absl::NotFoundError(absl::StrFormat("%s: cannot list: %s", path, ec.message()));
+      }
+      std::sort(in.folder_files.begin(), in.folder_files.end());
+    } else if (IsJsonlPath(path)) {
+      in.kind = Input::Kind::kJsonl;
+    } else {
+      in.kind = Input::Kind::kTextFile;
+    }
+    resolved.push_back(std::move(in));
+  }
+  return std::unique_ptr<CorpusReader>(new CorpusReaderImpl(std::move(resolved), std::move(options)));
+}
+
+}  // namespace dedup

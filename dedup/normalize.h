@@ -1,0 +1,67 @@
+// Text normalization and tokenization: the first stage of every comparison.
+//
+// Tokenize() turns UTF-8 text into a sequence of word tokens, written into one
+// string separated by single spaces:
+//   1. Unicode NFKC with case folding (utf8proc), and default-ignorable code points
+//      (soft hyphens, zero-width spaces) removed. "Ｘｉ’s ﬁrst" -> "xi's first".
+//   2. Tokens are maximal runs of letters, marks and digits (Unicode categories
+//      L*, M*, N*). Everything else -- punctuation, typographic quotes, dashes,
+//      ellipses, symbols, all kinds of white space -- separates tokens, so quote
+//      style and spacing never change the tokens: "Xi’s — visit" and "Xi's - visit"
+//      both give "xi s visit".
+//   3. Scripts written without spaces between words (Han, Hiragana, Katakana,
+//      Thai, Lao, Khmer, Myanmar) give one token per character (with any combining
+//      marks that follow it), so Chinese text shingles as character n-grams.
+// Pure-ASCII text takes a fast path that gives the same tokens byte for byte.
+//
+// The rules are versioned: kNormalizationVersion is part of every signature's
+// parameter fingerprint, so signatures made under different rules are never compared.
+//
+// Example:
+//   dedup::TokenizedText t;
+//   absl::Status s = dedup::Tokenize("Xi’s visit to MOSCOW", &t);
+//   // t.text == "xi s visit to moscow", t.size() == 5, t.token(3) == "to"
+#ifndef DEDUP_NORMALIZE_H_
+#define DEDUP_NORMALIZE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace dedup {
+
+// Bump when any rule above changes the tokens of some text.
+inline constexpr int kNormalizationVersion = 1;
+
+// Tokens of a text, stored as one string "tok1 tok2 ..." plus token start offsets.
+struct TokenizedText {
+  std::string text;             // Tokens joined by single ASCII spaces.
+  std::vector<uint32_t> starts;  // Byte offset of each token in `text`.
+
+  size_t size() const { return starts.size(); }
+  bool empty() const { return starts.empty(); }
+  // Byte offset one past the end of token i.
+  size_t end(size_t i) const { return i + 1 < starts.size() ? starts[i + 1] - 1 : text.size(); }
+  std::string_view token(size_t i) const {
+    return std::string_view(text).substr(starts[i], end(i) - starts[i]);
+  }
+  // Tokens [first, first + count) as one view, separated by single spaces.
+  std::string_view span(size_t first, size_t count) const {
+    return std::string_view(text).substr(starts[first], end(first + count - 1) - starts[first]);
+  }
+  void clear() {
+    text.clear();
+    starts.clear();
+  }
+};
+
+// Normalizes and tokenizes `utf8` into *out (cleared first). Cost: O(bytes).
+// Returns InvalidArgument if `utf8` is not valid UTF-8.
+absl::Status Tokenize(std::string_view utf8, TokenizedText* out);
+
+}  // namespace dedup
+
+#endif  // DEDUP_NORMALIZE_H_

@@ -1,0 +1,55 @@
+// The batch pipeline: inputs -> documents -> sketches -> clusters.
+//
+// RunClusterPipeline() streams documents from a CorpusReader, sketches them on all
+// cores (oneTBB parallel_pipeline: a serial reader, a parallel sketching stage, and
+// a serial in-order clustering stage) and returns the clusters. Because sketching is
+// a pure function of the text and clustering sees documents in input order, the
+// result is identical for every thread count.
+//
+// Memory: the texts of the documents in flight (a few batches), plus per document
+// what Clusterer keeps (id, signature, band entries, optional snippet).
+//
+// Example:
+//   dedup::PipelineOptions options;
+//   options.cluster.threshold = 0.8;
+//   absl::StatusOr<dedup::PipelineResult> r = dedup::RunClusterPipeline({"news.jsonl"}, options);
+#ifndef DEDUP_PIPELINE_H_
+#define DEDUP_PIPELINE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dedup/cluster.h"
+#include "dedup/corpus.h"
+#include "dedup/sketch.h"
+
+namespace dedup {
+
+struct PipelineOptions {
+  CorpusOptions corpus;
+  SketchOptions sketch;
+  ClusterOptions cluster;
+  int threads = 0;           // 0: all cores (oneTBB's default).
+  size_t snippet_chars = 0;  // Keep this many characters of each text for reports.
+};
+
+struct PipelineResult {
+  ClusterResult clusters;
+  int64_t skipped_lines = 0;
+  int64_t text_bytes = 0;
+  double seconds = 0;
+  std::string sketch_description;  // DescribeSketchOptions().
+};
+
+absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>& inputs,
+                                                  const PipelineOptions& options);
+
+// The first `max_chars` code points of `text` with runs of white space collapsed to
+// one space (for reports). Never splits a UTF-8 sequence.
+std::string MakeSnippet(std::string_view text, size_t max_chars);
+
+}  // namespace dedup
+
+#endif  // DEDUP_PIPELINE_H_

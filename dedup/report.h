@@ -1,0 +1,55 @@
+// Cluster reports: text for people; JSON, JSONL, TSV and CSV for machines.
+//
+// Per-document formats (one record per input document, in input order, singletons
+// included -- scripts depend on them, so their columns only ever grow at the end):
+//   tsv:   header "id\tcluster\trepresentative\tsimilarity"; tab, newline, carriage
+//          return and backslash inside an id are written as \t \n \r \\.
+//   csv:   the same columns, RFC 4180 quoting.
+//   jsonl: {"id":…,"cluster":…,"representative":…,"similarity":…} per line.
+// Cluster formats:
+//   json:  a summary, the parameters, and every cluster with two or more members
+//          (members in input order, with their similarity to the representative).
+//   text:  the same for a person: a summary, then clusters by size (largest first)
+//          with each member's similarity and the start of its text.
+// Similarities are written with up to 6 significant digits ("%.6g"); the
+// representative's is 1. Output is byte-identical for identical results.
+//
+// Example:
+//   dedup::WriteReport(result, info, dedup::ReportFormat::kTsv, std::cout);
+#ifndef DEDUP_REPORT_H_
+#define DEDUP_REPORT_H_
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "dedup/cluster.h"
+
+namespace dedup {
+
+enum class ReportFormat { kText, kJson, kJsonl, kTsv, kCsv };
+
+// "text", "json", "jsonl", "tsv" or "csv".
+absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name);
+
+// Run facts printed in the text and JSON summaries.
+struct ReportInfo {
+  std::string sketch_description;  // DescribeSketchOptions().
+  std::string shingle_spec;        // "word:5".
+  int num_perm = 0;
+  double threshold = 0;
+  bool exact = false;
+  int64_t skipped_lines = 0;
+};
+
+void WriteReport(const ClusterResult& result, const ReportInfo& info, ReportFormat format,
+                 std::ostream& out);
+
+// JSON string literal for `s` (quotes included); s must be valid UTF-8.
+std::string JsonQuote(std::string_view s);
+
+}  // namespace dedup
+
+#endif  // DEDUP_REPORT_H_

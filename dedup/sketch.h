@@ -1,0 +1,88 @@
+// Sketcher: text -> tokens -> shingle hashes -> MinHash signature, in one call.
+//
+// SketchOptions gathers every parameter that changes a signature: the normalization
+// version, the shingle kind and size, the hash function (XXH3-64), the MinHash
+// engine, K and the seed. Their canonical description, e.g.
+//   "dedup-sketch/1 norm=1 shingle=word:5 hash=xxh3_64 minhash=mas32 k=128 seed=1"
+// is hashed with XXH3 into the 64-bit parameter fingerprint that every Signature
+// carries and every stored index records: signatures with different fingerprints are
+// never compared.
+//
+// Example:
+//   auto sketcher = dedup::Sketcher::Create({});   // word:5, K = 128, seed 1
+//   dedup::SketchScratch scratch;
+//   dedup::SketchedDocument sketch;
+//   absl::Status s = sketcher->Sketch("Xi arrives in Moscow ...", /*keep_shingles=*/false,
+//                                     &scratch, &sketch);
+//
+// A Sketcher is immutable after Create(); Sketch() is thread-safe given one
+// SketchScratch per thread.
+#ifndef DEDUP_SKETCH_H_
+#define DEDUP_SKETCH_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "dedup/minhash.h"
+#include "dedup/normalize.h"
+#include "dedup/shingle.h"
+
+namespace dedup {
+
+struct SketchOptions {
+  ShingleOptions shingle;                // word:5 by default.
+  int num_perm = kDefaultNumPerm;        // K.
+  uint64_t seed = 1;                     // Seeds shingle hashing and the MinHash functions.
+};
+
+// Canonical description of the parameters (stable across releases for equal options).
+std::string DescribeSketchOptions(const SketchOptions& options);
+// XXH3-64 of DescribeSketchOptions().
+uint64_t SketchFingerprint(const SketchOptions& options);
+
+// What the pipeline keeps of a document.
+struct SketchedDocument {
+  Signature signature;
+  std::vector<uint64_t> shingles;  // Sorted, unique shingle hashes; empty unless kept.
+  uint32_t num_shingles = 0;       // Shingles, distinct if kept (0: the document never matches).
+  uint32_t num_tokens = 0;
+};
+
+// Reusable buffers, one per thread.
+struct SketchScratch {
+  TokenizedText tokens;
+  std::vector<uint64_t> hashes;
+};
+
+class Sketcher {
+ public:
+  static absl::StatusOr<Sketcher> Create(const SketchOptions& options);
+
+  // Sketches `text` into *out. With keep_shingles, out->shingles holds the sorted
+  // shingle set (needed for exact Jaccard). Fails only on invalid UTF-8.
+  absl::Status Sketch(std::string_view text, bool keep_shingles, SketchScratch* scratch,
+                      SketchedDocument* out) const;
+
+  // Tokens and sorted unique shingle hashes of `text`, without signing.
+  absl::Status Shingles(std::string_view text, SketchScratch* scratch,
+                        std::vector<uint64_t>* out) const;
+
+  const SketchOptions& options() const { return options_; }
+  uint64_t fingerprint() const { return hasher_.fingerprint(); }
+  const MinHasher& hasher() const { return hasher_; }
+
+ private:
+  Sketcher(SketchOptions options, MinHasher hasher)
+      : options_(std::move(options)), hasher_(std::move(hasher)) {}
+
+  SketchOptions options_;
+  MinHasher hasher_;
+};
+
+}  // namespace dedup
+
+#endif  // DEDUP_SKETCH_H_
