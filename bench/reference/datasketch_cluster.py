@@ -179,25 +179,46 @@ def peak_rss_bytes() -> int:
 
 
 def read_corpus(path: str, id_field: str, text_field: str):
+    """Strict JSONL reader (same rejections as dedup): invalid UTF-8 or JSON, a missing or
+    non-string id/text field, or a repeated id -> exit 2 with file:line. Blank lines are skipped."""
     ids, texts = [], []
+    seen: dict[str, int] = {}
     nbytes = 0
     opener = sys.stdin.buffer if path == "-" else open(path, "rb")
+
+    def fail(lineno: int, msg: str):
+        sys.stderr.write(f"{path}:{lineno}: {msg}\n")
+        sys.exit(2)
+
     with opener as f:
         for lineno, raw in enumerate(f, 1):
             if not raw.strip():
                 continue
             try:
-                obj = json.loads(raw)
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                fail(lineno, f"invalid UTF-8 at byte {e.start}")
+            try:
+                obj = json.loads(line)
             except json.JSONDecodeError as e:
-                sys.exit(f"{path}:{lineno}: invalid JSON: {e}")
-            text = obj.get(text_field)
-            if text is None:
-                text = ""
-            elif not isinstance(text, str):
-                text = str(text)
-            ids.append(obj.get(id_field, len(ids)))
+                fail(lineno, f"invalid JSON: {e}")
+            if not isinstance(obj, dict):
+                fail(lineno, "not a JSON object")
+            for field in (id_field, text_field):
+                if field not in obj:
+                    fail(lineno, f"missing field '{field}'")
+                if not isinstance(obj[field], str):
+                    fail(lineno, f"field '{field}' is not a string")
+            doc_id, text = obj[id_field], obj[text_field]
+            if doc_id in seen:
+                fail(lineno, f"duplicate id '{doc_id}' (first on line {seen[doc_id]})")
+            seen[doc_id] = lineno
+            try:
+                nbytes += len(text.encode("utf-8"))
+            except UnicodeEncodeError:  # lone surrogate escapes such as "\ud800"
+                fail(lineno, f"field '{text_field}' is not valid Unicode (lone surrogate)")
+            ids.append(doc_id)
             texts.append(text)
-            nbytes += len(text.encode("utf-8"))
     return ids, texts, nbytes
 
 
@@ -229,8 +250,9 @@ def main(argv=None) -> int:
     ap.add_argument("-k", "--shingle", type=int, default=5, help="words per shingle (default 5)")
     ap.add_argument("-K", "--num-perm", type=int, default=128, help="MinHash permutations (default 128)")
     ap.add_argument("-s", "--seed", type=int, default=1, help="MinHash seed (datasketch default 1)")
-    ap.add_argument("-t", "--threshold", type=float, default=0.9,
-                    help="Jaccard threshold for LSH tuning and for the candidate check (datasketch default 0.9)")
+    ap.add_argument("-t", "--threshold", type=float, default=0.7,
+                    help="Jaccard threshold for LSH tuning and for the candidate check (default 0.7 = dedup's "
+                         "kDefaultThreshold; datasketch's own MinHashLSH default is 0.9)")
     ap.add_argument("--bands", type=int, help="explicit LSH bands b (with --rows: params=(b,r), skips the optimiser)")
     ap.add_argument("--rows", type=int, help="explicit LSH rows per band r")
     ap.add_argument("--weights", type=float, nargs=2, default=(0.5, 0.5), metavar=("FP", "FN"),
@@ -258,6 +280,8 @@ def main(argv=None) -> int:
 
     if args.shingle < 1:
         ap.error("--shingle must be >= 1")
+    if not 0.0 <= args.threshold <= 1.0:
+        ap.error("--threshold must be in [0, 1]")
     if (args.bands is None) != (args.rows is None):
         ap.error("--bands and --rows go together")
 
@@ -369,10 +393,13 @@ def main(argv=None) -> int:
 
         # ---- LSH params (datasketch's optimiser, or explicit)
         t0 = time.perf_counter()
-        if args.bands is not None:
-            lsh = MinHashLSH(threshold=T, num_perm=K, params=(args.bands, args.rows))
-        else:
-            lsh = MinHashLSH(threshold=T, num_perm=K, weights=tuple(args.weights))
+        try:
+            if args.bands is not None:
+                lsh = MinHashLSH(threshold=T, num_perm=K, params=(args.bands, args.rows))
+            else:
+                lsh = MinHashLSH(threshold=T, num_perm=K, weights=tuple(args.weights))
+        except ValueError as e:  # e.g. b < 2 chosen for thresholds >= ~0.985 at K=128
+            sys.exit(f"datasketch MinHashLSH rejected the parameters: {e} (try --bands/--rows)")
         t_lsh_init = time.perf_counter() - t0
         params.update(b=lsh.b, r=lsh.r, weights=list(args.weights), params_explicit=args.bands is not None)
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages dedup builds, tests and benchmarks with.
+# Idempotent: does nothing when everything is already installed. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates python3
+  libxxhash-dev       # xxHash: XXH3 shingle and band-key hashing
+  libabsl-dev         # Abseil: Status, flat_hash_map, str_format
+  libutf8proc-dev     # utf8proc: Unicode NFKC + case folding, character classes
+  libsimdjson-dev     # simdjson: JSONL parsing and UTF-8 validation
+  libtbb-dev          # oneTBB: the parallel sketching pipeline
+  libcli11-dev        # CLI11: subcommands, options and --help
+  libsqlite3-dev      # SQLite: the durable ingestion index
+  libgtest-dev libgmock-dev  # GoogleTest
+  libbenchmark-dev    # Google Benchmark
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's second command: install what is missing, build everything (tests and
+# benchmarks), run the whole test suite, then run it again under AddressSanitizer +
+# UndefinedBehaviorSanitizer. Tests labelled "slow" run in their own final step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+bash tools/install-deps.sh
+
+echo "== build (dev: RelWithDebInfo, tests and benchmarks)"
+cmake --preset dev >/dev/null
+cmake --build --preset dev -j"$jobs"
+echo "== tests"
+ctest --preset dev -LE slow -j"$jobs"
+
+echo "== slow tests"
+ctest --preset dev -L slow -j"$jobs" --no-tests=ignore
+
+echo "== build (asan-ubsan)"
+cmake --preset asan-ubsan >/dev/null
+cmake --build --preset asan-ubsan -j"$jobs"
+echo "== tests under ASan + UBSan"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan-ubsan -LE slow -j"$jobs"
