@@ -54,17 +54,25 @@ AtomicFileWriter::~AtomicFileWriter() {
 }
 
 absl::Status AtomicFileWriter::Commit() {
+  // Until the rename, any failure removes the temporary file (as documented).
+  auto fail = [this](absl::Status st) {
+    stream_.close();
+    ::unlink(temp_path_.c_str());
+    return st;
+  };
   stream_.flush();
-  if (!stream_) return absl::UnavailableError(absl::StrFormat("%s: write failed (disk full?)", path_));
+  if (!stream_) return fail(absl::UnavailableError(absl::StrFormat("%s: write failed (disk full?)", path_)));
   stream_.close();
-  if (stream_.fail()) return absl::UnavailableError(absl::StrFormat("%s: close failed", path_));
+  if (stream_.fail()) return fail(absl::UnavailableError(absl::StrFormat("%s: close failed", path_)));
   absl::Status st = FsyncPath(temp_path_, O_RDONLY);
-  if (!st.ok()) return st;
+  if (!st.ok()) return fail(st);
   // Keep the usual permissions of a new file (mkstemp creates 0600).
   mode_t mask = ::umask(0);
   ::umask(mask);
   ::chmod(temp_path_.c_str(), 0666 & ~mask);
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) return ErrnoError("cannot rename into place", path_, errno);
+  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    return fail(ErrnoError("cannot rename into place", path_, errno));
+  }
   committed_ = true;
   std::filesystem::path p(path_);
   return FsyncPath(p.has_parent_path() ? p.parent_path().string() : ".", O_RDONLY | O_DIRECTORY);

@@ -62,6 +62,7 @@ DocIndex Clusterer::Add(std::string id, std::string snippet, SketchedDocument sk
   for (DocIndex other : candidates_) {
     if (Similarity(doc, other) < options_.threshold) continue;
     ++stats_.verified_pairs;
+    if (options_.record_pairs) verified_pairs_.emplace_back(other, doc);
     DocIndex a = Find(doc), b = Find(other);
     if (a == b) continue;
     // The smaller input position becomes the root, so a root is its cluster's
@@ -98,6 +99,7 @@ ClusterResult Clusterer::Finish() {
   result.documents = std::move(docs_);
   result.stats = stats_;
   result.lsh = lsh_params_;
+  result.verified_pairs = std::move(verified_pairs_);
   return result;
 }
 

@@ -47,6 +47,8 @@ struct ClusterOptions {
   bool exact = false;
   // LSH bands and rows; when unset, OptimalLshParams(threshold, num_perm).
   std::optional<LshParams> lsh;
+  // Keep every verified pair in ClusterResult::verified_pairs (for evaluation).
+  bool record_pairs = false;
 };
 
 struct DocumentResult {
@@ -72,6 +74,8 @@ struct ClusterResult {
   std::vector<std::vector<DocIndex>> clusters;     // Members in input order, by cluster number.
   ClusterStats stats;
   LshParams lsh;                                    // Used (zero with exact).
+  // With record_pairs: (earlier, later) input positions of every verified pair.
+  std::vector<std::pair<DocIndex, DocIndex>> verified_pairs;
 };
 
 class Clusterer {
@@ -107,6 +111,7 @@ class Clusterer {
   std::vector<std::vector<uint64_t>> shingles_;  // Per document, with `exact` only.
   std::vector<DocumentResult> docs_;
   std::vector<DocIndex> candidates_;         // Scratch.
+  std::vector<std::pair<DocIndex, DocIndex>> verified_pairs_;
   ClusterStats stats_;
 };
 

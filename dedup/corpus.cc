@@ -156,7 +156,12 @@ absl::Status CorpusReaderImpl::Yield(Document* doc, SourceLocation loc, SourceLo
     auto [it, inserted] = seen_ids_.try_emplace(
         doc->id, std::make_pair(static_cast<uint32_t>(input_index_), loc.line));
     if (!inserted) {
-      SourceLocation first{inputs_[it->second.first].path, it->second.second};
+      // A folder's document came from the file folder/id, not from the folder.
+      const Input& first_input = inputs_[it->second.first];
+      SourceLocation first{first_input.kind == Input::Kind::kFolder
+                               ? (fs::path(first_input.path) / doc->id).string()
+                               : first_input.path,
+                           it->second.second};
       return absl::InvalidArgumentError(absl::StrFormat(
           "%s: duplicate id \"%s\" (first seen at %s)", loc.ToString(), doc->id, first.ToString()));
     }
@@ -226,6 +231,7 @@ absl::StatusOr<bool> CorpusReaderImpl::NextJsonl(Document* doc, SourceLocation* 
     if (!more.ok()) return more.status();
     if (!*more) return false;
     ++line_number_;
+    if (line_number_ == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // UTF-8 BOM.
     if (IsBlank(line)) continue;
     absl::Status st = ParseJsonLine(line, doc);
     if (st.ok()) {
@@ -279,8 +285,10 @@ absl::StatusOr<bool> CorpusReaderImpl::Next(Document* doc, SourceLocation* where
           std::string_view text = *data;
           if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM.
           if (!IsValidUtf8(text)) {
-            return absl::InvalidArgumentError(absl::StrFormat(
-                "%s: invalid UTF-8 at byte %d", path, FirstInvalidUtf8Offset(*data)));
+            const size_t offset = FirstInvalidUtf8Offset(*data);
+            const auto line = 1 + std::count(data->begin(), data->begin() + offset, '\n');
+            return absl::InvalidArgumentError(
+                absl::StrFormat("%s:%d: invalid UTF-8 at byte %d", path, line, offset));
           }
           *doc = Document{};
           doc->id = std::move(rel);

@@ -117,14 +117,30 @@ void LshIndex::Query(const SketchedDocument& sketch, std::vector<DocIndex>* out)
 }
 
 void BruteForceIndex::Insert(DocIndex doc, const SketchedDocument& sketch) {
-  docs_.emplace_back(doc, sketch.shingles);
+  sizes_[doc] = static_cast<uint32_t>(sketch.shingles.size());
+  for (uint64_t h : sketch.shingles) postings_[h].push_back(doc);
 }
 
 void BruteForceIndex::Query(const SketchedDocument& sketch, std::vector<DocIndex>* out) const {
   if (sketch.shingles.empty()) return;
   const size_t first = out->size();
-  for (const auto& [doc, shingles] : docs_) {
-    if (ExactJaccard(sketch.shingles, shingles) >= threshold_) out->push_back(doc);
+  if (threshold_ <= 0.0) {  // Every non-empty document qualifies, sharing or not.
+    for (const auto& [doc, size] : sizes_) {
+      if (size > 0) out->push_back(doc);
+    }
+  } else {
+    absl::flat_hash_map<DocIndex, uint32_t> common;
+    for (uint64_t h : sketch.shingles) {
+      auto it = postings_.find(h);
+      if (it == postings_.end()) continue;
+      for (DocIndex d : it->second) ++common[d];
+    }
+    const size_t q = sketch.shingles.size();
+    for (const auto& [doc, c] : common) {
+      // The same arithmetic as ExactJaccard(), so both agree to the last bit.
+      double j = static_cast<double>(c) / static_cast<double>(q + sizes_.at(doc) - c);
+      if (j >= threshold_) out->push_back(doc);
+    }
   }
   std::sort(out->begin() + first, out->end());
 }

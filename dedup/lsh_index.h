@@ -102,18 +102,22 @@ class LshIndex final : public CandidateIndex {
 
 // Exact oracle: the candidates of a query are exactly the indexed documents whose
 // exact Jaccard similarity with it is >= threshold. Needs sketches with shingles kept.
-// Cost O(n) set intersections per query: for tests and small inputs.
+// It counts shared shingles through an inverted index (shingle -> documents), which
+// is exact -- a pair that shares no shingle has similarity 0 -- and costs the total
+// length of the query's posting lists instead of n set intersections. Still
+// quadratic in the worst case: for tests, evaluation and small inputs.
 class BruteForceIndex final : public CandidateIndex {
  public:
   explicit BruteForceIndex(double threshold) : threshold_(threshold) {}
 
   void Insert(DocIndex doc, const SketchedDocument& sketch) override;
   void Query(const SketchedDocument& sketch, std::vector<DocIndex>* out) const override;
-  size_t size() const override { return docs_.size(); }
+  size_t size() const override { return sizes_.size(); }
 
  private:
   double threshold_;
-  std::vector<std::pair<DocIndex, std::vector<uint64_t>>> docs_;
+  absl::flat_hash_map<DocIndex, uint32_t> sizes_;  // Document -> its shingle count.
+  absl::flat_hash_map<uint64_t, std::vector<DocIndex>> postings_;
 };
 
 }  // namespace dedup

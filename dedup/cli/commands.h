@@ -10,6 +10,7 @@ namespace dedup::cli {
 Command RegisterClusterCommand(CLI::App& app);  // dedup cluster
 Command RegisterCompareCommand(CLI::App& app);  // dedup compare
 Command RegisterVersionCommand(CLI::App& app);  // dedup version
+Command RegisterEvalCommand(CLI::App& app);     // dedup eval
 
 // "dedup 0.1.0" plus library versions, one per line.
 std::string VersionText();

@@ -41,6 +41,38 @@ CorpusOptions InputFlags::ToOptions() const {
   return options;
 }
 
+void ClusterFlags::Register(CLI::App* app) {
+  app->add_option("INPUT", inputs, "Inputs, read in order: .jsonl files, folders, text files, - for stdin")
+      ->required();
+  app->add_option("--threshold", threshold, "Similarity needed to group two documents, in [0,1]")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  sketch.Register(app);
+  app->add_option("--bands", bands, "LSH bands (with --rows; default: chosen from the threshold)")
+      ->check(CLI::PositiveNumber);
+  app->add_option("--rows", rows, "LSH rows per band (with --bands)")->check(CLI::PositiveNumber);
+  app->add_flag("--exact", exact, "Exact Jaccard over all pairs instead of MinHash LSH (small inputs)");
+  input.Register(app);
+  app->add_option("--threads", threads, "Threads for sketching (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+absl::StatusOr<PipelineOptions> ClusterFlags::ToOptions() const {
+  PipelineOptions options;
+  DEDUP_ASSIGN_OR_RETURN(options.sketch, sketch.ToOptions());
+  options.corpus = input.ToOptions();
+  options.cluster.threshold = threshold;
+  options.cluster.exact = exact;
+  options.threads = threads;
+  if ((bands > 0) != (rows > 0)) return absl::InvalidArgumentError("--bands and --rows must be given together");
+  if (bands > 0) {
+    LshParams lsh{bands, rows};
+    DEDUP_RETURN_IF_ERROR(ValidateLshParams(lsh, options.sketch.num_perm));
+    options.cluster.lsh = lsh;
+  }
+  return options;
+}
+
 int Fail(const absl::Status& status, int exit_code) {
   std::cerr << "dedup: error: " << status.message() << "\n";
   return exit_code;

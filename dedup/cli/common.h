@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "dedup/corpus.h"
+#include "dedup/pipeline.h"
 #include "dedup/sketch.h"
 
 namespace dedup::cli {
@@ -47,6 +48,23 @@ struct InputFlags {
 
   void Register(CLI::App* app, bool with_skip = true);
   CorpusOptions ToOptions() const;
+};
+
+// The clustering options shared by `cluster` and `eval`: inputs, sketch, input
+// fields, --threshold, --bands/--rows, --exact, --threads.
+struct ClusterFlags {
+  std::vector<std::string> inputs;
+  SketchFlags sketch;
+  InputFlags input;
+  double threshold = 0.7;
+  int bands = 0;
+  int rows = 0;
+  bool exact = false;
+  int threads = 0;
+
+  void Register(CLI::App* app);
+  // Usage errors (InvalidArgument) for inconsistent values.
+  absl::StatusOr<PipelineOptions> ToOptions() const;
 };
 
 // Prints "dedup: error: <message>" to stderr; returns the exit code for `status`

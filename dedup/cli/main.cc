@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   app.name("dedup");
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("dedup ") + dedup::kVersion);
-  std::vector<Command> commands = {RegisterClusterCommand(app), RegisterCompareCommand(app),
+  std::vector<Command> commands = {RegisterClusterCommand(app), RegisterCompareCommand(app), RegisterEvalCommand(app),
                                    RegisterVersionCommand(app)};
   try {
     app.parse(argc, argv);

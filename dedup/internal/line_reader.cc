@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -10,7 +11,10 @@
 namespace dedup::internal {
 
 LineReader::LineReader(int fd, std::string name, size_t block_size)
-    : fd_(fd), name_(std::move(name)), block_size_(block_size), buffer_(block_size) {}
+    : fd_(fd),
+      name_(std::move(name)),
+      block_size_(std::max<size_t>(block_size, 1)),
+      buffer_(block_size_) {}
 
 absl::Status LineReader::Fill() {
   // Move the partial line to the front, grow if a single line fills the buffer.
@@ -19,7 +23,10 @@ absl::Status LineReader::Fill() {
     end_ -= begin_;
     begin_ = 0;
   }
-  if (buffer_.size() - end_ < block_size_ / 2) buffer_.resize(buffer_.size() * 2);
+  // (A full buffer must always grow: a read of 0 bytes would look like end of input.)
+  if (end_ == buffer_.size() || buffer_.size() - end_ < block_size_ / 2) {
+    buffer_.resize(buffer_.size() * 2);
+  }
   while (true) {
     ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
     if (n < 0) {

@@ -1,0 +1,84 @@
+// dedup eval: cluster a labelled corpus and score the result against its ground truth.
+#include <iostream>
+#include <memory>
+
+#include "absl/strings/str_format.h"
+#include "dedup/cli/commands.h"
+#include "dedup/eval.h"
+#include "dedup/pipeline.h"
+
+namespace dedup::cli {
+namespace {
+
+struct EvalFlags {
+  ClusterFlags cluster;
+  std::string truth;
+  std::string oracle = "auto";
+  int64_t oracle_max_docs = 20000;
+  std::string format = "text";
+  std::string output;
+};
+
+int RunEval(const EvalFlags& f) {
+  absl::StatusOr<PipelineOptions> options = f.cluster.ToOptions();
+  if (!options.ok()) return Fail(options.status(), kExitUsage);
+  if (f.format != "text" && f.format != "json") {
+    return Fail(absl::InvalidArgumentError(absl::StrFormat("unknown format \"%s\" (expected text or json)", f.format)),
+                kExitUsage);
+  }
+  if (f.oracle != "auto" && f.oracle != "on" && f.oracle != "off") {
+    return Fail(absl::InvalidArgumentError("--oracle must be auto, on or off"), kExitUsage);
+  }
+  absl::StatusOr<GroundTruth> truth = GroundTruth::Read(f.truth);
+  if (!truth.ok()) return Fail(truth.status());
+
+  options->cluster.record_pairs = true;
+  absl::StatusOr<PipelineResult> result = RunClusterPipeline(f.cluster.inputs, *options);
+  if (!result.ok()) return Fail(result.status());
+  absl::StatusOr<Evaluation> eval = Evaluate(result->clusters, *truth);
+  if (!eval.ok()) return Fail(eval.status());
+
+  const bool run_oracle = !options->cluster.exact &&
+                          (f.oracle == "on" || (f.oracle == "auto" && eval->documents <= f.oracle_max_docs));
+  if (run_oracle) {
+    PipelineOptions exact = *options;
+    exact.cluster.exact = true;
+    absl::StatusOr<PipelineResult> oracle = RunClusterPipeline(f.cluster.inputs, exact);
+    if (!oracle.ok()) return Fail(oracle.status());
+    eval->oracle = CompareWithOracle(result->clusters.verified_pairs, oracle->clusters.verified_pairs);
+  }
+  absl::Status st = WriteOutput(f.output, [&](std::ostream& out) {
+    if (f.format == "text") {
+      out << absl::StrFormat("dedup eval: %s, threshold %g, %s\n", result->sketch_description,
+                             options->cluster.threshold,
+                             options->cluster.exact ? std::string("exact")
+                                                    : absl::StrFormat("LSH %d x %d", result->clusters.lsh.bands,
+                                                                      result->clusters.lsh.rows));
+    }
+    WriteEvaluation(*eval, f.format == "json", out);
+  });
+  if (!st.ok()) return Fail(st);
+  return kExitOk;
+}
+
+}  // namespace
+
+Command RegisterEvalCommand(CLI::App& app) {
+  auto flags = std::make_shared<EvalFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval",
+      "Cluster a labelled corpus (same options as cluster) and score it against a truth file:\n"
+      "pairwise precision/recall/F1, adjusted Rand index, recall by kind of variant, merged\n"
+      "originals, and LSH recall/precision against the exact-Jaccard oracle on small corpora.");
+  flags->cluster.Register(cmd);
+  cmd->add_option("--truth", flags->truth, "TSV with columns id, source_id (optional: kind, topic)")->required();
+  cmd->add_option("--oracle", flags->oracle, "Compare with exact Jaccard: auto (if documents <= --oracle-max-docs), on, off")
+      ->capture_default_str();
+  cmd->add_option("--oracle-max-docs", flags->oracle_max_docs, "Largest corpus the oracle runs on with --oracle auto")
+      ->capture_default_str();
+  cmd->add_option("--format", flags->format, "text or json")->capture_default_str();
+  cmd->add_option("--output,-o", flags->output, "Write to FILE (atomically) instead of stdout");
+  return Command{cmd, [flags] { return RunEval(*flags); }};
+}
+
+}  // namespace dedup::cli

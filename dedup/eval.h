@@ -1,0 +1,116 @@
+// Evaluation of a clustering against ground truth, and of LSH against the exact oracle.
+//
+// Ground truth is a TSV file with a header naming at least `id` and `source_id`
+// (optional: `kind`, `topic`): every document derived from the same original has that
+// original's id as source_id; an original's source_id is its own id. This is what
+// the corpus generator (bench/) and fixtures/news_truth.tsv provide.
+//
+// Metrics:
+//   - pairwise precision, recall and F1 over same-source pairs: a pair of documents is
+//     a true pair when their source_ids are equal, a predicted pair when they share a
+//     cluster. Computed from the contingency table n_ij (predicted cluster i, true
+//     group j): TP = Σ C(n_ij, 2), predicted = Σ_i C(a_i, 2), true = Σ_j C(b_j, 2).
+//   - adjusted Rand index (Hubert & Arabie 1985):
+//       ARI = (Σ C(n_ij,2) − E) / (½ (Σ C(a_i,2) + Σ C(b_j,2)) − E),
+//       E = Σ C(a_i,2) · Σ C(b_j,2) / C(n,2);   1 for identical partitions, ~0 for random.
+//   - recall by kind: the share of derived documents of each kind found in the same
+//     cluster as their original;
+//   - false merges: pairs of distinct originals placed in one cluster (hard negatives);
+//   - oracle comparison: LSH-verified pairs against the pairs whose exact Jaccard is
+//     >= the threshold: recall = |both| / |oracle|, precision = |both| / |LSH|.
+//
+// Example:
+//   auto truth = dedup::GroundTruth::Read("truth.tsv");
+//   auto eval = dedup::Evaluate(result.clusters, *truth);
+//   dedup::WriteEvaluation(*eval, /*json=*/false, std::cout);
+#ifndef DEDUP_EVAL_H_
+#define DEDUP_EVAL_H_
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "dedup/cluster.h"
+
+namespace dedup {
+
+struct TruthRecord {
+  std::string source_id;
+  std::string kind;   // "original", "chrome", "trunc", ...; empty when the file has no kind column.
+  std::string topic;  // Empty when the file has no topic column.
+};
+
+class GroundTruth {
+ public:
+  // Errors name the file and line: a missing header column, a wrong field count, a
+  // duplicate id.
+  static absl::StatusOr<GroundTruth> Read(const std::string& path);
+  // For tests: build from records directly.
+  static GroundTruth FromRecords(std::vector<std::pair<std::string, TruthRecord>> records);
+
+  const TruthRecord* Find(const std::string& id) const;
+  size_t size() const { return records_.size(); }
+
+ private:
+  absl::flat_hash_map<std::string, TruthRecord> records_;
+};
+
+struct PairScores {
+  int64_t true_positives = 0;
+  int64_t predicted_pairs = 0;
+  int64_t true_pairs = 0;
+  double precision = 1.0;  // 1 when nothing is predicted.
+  double recall = 1.0;     // 1 when there is nothing to find.
+  double f1 = 1.0;
+};
+
+// Pairwise scores of a predicted labelling against the true one (same items, same order).
+PairScores ScorePairs(const std::vector<uint32_t>& predicted, const std::vector<uint32_t>& truth);
+
+// Adjusted Rand index of two labellings of the same items; 1 if both put every item
+// alone or both put all together (the index is undefined there; identical partitions).
+double AdjustedRandIndex(const std::vector<uint32_t>& predicted, const std::vector<uint32_t>& truth);
+
+struct KindRecall {
+  std::string kind;
+  int64_t total = 0;  // Derived documents of this kind whose original is in the corpus.
+  int64_t found = 0;  // ... that share their original's cluster.
+};
+
+struct OracleScores {
+  int64_t oracle_pairs = 0;  // Exact Jaccard >= threshold.
+  int64_t lsh_pairs = 0;     // Verified by the LSH run.
+  int64_t common = 0;
+  double recall = 1.0;
+  double precision = 1.0;
+};
+
+// Compares two sets of (earlier, later) pairs.
+OracleScores CompareWithOracle(std::vector<std::pair<DocIndex, DocIndex>> lsh,
+                               std::vector<std::pair<DocIndex, DocIndex>> oracle);
+
+struct Evaluation {
+  int64_t documents = 0;
+  int64_t true_groups = 0;
+  int64_t predicted_clusters = 0;
+  PairScores pairs;
+  double adjusted_rand_index = 0;
+  std::vector<KindRecall> by_kind;   // Sorted by kind; originals excluded.
+  int64_t merged_original_pairs = 0;  // Pairs of distinct originals in one cluster.
+  int64_t originals = 0;
+  std::optional<OracleScores> oracle;
+};
+
+// Fails with NotFound naming the first document id missing from `truth`.
+absl::StatusOr<Evaluation> Evaluate(const ClusterResult& result, const GroundTruth& truth);
+
+void WriteEvaluation(const Evaluation& e, bool json, std::ostream& out);
+
+}  // namespace dedup
+
+#endif  // DEDUP_EVAL_H_
