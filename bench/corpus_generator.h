@@ -108,9 +108,9 @@ struct Document {
   std::string source_id;  // root original's id (own id for an original)
   std::string topic;      // "topic000042"; a variant has its original's topic
   VariantKind kind = VariantKind::kOriginal;
-  uint8_t ops = 0;           // VariantOp bits; 0 for an original
-  int body_words = 0;        // whitespace-separated words in the paragraphs (headline excluded)
-  double kept_fraction = 1;  // with kOpTrunc: body words kept / body words before truncation
+  uint8_t ops = 0;            // VariantOp bits; 0 for an original
+  int body_words = 0;         // whitespace-separated words in the paragraphs (headline excluded)
+  double kept_fraction = 1;   // with kOpTrunc: body words kept / body words before truncation
   bool joined_topic = false;  // an original that joined an existing topic (a hard negative)
 };
 

@@ -2,17 +2,20 @@
 //
 // Documents are added one at a time, in input order. Each new document is looked up
 // in the candidate index (LSH, or brute force with `exact`), every candidate is
-// verified -- its similarity with the new document must be >= threshold: the MinHash
-// estimate, or the exact Jaccard with `exact` -- and verified pairs are merged with
-// union-find. Then the document is inserted into the index.
+// verified by the rules of verify.h -- Jaccard >= threshold, or (when enabled) one
+// document contained in the other -- on MinHash estimates, or exactly with `exact`,
+// and verified pairs are merged with union-find. Then the document is inserted.
 //
 // Result, deterministic for a given input order and options:
-//   - a cluster's representative is its first document in input order;
-//   - clusters are numbered 0, 1, 2, ... in the input order of their representatives
+//   - clusters are numbered 0, 1, 2, ... in the input order of their first documents
 //     (every document belongs to one cluster; singletons are clusters of size 1);
-//   - each document's `similarity` is its similarity with its representative (1 for
-//     the representative itself), estimated or exact as above. A member joined through
-//     a chain of verified pairs may have a similarity below the threshold.
+//   - a cluster's representative is its canonical member by `canonical`: the earliest
+//     published document (documents without a time count as later than any with one;
+//     ties go to input order), or the first in input order, or the longest;
+//   - each document's `similarity` is its Jaccard similarity with its representative
+//     (1 for the representative), its `containment` the share of its shingles found in
+//     the representative, and `relation` says how it relates to it ("similar",
+//     "excerpt" of it, "extends" it, or "linked" through other members).
 //
 // Memory per document: its id, K * 4 bytes of signature, the LSH band entries, an
 // optional text snippet for reports, and its shingle set only with `exact`.
@@ -30,33 +33,63 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "dedup/document.h"
 #include "dedup/lsh_index.h"
 #include "dedup/sketch.h"
+#include "dedup/verify.h"
 
 namespace dedup {
 
 inline constexpr double kDefaultThreshold = 0.7;
+inline constexpr double kDefaultContainmentThreshold = 0.8;
+// Weight of false negatives when choosing the default LSH banding (false positives get
+// 1 minus this). Verifying a candidate costs only K slot comparisons, so the default
+// banding favours recall over datasketch's balanced 0.5 / 0.5; --bands/--rows override.
+inline constexpr double kCandidateFalseNegativeWeight = 0.8;
+
+enum class CanonicalRule { kEarliest, kFirst, kLongest };
 
 struct ClusterOptions {
   double threshold = kDefaultThreshold;  // Similarity needed to group a pair, in [0, 1].
+  // Excerpt matching (verify.h); 0 disables it.
+  double containment_threshold = kDefaultContainmentThreshold;
+  uint32_t min_containment_shingles = 20;
+  double min_containment_ratio = 0.5;
+  CanonicalRule canonical = CanonicalRule::kEarliest;
   // Exact Jaccard over stored shingle sets, with a brute-force index: O(n^2), for
   // small inputs and as the oracle. Requires sketches with shingles kept.
   bool exact = false;
-  // LSH bands and rows; when unset, OptimalLshParams(threshold, num_perm).
+  // LSH bands and rows; when unset, OptimalLshParams(CandidateThreshold(match), num_perm,
+  // 1 - kCandidateFalseNegativeWeight, kCandidateFalseNegativeWeight).
   std::optional<LshParams> lsh;
   // Keep every verified pair in ClusterResult::verified_pairs (for evaluation).
   bool record_pairs = false;
 };
+
+// How a document relates to its cluster's representative.
+enum class Relation {
+  kRepresentative,
+  kSimilar,   // Jaccard >= threshold.
+  kExcerpt,   // Contained in the representative (a truncated copy or an excerpt).
+  kExtends,   // Contains the representative (the representative is an excerpt of it).
+  kLinked,    // Grouped through other members only.
+};
+std::string_view RelationName(Relation r);  // "representative", "similar", ...
 
 struct DocumentResult {
   std::string id;
   std::string snippet;          // Start of the text, for reports; may be empty.
   uint32_t cluster = 0;         // Cluster number.
   DocIndex representative = 0;  // Input position of the cluster's representative.
-  double similarity = 1.0;      // With the representative.
+  double similarity = 1.0;      // Jaccard with the representative.
+  double containment = 1.0;     // Share of this document's shingles in the representative.
+  Relation relation = Relation::kRepresentative;
+  int64_t published = kNoTime;  // Unix seconds, if known.
+  uint32_t num_shingles = 0;
 };
 
 struct ClusterStats {
@@ -85,8 +118,9 @@ class Clusterer {
                                                            int num_perm);
 
   // Adds the next document; returns its input position. With `exact`, the sketch must
-  // carry its shingles. Cost: one index query, plus one verification per candidate.
-  DocIndex Add(std::string id, std::string snippet, SketchedDocument sketch);
+  // carry its shingles. `published` (Unix seconds or kNoTime) feeds the canonical rule.
+  // Cost: one index query, plus one verification per candidate.
+  DocIndex Add(std::string id, std::string snippet, SketchedDocument sketch, int64_t published = kNoTime);
 
   // Computes clusters and similarities. Call once, after the last Add().
   ClusterResult Finish();
@@ -97,12 +131,19 @@ class Clusterer {
  private:
   Clusterer(ClusterOptions options, int num_perm, LshParams lsh,
             std::unique_ptr<CandidateIndex> index)
-      : options_(options), num_perm_(num_perm), lsh_params_(lsh), index_(std::move(index)) {}
+      : options_(options), num_perm_(num_perm), lsh_params_(lsh), index_(std::move(index)) {
+    match_.threshold = options.threshold;
+    match_.containment_threshold = options.containment_threshold;
+    match_.min_containment_shingles = options.min_containment_shingles;
+    match_.min_containment_ratio = options.min_containment_ratio;
+  }
 
   DocIndex Find(DocIndex x);
-  double Similarity(DocIndex a, DocIndex b) const;
+  PairEstimate Estimate(DocIndex a, DocIndex b) const;
+  bool Better(DocIndex a, DocIndex b) const;  // a is a better canonical member than b.
 
   ClusterOptions options_;
+  MatchOptions match_;
   int num_perm_;
   LshParams lsh_params_;
   std::unique_ptr<CandidateIndex> index_;

@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "dedup/internal/line_reader.h"
 #include "simdjson.h"
 
@@ -220,6 +221,15 @@ absl::Status CorpusReaderImpl::ParseJsonLine(std::string_view line, Document* do
   if (!st.ok()) return st;
   st = get_string(options_.published_field, false, &doc->published);
   if (!st.ok()) return st;
+  doc->published_time = kNoTime;
+  if (!doc->published.empty()) {
+    absl::StatusOr<int64_t> t = ParsePublishedTime(doc->published);
+    if (!t.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("field \"%s\": %s", options_.published_field, t.status().message()));
+    }
+    doc->published_time = *t;
+  }
   return get_string(options_.url_field, false, &doc->url);
 }
 
@@ -254,8 +264,14 @@ absl::StatusOr<bool> CorpusReaderImpl::Next(Document* doc, SourceLocation* where
       case Input::Kind::kJsonl:
       case Input::Kind::kStdin: {
         if (!input_open_) {
-          if (in.kind == Input::Kind::kStdin) {
+          if (in.kind == Input::Kind::kStdin && options_.stdin_path.empty()) {
             fd_ = STDIN_FILENO;
+          } else if (in.kind == Input::Kind::kStdin) {
+            fd_ = ::open(options_.stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
+            if (fd_ < 0) {
+              return absl::NotFoundError(absl::StrFormat("<stdin> (spooled to %s): cannot open: %s",
+                                                         options_.stdin_path, std::strerror(errno)));
+            }
           } else {
             fd_ = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
             if (fd_ < 0) {
@@ -308,6 +324,18 @@ absl::StatusOr<bool> CorpusReaderImpl::Next(Document* doc, SourceLocation* where
 }
 
 }  // namespace
+
+absl::StatusOr<int64_t> ParsePublishedTime(std::string_view text) {
+  absl::Time t;
+  std::string err;
+  const std::string s(text);
+  if (absl::ParseTime(absl::RFC3339_full, s, &t, &err) || absl::ParseTime("%Y-%m-%d", s, &t, &err) ||
+      absl::ParseTime("%Y-%m-%d %H:%M:%S", s, &t, &err)) {
+    return absl::ToUnixSeconds(t);
+  }
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "cannot parse time \"%s\" (expected RFC 3339, e.g. 2023-03-20T06:40:00Z, or YYYY-MM-DD)", text));
+}
 
 bool IsValidUtf8(std::string_view bytes) {
   return simdjson::validate_utf8(bytes.data(), bytes.size());

@@ -54,6 +54,9 @@ struct CorpusOptions {
   bool skip_bad_lines = false;
   // Fail on an id seen before in this run (costs one hash-set entry per document).
   bool reject_duplicate_ids = true;
+  // Read the input "-" from this file instead of standard input (messages still say
+  // "<stdin>"): lets a two-pass reader spool stdin once.
+  std::string stdin_path;
   // Receives one message per skipped line; defaults to stderr.
   std::function<void(const std::string&)> on_warning;
 };
@@ -74,6 +77,10 @@ class CorpusReader {
   // Bytes of document text yielded so far.
   virtual int64_t text_bytes() const = 0;
 };
+
+// Unix seconds of an RFC 3339 time ("2023-03-20T06:40:00Z", "…+01:00", fractions
+// allowed), "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (UTC). InvalidArgument otherwise.
+absl::StatusOr<int64_t> ParsePublishedTime(std::string_view text);
 
 // True if the bytes are valid UTF-8 (SIMD-accelerated).
 bool IsValidUtf8(std::string_view bytes);

@@ -14,11 +14,15 @@
 
 namespace dedup {
 
+// "No publication time known".
+inline constexpr int64_t kNoTime = INT64_MIN;
+
 struct Document {
   std::string id;
   std::string text;
   std::string source;     // Site or feed name; empty when unknown.
-  std::string published;  // Publication time as given (RFC 3339 expected); empty when unknown.
+  std::string published;  // Publication time as given (RFC 3339); empty when unknown.
+  int64_t published_time = kNoTime;  // `published` in Unix seconds, or kNoTime.
   std::string url;        // Empty when unknown.
 };
 

@@ -47,20 +47,35 @@ CharClass Classify(int32_t cp) {
 
 // Appends tokens of pure-ASCII text: [A-Za-z0-9]+ lower-cased. Must agree with the
 // Unicode path on ASCII input (tested).
+bool IsLineBreak(int32_t cp) {
+  return cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f' || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
+}
+
+// Starts a token, and a line if a line break came before it.
+inline void StartToken(TokenizedText* out, bool* new_line) {
+  if (!out->text.empty()) out->text.push_back(' ');
+  if (*new_line) {
+    out->lines.push_back(static_cast<uint32_t>(out->starts.size()));
+    *new_line = false;
+  }
+  out->starts.push_back(static_cast<uint32_t>(out->text.size()));
+}
+
 void TokenizeAscii(std::string_view s, TokenizedText* out) {
   bool in_token = false;
+  bool new_line = true;
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
     bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
     if (alnum) {
       if (!in_token) {
-        if (!out->text.empty()) out->text.push_back(' ');
-        out->starts.push_back(static_cast<uint32_t>(out->text.size()));
+        StartToken(out, &new_line);
         in_token = true;
       }
       out->text.push_back(static_cast<char>(c | ((c >= 'A' && c <= 'Z') ? 0x20 : 0)));
     } else {
       in_token = false;
+      if (c == '\n' || c == '\r' || c == '\v' || c == '\f') new_line = true;
     }
   }
 }
@@ -102,6 +117,7 @@ absl::Status Tokenize(std::string_view utf8, TokenizedText* out) {
   utf8proc_ssize_t remaining = n;
   // The kind of token open at the current position: kSeparator when none.
   CharClass open = CharClass::kSeparator;
+  bool new_line = true;
   while (remaining > 0) {
     utf8proc_int32_t cp;
     utf8proc_ssize_t len = utf8proc_iterate(p, remaining, &cp);
@@ -111,12 +127,12 @@ absl::Status Tokenize(std::string_view utf8, TokenizedText* out) {
                            (cls == CharClass::kWord && open != CharClass::kWord);
     if (cls == CharClass::kSeparator) {
       open = CharClass::kSeparator;
+      if (IsLineBreak(cp)) new_line = true;
     } else if (cls == CharClass::kMark && open == CharClass::kSeparator) {
       // A mark with no base character is dropped.
     } else {
       if (start_new) {
-        if (!out->text.empty()) out->text.push_back(' ');
-        out->starts.push_back(static_cast<uint32_t>(out->text.size()));
+        StartToken(out, &new_line);
         open = cls;
       }
       out->text.append(reinterpret_cast<const char*>(p), static_cast<size_t>(len));

@@ -36,10 +36,13 @@ namespace dedup {
 // Bump when any rule above changes the tokens of some text.
 inline constexpr int kNormalizationVersion = 1;
 
-// Tokens of a text, stored as one string "tok1 tok2 ..." plus token start offsets.
+// Tokens of a text, stored as one string "tok1 tok2 ..." plus token start offsets,
+// and where the text's lines begin (line breaks: LF, CR, VT, FF, U+0085, U+2028, U+2029;
+// lines without tokens are not recorded). Lines are the units of boilerplate removal.
 struct TokenizedText {
-  std::string text;             // Tokens joined by single ASCII spaces.
+  std::string text;              // Tokens joined by single ASCII spaces.
   std::vector<uint32_t> starts;  // Byte offset of each token in `text`.
+  std::vector<uint32_t> lines;   // Index of the first token of each line with tokens.
 
   size_t size() const { return starts.size(); }
   bool empty() const { return starts.empty(); }
@@ -52,9 +55,12 @@ struct TokenizedText {
   std::string_view span(size_t first, size_t count) const {
     return std::string_view(text).substr(starts[first], end(first + count - 1) - starts[first]);
   }
+  // Tokens of line i: [lines[i], line_end(i)).
+  size_t line_end(size_t i) const { return i + 1 < lines.size() ? lines[i + 1] : starts.size(); }
   void clear() {
     text.clear();
     starts.clear();
+    lines.clear();
   }
 };
 

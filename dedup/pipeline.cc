@@ -1,9 +1,17 @@
 #include "dedup/pipeline.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <utility>
 
+#include "absl/strings/str_format.h"
 #include "dedup/status_macros.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
 #include "oneapi/tbb/parallel_pipeline.h"
@@ -20,11 +28,111 @@ struct Item {
   Document doc;
   SketchedDocument sketch;
   std::string snippet;
+  std::vector<uint64_t> line_keys;  // Pass 1 only.
 };
 
 struct Batch {
   std::vector<Item> items;
-  absl::Status status;  // First sketching error in this batch (none expected: input is validated).
+  absl::Status status;  // First error of the parallel stage in this batch.
+};
+
+// Streams the reader's documents through `map` (parallel, per item; may fail) and then
+// `consume` (serial, in input order). `map` must not depend on other documents.
+template <typename Map, typename Consume>
+absl::Status StreamCorpus(CorpusReader& reader, int threads, const Map& map, const Consume& consume) {
+  absl::Status read_status;
+  absl::Status map_status;
+  auto read_stage = [&](tbb::flow_control& fc) -> std::shared_ptr<Batch> {
+    if (!read_status.ok()) {
+      fc.stop();
+      return nullptr;
+    }
+    auto batch = std::make_shared<Batch>();
+    size_t bytes = 0;
+    while (batch->items.size() < kBatchDocs && bytes < kBatchBytes) {
+      Item item;
+      absl::StatusOr<bool> more = reader.Next(&item.doc);
+      if (!more.ok()) {
+        read_status = more.status();
+        break;
+      }
+      if (!*more) break;
+      bytes += item.doc.text.size();
+      batch->items.push_back(std::move(item));
+    }
+    if (batch->items.empty()) {
+      fc.stop();
+      return nullptr;
+    }
+    return batch;
+  };
+  auto map_stage = [&](std::shared_ptr<Batch> batch) -> std::shared_ptr<Batch> {
+    for (Item& item : batch->items) {
+      absl::Status st = map(item);
+      if (!st.ok() && batch->status.ok()) {
+        batch->status = absl::InvalidArgumentError("document \"" + item.doc.id + "\": " + std::string(st.message()));
+      }
+    }
+    return batch;
+  };
+  auto consume_stage = [&](std::shared_ptr<Batch> batch) {
+    if (!map_status.ok()) return;
+    if (!batch->status.ok()) {
+      map_status = batch->status;
+      return;
+    }
+    for (Item& item : batch->items) consume(item);
+  };
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        static_cast<size_t>(threads) * 4,
+        tbb::make_filter<void, std::shared_ptr<Batch>>(tbb::filter_mode::serial_in_order, read_stage) &
+            tbb::make_filter<std::shared_ptr<Batch>, std::shared_ptr<Batch>>(tbb::filter_mode::parallel, map_stage) &
+            tbb::make_filter<std::shared_ptr<Batch>, void>(tbb::filter_mode::serial_in_order, consume_stage));
+  });
+  DEDUP_RETURN_IF_ERROR(read_status);
+  return map_status;
+}
+
+// Copies standard input to a temporary file (removed on destruction), so that a
+// two-pass run can read "-" twice.
+class StdinSpool {
+ public:
+  ~StdinSpool() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  absl::Status Spool() {
+    std::string templ = (std::filesystem::temp_directory_path() / "dedup-stdin.XXXXXX").string();
+    int fd = ::mkstemp(templ.data());
+    if (fd < 0) return absl::UnavailableError(absl::StrFormat("cannot create a file to spool stdin: %s", std::strerror(errno)));
+    path_ = templ;
+    char buf[1 << 16];
+    while (true) {
+      ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        ::close(fd);
+        return absl::DataLossError(absl::StrFormat("<stdin>: read failed: %s", std::strerror(errno)));
+      }
+      if (n == 0) break;
+      for (ssize_t off = 0; off < n;) {
+        ssize_t w = ::write(fd, buf + off, static_cast<size_t>(n - off));
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+          ::close(fd);
+          return absl::UnavailableError(absl::StrFormat("%s: spooling stdin failed: %s", path_, std::strerror(errno)));
+        }
+        off += w;
+      }
+    }
+    ::close(fd);
+    return absl::OkStatus();
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
 };
 
 }  // namespace
@@ -55,88 +163,74 @@ std::string MakeSnippet(std::string_view text, size_t max_chars) {
   return out;
 }
 
+absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>& inputs,
+                                                  const PipelineOptions& options) {
+  DEDUP_RETURN_IF_ERROR(ValidateBoilerplateOptions(options.boilerplate));
+  BoilerplateDetector detector(options.boilerplate);
+  CorpusOptions corpus = options.corpus;
+  corpus.on_warning = [](const std::string&) {};  // Pass 2 reports skipped lines.
+  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> reader, CorpusReader::Open(inputs, corpus));
+  tbb::enumerable_thread_specific<TokenizedText> scratch;
+  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+  DEDUP_RETURN_IF_ERROR(StreamCorpus(
+      *reader, threads,
+      [&](Item& item) -> absl::Status {
+        TokenizedText& tokens = scratch.local();
+        DEDUP_RETURN_IF_ERROR(Tokenize(item.doc.text, &tokens));
+        item.line_keys = LineKeys(tokens);
+        return absl::OkStatus();
+      },
+      [&](Item& item) { detector.AddLineKeys(SourceKey(item.doc.source), item.line_keys); }));
+  return detector.Build();
+}
+
 absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>& inputs,
                                                   const PipelineOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   DEDUP_ASSIGN_OR_RETURN(Sketcher sketcher, Sketcher::Create(options.sketch));
   DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<Clusterer> clusterer,
                          Clusterer::Create(options.cluster, options.sketch.num_perm));
-  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> reader,
-                         CorpusReader::Open(inputs, options.corpus));
+  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
 
-  const bool keep_shingles = options.cluster.exact;
-  absl::Status read_status;
-  absl::Status sketch_status;
-  tbb::enumerable_thread_specific<SketchScratch> scratch;
-
-  auto read_stage = [&](tbb::flow_control& fc) -> std::shared_ptr<Batch> {
-    if (!read_status.ok()) {
-      fc.stop();
-      return nullptr;
-    }
-    auto batch = std::make_shared<Batch>();
-    size_t bytes = 0;
-    while (batch->items.size() < kBatchDocs && bytes < kBatchBytes) {
-      Item item;
-      absl::StatusOr<bool> more = reader->Next(&item.doc);
-      if (!more.ok()) {
-        read_status = more.status();
+  PipelineOptions effective = options;
+  StdinSpool spool;
+  BoilerplateModel boilerplate;
+  if (options.boilerplate.enabled) {
+    // Pass 1: line statistics over the whole corpus. Standard input is spooled to a
+    // file so that pass 2 can read it again.
+    for (const std::string& in : inputs) {
+      if (in == "-" && options.corpus.stdin_path.empty()) {
+        DEDUP_RETURN_IF_ERROR(spool.Spool());
+        effective.corpus.stdin_path = spool.path();
         break;
       }
-      if (!*more) break;
-      bytes += item.doc.text.size();
-      batch->items.push_back(std::move(item));
     }
-    if (batch->items.empty()) {
-      fc.stop();
-      return nullptr;
-    }
-    return batch;
-  };
-  auto sketch_stage = [&](std::shared_ptr<Batch> batch) -> std::shared_ptr<Batch> {
-    SketchScratch& s = scratch.local();
-    for (Item& item : batch->items) {
-      absl::Status st = sketcher.Sketch(item.doc.text, keep_shingles, &s, &item.sketch);
-      if (!st.ok() && batch->status.ok()) {
-        batch->status = absl::InvalidArgumentError(
-            "document \"" + item.doc.id + "\": " + std::string(st.message()));
-      }
-      if (options.snippet_chars > 0) item.snippet = MakeSnippet(item.doc.text, options.snippet_chars);
-      // The text is not needed past this stage.
-      std::string().swap(item.doc.text);
-    }
-    return batch;
-  };
-  auto cluster_stage = [&](std::shared_ptr<Batch> batch) {
-    if (!sketch_status.ok()) return;
-    if (!batch->status.ok()) {
-      sketch_status = batch->status;
-      return;
-    }
-    for (Item& item : batch->items) {
-      clusterer->Add(std::move(item.doc.id), std::move(item.snippet), std::move(item.sketch));
-    }
-  };
+    DEDUP_ASSIGN_OR_RETURN(boilerplate, LearnBoilerplate(inputs, effective));
+  }
 
-  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
-  tbb::task_arena arena(threads);
-  arena.execute([&] {
-    tbb::parallel_pipeline(
-        static_cast<size_t>(threads) * 4,
-        tbb::make_filter<void, std::shared_ptr<Batch>>(tbb::filter_mode::serial_in_order, read_stage) &
-            tbb::make_filter<std::shared_ptr<Batch>, std::shared_ptr<Batch>>(tbb::filter_mode::parallel,
-                                                                             sketch_stage) &
-            tbb::make_filter<std::shared_ptr<Batch>, void>(tbb::filter_mode::serial_in_order,
-                                                           cluster_stage));
-  });
-  DEDUP_RETURN_IF_ERROR(read_status);
-  DEDUP_RETURN_IF_ERROR(sketch_status);
+  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> reader, CorpusReader::Open(inputs, effective.corpus));
+  const bool keep_shingles = options.cluster.exact;
+  tbb::enumerable_thread_specific<SketchScratch> scratch;
+  DEDUP_RETURN_IF_ERROR(StreamCorpus(
+      *reader, threads,
+      [&](Item& item) -> absl::Status {
+        DEDUP_RETURN_IF_ERROR(sketcher.Sketch(item.doc.text, keep_shingles, &scratch.local(), &item.sketch,
+                                              &boilerplate, SourceKey(item.doc.source)));
+        if (options.snippet_chars > 0) item.snippet = MakeSnippet(item.doc.text, options.snippet_chars);
+        std::string().swap(item.doc.text);  // The text is not needed past this stage.
+        return absl::OkStatus();
+      },
+      [&](Item& item) {
+        clusterer->Add(std::move(item.doc.id), std::move(item.snippet), std::move(item.sketch),
+                       item.doc.published_time);
+      }));
 
   PipelineResult result;
   result.clusters = clusterer->Finish();
   result.skipped_lines = reader->skipped_lines();
   result.text_bytes = reader->text_bytes();
   result.sketch_description = DescribeSketchOptions(options.sketch);
+  result.boilerplate_lines = static_cast<int64_t>(boilerplate.corpus_lines() + boilerplate.source_lines());
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

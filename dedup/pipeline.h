@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "dedup/boilerplate.h"
 #include "dedup/cluster.h"
 #include "dedup/corpus.h"
 #include "dedup/sketch.h"
@@ -31,6 +32,9 @@ struct PipelineOptions {
   CorpusOptions corpus;
   SketchOptions sketch;
   ClusterOptions cluster;
+  // Corpus-level boilerplate removal (boilerplate.h): a first pass over the inputs
+  // counts lines; standard input is spooled to a temporary file for it.
+  BoilerplateOptions boilerplate;
   int threads = 0;           // 0: all cores (oneTBB's default).
   size_t snippet_chars = 0;  // Keep this many characters of each text for reports.
 };
@@ -41,7 +45,12 @@ struct PipelineResult {
   int64_t text_bytes = 0;
   double seconds = 0;
   std::string sketch_description;  // DescribeSketchOptions().
+  int64_t boilerplate_lines = 0;   // Distinct boilerplate lines found (corpus + per source).
 };
+
+// Pass 1 of a run with boilerplate removal: the boilerplate model of the inputs.
+absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>& inputs,
+                                                  const PipelineOptions& options);
 
 absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>& inputs,
                                                   const PipelineOptions& options);

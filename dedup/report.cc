@@ -92,7 +92,8 @@ void WriteJson(const ClusterResult& r, const ReportInfo& info, std::ostream& out
   for (uint32_t c : DuplicateClustersBySize(r)) {
     const auto& members = r.clusters[c];
     out << (first_cluster ? "\n" : ",\n") << "    {\"cluster\": " << c << ", \"size\": " << members.size()
-        << ", \"representative\": " << JsonQuote(r.documents[members[0]].id) << ", \"members\": [";
+        << ", \"representative\": " << JsonQuote(r.documents[r.documents[members[0]].representative].id)
+        << ", \"members\": [";
     first_cluster = false;
     for (size_t i = 0; i < members.size(); ++i) {
       const DocumentResult& d = r.documents[members[i]];
@@ -122,7 +123,7 @@ void WriteText(const ClusterResult& r, const ReportInfo& info, std::ostream& out
     width = std::min<size_t>(width, 48);
     for (DocIndex m : members) {
       const DocumentResult& d = r.documents[m];
-      out << absl::StrFormat("  %s %.3f  %-*s  %s\n", m == members[0] ? "*" : " ", d.similarity,
+      out << absl::StrFormat("  %s %.3f  %-*s  %s\n", m == d.representative ? "*" : " ", d.similarity,
                              static_cast<int>(width), d.id, d.snippet);
     }
   }

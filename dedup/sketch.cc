@@ -19,6 +19,34 @@ uint64_t SketchFingerprint(const SketchOptions& options) {
   return XXH3_64bits(d.data(), d.size());
 }
 
+uint32_t CountDistinct(const std::vector<uint64_t>& hashes, std::vector<uint64_t>* table) {
+  if (hashes.size() < 2) return static_cast<uint32_t>(hashes.size());
+  size_t capacity = 16;
+  while (capacity < 2 * hashes.size()) capacity *= 2;
+  table->assign(capacity, 0);
+  const size_t mask = capacity - 1;
+  uint32_t distinct = 0;
+  bool seen_zero = false;  // 0 marks an empty slot, so the value 0 is tracked apart.
+  for (uint64_t h : hashes) {
+    if (h == 0) {
+      distinct += !seen_zero;
+      seen_zero = true;
+      continue;
+    }
+    // The values are already uniform hashes: their bits index the table directly.
+    for (size_t i = (h ^ (h >> 29)) & mask;; i = (i + 1) & mask) {
+      uint64_t& slot = (*table)[i];
+      if (slot == h) break;
+      if (slot == 0) {
+        slot = h;
+        ++distinct;
+        break;
+      }
+    }
+  }
+  return distinct;
+}
+
 absl::StatusOr<Sketcher> Sketcher::Create(const SketchOptions& options) {
   DEDUP_RETURN_IF_ERROR(ValidateShingleOptions(options.shingle));
   DEDUP_ASSIGN_OR_RETURN(MinHasher hasher,
@@ -27,25 +55,43 @@ absl::StatusOr<Sketcher> Sketcher::Create(const SketchOptions& options) {
   return Sketcher(options, std::move(hasher));
 }
 
-absl::Status Sketcher::Shingles(std::string_view text, SketchScratch* scratch,
-                                std::vector<uint64_t>* out) const {
+namespace {
+// Tokenizes `text` and returns the tokens to shingle: all, or those left after
+// boilerplate removal.
+absl::StatusOr<const TokenizedText*> TokensToShingle(std::string_view text, SketchScratch* scratch,
+                                                     const BoilerplateModel* boilerplate, uint64_t source_key) {
   DEDUP_RETURN_IF_ERROR(Tokenize(text, &scratch->tokens));
+  if (boilerplate == nullptr || boilerplate->empty()) return &scratch->tokens;
+  if (StripBoilerplate(scratch->tokens, *boilerplate, source_key, &scratch->kept) == 0) return &scratch->tokens;
+  return &scratch->kept;
+}
+}  // namespace
+
+absl::Status Sketcher::Shingles(std::string_view text, SketchScratch* scratch, std::vector<uint64_t>* out,
+                                const BoilerplateModel* boilerplate, uint64_t source_key) const {
+  DEDUP_ASSIGN_OR_RETURN(const TokenizedText* tokens, TokensToShingle(text, scratch, boilerplate, source_key));
   out->clear();
-  HashShingles(scratch->tokens, options_.shingle, options_.seed, out);
+  HashShingles(*tokens, options_.shingle, options_.seed, out);
   SortUnique(out);
   return absl::OkStatus();
 }
 
 absl::Status Sketcher::Sketch(std::string_view text, bool keep_shingles, SketchScratch* scratch,
-                              SketchedDocument* out) const {
-  DEDUP_RETURN_IF_ERROR(Tokenize(text, &scratch->tokens));
+                              SketchedDocument* out, const BoilerplateModel* boilerplate,
+                              uint64_t source_key) const {
+  DEDUP_ASSIGN_OR_RETURN(const TokenizedText* tokens, TokensToShingle(text, scratch, boilerplate, source_key));
   std::vector<uint64_t>& hashes = keep_shingles ? out->shingles : scratch->hashes;
   hashes.clear();
-  HashShingles(scratch->tokens, options_.shingle, options_.seed, &hashes);
-  // MinHash ignores duplicates, so the set is only materialized when asked for.
-  if (keep_shingles) SortUnique(&hashes);
-  out->num_tokens = static_cast<uint32_t>(scratch->tokens.size());
-  out->num_shingles = static_cast<uint32_t>(hashes.size());
+  HashShingles(*tokens, options_.shingle, options_.seed, &hashes);
+  // MinHash ignores duplicates, so the sorted set is only materialized when asked for;
+  // otherwise the distinct count comes from a linear-time hash table.
+  if (keep_shingles) {
+    SortUnique(&hashes);
+    out->num_shingles = static_cast<uint32_t>(hashes.size());
+  } else {
+    out->num_shingles = CountDistinct(hashes, &scratch->table);
+  }
+  out->num_tokens = static_cast<uint32_t>(tokens->size());
   out->signature = hasher_.Sign(hashes);
   if (!keep_shingles) out->shingles.clear();
   return absl::OkStatus();

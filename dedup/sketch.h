@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "dedup/boilerplate.h"
 #include "dedup/minhash.h"
 #include "dedup/normalize.h"
 #include "dedup/shingle.h"
@@ -48,28 +49,37 @@ uint64_t SketchFingerprint(const SketchOptions& options);
 struct SketchedDocument {
   Signature signature;
   std::vector<uint64_t> shingles;  // Sorted, unique shingle hashes; empty unless kept.
-  uint32_t num_shingles = 0;       // Shingles, distinct if kept (0: the document never matches).
+  uint32_t num_shingles = 0;       // Distinct shingles (0: the document never matches).
   uint32_t num_tokens = 0;
 };
 
 // Reusable buffers, one per thread.
 struct SketchScratch {
   TokenizedText tokens;
+  TokenizedText kept;  // Tokens left after boilerplate removal.
   std::vector<uint64_t> hashes;
+  std::vector<uint64_t> table;  // CountDistinct's hash table.
 };
+
+// Number of distinct values in `hashes` (uniformly distributed 64-bit hashes), in O(n)
+// with an open-addressing table kept in *table between calls.
+uint32_t CountDistinct(const std::vector<uint64_t>& hashes, std::vector<uint64_t>* table);
 
 class Sketcher {
  public:
   static absl::StatusOr<Sketcher> Create(const SketchOptions& options);
 
   // Sketches `text` into *out. With keep_shingles, out->shingles holds the sorted
-  // shingle set (needed for exact Jaccard). Fails only on invalid UTF-8.
+  // shingle set (needed for exact Jaccard). With a boilerplate model, the document's
+  // boilerplate lines (for its source key, see boilerplate.h) are left out first.
+  // Fails only on invalid UTF-8.
   absl::Status Sketch(std::string_view text, bool keep_shingles, SketchScratch* scratch,
-                      SketchedDocument* out) const;
+                      SketchedDocument* out, const BoilerplateModel* boilerplate = nullptr,
+                      uint64_t source_key = 0) const;
 
-  // Tokens and sorted unique shingle hashes of `text`, without signing.
-  absl::Status Shingles(std::string_view text, SketchScratch* scratch,
-                        std::vector<uint64_t>* out) const;
+  // Sorted unique shingle hashes of `text` (boilerplate left out as above), unsigned.
+  absl::Status Shingles(std::string_view text, SketchScratch* scratch, std::vector<uint64_t>* out,
+                        const BoilerplateModel* boilerplate = nullptr, uint64_t source_key = 0) const;
 
   const SketchOptions& options() const { return options_; }
   uint64_t fingerprint() const { return hasher_.fingerprint(); }

@@ -1,1 +1,483 @@
-exit 0
+#!/usr/bin/env bash
+# End-to-end tests of the dedup command line on the shipped fixtures.
+#
+# Usage: tests/cli_test.sh DEDUP_BINARY REPO_ROOT
+#
+# Expected values come from the fixtures' own ground truth (fixtures/news_truth.tsv,
+# the similarity table in fixtures/README.md, computed by tools/make_fixtures.py),
+# from the file system (folder order), or from another dedup run that must agree
+# (file vs folder vs stdin, threads, formats). Prints "N passed, M failed"; exits 1
+# on any failure.
+set -u
+
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 DEDUP_BINARY REPO_ROOT" >&2
+  exit 2
+fi
+DEDUP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+ROOT=$2
+cd "$ROOT" || exit 2
+[[ -x "$DEDUP" ]] || { echo "not executable: $DEDUP" >&2; exit 2; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dedup_cli_test.XXXXXX") || exit 2
+trap 'rm -rf "$TMP"' EXIT
+
+passed=0
+failed=0
+pass() { passed=$((passed + 1)); }
+fail() {
+  failed=$((failed + 1))
+  echo "FAIL: $*"
+}
+# check NAME CMD...: passes if CMD succeeds.
+check() {
+  local name=$1
+  shift
+  if "$@"; then pass; else fail "$name"; fi
+}
+
+# run ARGS...: runs dedup; sets RC, and OUT / ERR (paths of stdout / stderr).
+OUT=$TMP/out
+ERR=$TMP/err
+run() {
+  "$DEDUP" "$@" >"$OUT" 2>"$ERR"
+  RC=$?
+}
+# expect_rc NAME CODE: RC must be CODE (prints stderr on mismatch).
+expect_rc() {
+  if [[ $RC -eq $2 ]]; then
+    pass
+  else
+    fail "$1: exit code $RC, expected $2; stderr: $(head -c 500 "$ERR")"
+  fi
+}
+# err_has NAME STRING...: stderr contains every STRING (fixed strings).
+err_has() {
+  local name=$1
+  shift
+  local s
+  for s in "$@"; do
+    if grep -qF -- "$s" "$ERR"; then pass; else fail "$name: stderr lacks '$s': $(head -c 500 "$ERR")"; fi
+  done
+}
+# err_one_line NAME: stderr is exactly one line.
+err_one_line() {
+  local n
+  n=$(wc -l <"$ERR")
+  if [[ $n -eq 1 ]]; then pass; else fail "$1: stderr has $n lines: $(head -c 500 "$ERR")"; fi
+}
+same_file() { cmp -s "$1" "$2"; }
+
+NEWS=fixtures/news
+TRUTH=fixtures/news_truth.tsv
+HEADER=$'id\tcluster\trepresentative\tsimilarity'
+
+# ---------------------------------------------------------------------------
+# cluster on the news folder: grouping against the ground truth.
+
+run cluster "$NEWS" --format tsv
+expect_rc "cluster folder" 0
+cp "$OUT" "$TMP/folder.tsv"
+check "tsv header" test "$(head -n 1 "$TMP/folder.tsv")" = "$HEADER"
+# One line per document, in input order = the folder's files sorted by byte order.
+(cd "$NEWS" && LC_ALL=C ls -1) >"$TMP/files"
+tail -n +2 "$TMP/folder.tsv" | cut -f1 >"$TMP/ids"
+check "one tsv line per document, in folder order" same_file "$TMP/files" "$TMP/ids"
+check "truth lists the folder's files" same_file "$TMP/files" <(tail -n +2 "$TRUTH" | cut -f1)
+check "every line has 4 fields" awk -F'\t' 'NF != 4 { bad = 1 } END { exit bad }' "$TMP/folder.tsv"
+
+# cluster_of TSV: "id<TAB>cluster" lines.
+# Copies of the five seeds (kinds original/chrome/dropped/typos/quotes/combo) must be
+# in their original's cluster. trunc60 (containment) and the short/zh/ru copies, whose
+# Jaccard with their original is below 0.7 (fixtures/README.md), are a later feature.
+check_grouping() {
+  local tsv=$1 label=$2
+  local report
+  report=$(awk -F'\t' '
+    NR == FNR { if (FNR > 1) cl[$1] = $2; next }
+    FNR == 1 { next }
+    {
+      id = $1; src = $2; kind = $3
+      if (!(id in cl)) { printf "missing %s\n", id; next }
+      if (kind ~ /^(original|chrome|dropped|typos|quotes|combo)$/ && src ~ /^00[0-4]_/) {
+        checked++
+        if (cl[id] != cl[src]) printf "%s (cluster %s) not with %s (cluster %s)\n", id, cl[id], src, cl[src]
+      }
+    }
+    END { if (checked != 30) printf "checked %d seed documents, expected 30\n", checked }
+  ' "$tsv" "$TRUTH")
+  if [[ -z $report ]]; then pass; else fail "$label: grouping: $report"; fi
+
+  # Precision: documents derived from different originals never share a cluster.
+  report=$(awk -F'\t' '
+    NR == FNR { if (FNR > 1) src[$1] = $2; next }
+    FNR == 1 { next }
+    {
+      if ($2 in first) { if (src[$1] != src[first[$2]]) printf "%s grouped with %s\n", $1, first[$2] }
+      else first[$2] = $1
+    }
+  ' "$TRUTH" "$tsv")
+  if [[ -z $report ]]; then pass; else fail "$label: false merges: $report"; fi
+
+  # Hard negatives: the 5 seed originals, the 6 short_NN items, zh_01/zh_02.
+  local n
+  n=$(awk -F'\t' '$1 ~ /^00[0-4]_[0-9a-f]+\.txt$/ { print $2 }' "$tsv" | sort -u | wc -l)
+  check "$label: 5 seed originals in 5 clusters" test "$n" -eq 5
+  n=$(awk -F'\t' '$1 ~ /^short_0[1-6]\.txt$/ { print $2 }' "$tsv" | sort -u | wc -l)
+  check "$label: 6 short items in 6 clusters" test "$n" -eq 6
+  n=$(awk -F'\t' '$1 == "zh_01.txt" || $1 == "zh_02.txt" { print $2 }' "$tsv" | sort -u | wc -l)
+  check "$label: zh_01 and zh_02 apart" test "$n" -eq 2
+  # Every representative is listed as its own representative, with similarity 1.
+  report=$(awk -F'\t' 'NR > 1 { rep[$1] = $3; sim[$1] = $4; ids[NR] = $1 }
+    END { for (i in ids) { r = rep[ids[i]]; if (rep[r] != r || sim[r] != 1) print ids[i] } }' "$tsv")
+  if [[ -z $report ]]; then pass; else fail "$label: representatives: $report"; fi
+}
+check_grouping "$TMP/folder.tsv" "folder"
+
+# The same documents from news.jsonl, stdin and with --exact.
+run cluster fixtures/news.jsonl --format tsv
+expect_rc "cluster jsonl" 0
+cp "$OUT" "$TMP/jsonl.tsv"
+# Same ids, same clusters (the representative may differ: news.jsonl has publication
+# times, the folder does not).
+check "jsonl run: same ids and clusters as the folder run" \
+  same_file <(cut -f1,2 "$TMP/folder.tsv") <(cut -f1,2 "$TMP/jsonl.tsv")
+check_grouping "$TMP/jsonl.tsv" "jsonl"
+
+"$DEDUP" cluster - --format tsv <fixtures/news.jsonl >"$TMP/stdin.tsv" 2>"$ERR"
+RC=$?
+expect_rc "cluster stdin" 0
+check "stdin run equals file run" same_file "$TMP/jsonl.tsv" "$TMP/stdin.tsv"
+cat fixtures/news.jsonl | "$DEDUP" cluster - --format tsv >"$TMP/pipe.tsv" 2>"$ERR"
+check "piped stdin run equals file run" same_file "$TMP/jsonl.tsv" "$TMP/pipe.tsv"
+
+run cluster "$NEWS" --format tsv --exact
+expect_rc "cluster --exact" 0
+cp "$OUT" "$TMP/exact.tsv"
+check "--exact: same grouping" same_file <(cut -f1,2 "$TMP/folder.tsv") <(cut -f1,2 "$TMP/exact.tsv")
+check_grouping "$TMP/exact.tsv" "exact"
+
+# Several inputs: read in order, as one corpus.
+run cluster fixtures/tiny "$NEWS" --format tsv
+expect_rc "two folders" 0
+check "two folders: ids in input order" same_file \
+  <( (cd fixtures/tiny && LC_ALL=C ls -1); cat "$TMP/files") <(tail -n +2 "$OUT" | cut -f1)
+# Same ids twice is an error naming both files.
+run cluster "$NEWS" "$NEWS" --format tsv
+expect_rc "same folder twice" 1
+err_has "same folder twice" "duplicate id" "$NEWS/000_f108cfa45c64e33e.txt" "first seen at $NEWS/000_f108cfa45c64e33e.txt"
+
+# ---------------------------------------------------------------------------
+# Determinism: formats, repeated runs, thread counts.
+
+for format in text json jsonl tsv csv; do
+  "$DEDUP" cluster "$NEWS" --format "$format" >"$TMP/a.$format" 2>"$ERR"
+  RC=$?
+  expect_rc "format $format" 0
+  "$DEDUP" cluster "$NEWS" --format "$format" >"$TMP/b.$format" 2>/dev/null
+  check "format $format: two runs identical" same_file "$TMP/a.$format" "$TMP/b.$format"
+  "$DEDUP" cluster "$NEWS" --format "$format" --threads 1 >"$TMP/t1.$format" 2>/dev/null
+  "$DEDUP" cluster "$NEWS" --format "$format" --threads 2 >"$TMP/t2.$format" 2>/dev/null
+  check "format $format: --threads 1 = --threads 2" same_file "$TMP/t1.$format" "$TMP/t2.$format"
+  check "format $format: --threads 1 = default" same_file "$TMP/t1.$format" "$TMP/a.$format"
+  check "format $format: not empty" test -s "$TMP/a.$format"
+done
+check "tsv format equals the tsv run above" same_file "$TMP/a.tsv" "$TMP/folder.tsv"
+# The machine formats agree with the TSV.
+check "jsonl parses and agrees with tsv" python3 - "$TMP/a.jsonl" "$TMP/a.tsv" <<'EOF'
+import json, sys
+rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+tsv = [line.rstrip("\n").split("\t") for line in open(sys.argv[2], encoding="utf-8")][1:]
+assert len(rows) == len(tsv), (len(rows), len(tsv))
+for r, t in zip(rows, tsv):
+    assert set(r) == {"id", "cluster", "representative", "similarity"}, r
+    assert [r["id"], str(r["cluster"]), r["representative"]] == t[:3], (r, t)
+    assert abs(r["similarity"] - float(t[3])) < 1e-9, (r, t)
+EOF
+check "text: the starred member of each cluster is the tsv representative" python3 - "$TMP/a.text" "$TMP/a.tsv" <<'EOF'
+import re, sys
+rep = {}
+for line in list(open(sys.argv[2], encoding="utf-8"))[1:]:
+    f = line.rstrip("\n").split("\t")
+    rep[f[0]] = f[2]
+starred = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = re.match(r"  ([* ]) [0-9.]+  (\S+)", line)
+    if m and m.group(2) in rep:
+        is_rep = rep[m.group(2)] == m.group(2)
+        assert (m.group(1) == "*") == is_rep, line
+        starred += is_rep
+assert starred > 0
+EOF
+check "csv parses and agrees with tsv" python3 - "$TMP/a.csv" "$TMP/a.tsv" <<'EOF'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8", newline="")))
+tsv = [line.rstrip("\n").split("\t") for line in open(sys.argv[2], encoding="utf-8")]
+assert rows == tsv, (rows[:3], tsv[:3])
+EOF
+check "json parses; its clusters are the tsv's clusters of size >= 2, largest first" \
+  python3 - "$TMP/a.json" "$TMP/a.tsv" <<'EOF'
+import collections, json, sys
+report = json.load(open(sys.argv[1], encoding="utf-8"))
+tsv = [line.rstrip("\n").split("\t") for line in open(sys.argv[2], encoding="utf-8")][1:]
+members = collections.defaultdict(list)
+reps = collections.defaultdict(set)
+for id_, cluster, rep, sim in (row[:4] for row in tsv):
+    members[int(cluster)].append(id_)
+    reps[int(cluster)].add(rep)
+expected = {c: m for c, m in members.items() if len(m) >= 2}
+got = {c["cluster"]: [m["id"] for m in c["members"]] for c in report["clusters"]}
+assert got == expected, (got, expected)
+for c in report["clusters"]:
+    assert reps[c["cluster"]] == {c["representative"]}, (c, reps[c["cluster"]])
+sizes = [c["size"] for c in report["clusters"]]
+assert sizes == sorted(sizes, reverse=True), sizes
+s = report["summary"]
+assert s["documents"] == len(tsv) and s["clusters"] == len(members), s
+assert s["duplicate_clusters"] == len(expected), s
+assert s["duplicates"] == sum(len(m) - 1 for m in expected.values()), s
+EOF
+
+# ---------------------------------------------------------------------------
+# --output: atomic file.
+
+mkdir -p "$TMP/o"
+run cluster "$NEWS" --format tsv --output "$TMP/o/report.tsv"
+expect_rc "--output" 0
+check "--output: nothing on stdout" test ! -s "$OUT"
+check "--output: file equals stdout output" same_file "$TMP/o/report.tsv" "$TMP/folder.tsv"
+check "--output: no temporary left" test -z "$(find "$TMP/o" -name '.*.tmp.*')"
+run cluster "$NEWS" --format json -o "$TMP/o/report.tsv"
+check "-o replaces an existing file" same_file "$TMP/o/report.tsv" "$TMP/a.json"
+# On error the output file is not created, and an existing one is left untouched.
+run cluster "$TMP/no_such_input" --format tsv --output "$TMP/o/new.tsv"
+expect_rc "--output with missing input" 1
+check "--output with missing input: no file" test ! -e "$TMP/o/new.tsv"
+echo "sentinel" >"$TMP/o/keep.tsv"
+run cluster fixtures/bad/malformed.jsonl --format tsv --output "$TMP/o/keep.tsv"
+expect_rc "--output with bad input" 1
+check "--output with bad input: existing file untouched" test "$(cat "$TMP/o/keep.tsv")" = "sentinel"
+check "--output after errors: no temporary left" test -z "$(find "$TMP/o" -name '.*.tmp.*')"
+check "--output: only the expected files" test "$(cd "$TMP/o" && ls -A | tr '\n' ' ')" = "keep.tsv report.tsv "
+run cluster "$NEWS" --format tsv --output "$TMP/no_such_folder/out.tsv"
+expect_rc "--output into a missing folder" 1
+err_has "--output into a missing folder" "$TMP/no_such_folder/out.tsv"
+err_one_line "--output into a missing folder"
+
+# ---------------------------------------------------------------------------
+# Bad input: exit 1, one line naming file, line and problem.
+
+# file|strings the message must contain (beyond the file name)
+BAD_CASES=(
+  "malformed.jsonl|malformed.jsonl:3:|invalid JSON"
+  "missing_text.jsonl|missing_text.jsonl:2:|missing field \"text\""
+  "nonstring_id.jsonl|nonstring_id.jsonl:1:|field \"id\" is a number"
+  "duplicate_ids.jsonl|duplicate_ids.jsonl:4:|duplicate id \"b\"|duplicate_ids.jsonl:2"
+  "bad_utf8.txt|bad_utf8.txt:2:|invalid UTF-8"
+  "bad_utf8.jsonl|bad_utf8.jsonl:2:|invalid UTF-8"
+)
+covered=" "
+for spec in "${BAD_CASES[@]}"; do
+  IFS='|' read -r -a parts <<<"$spec"
+  file=fixtures/bad/${parts[0]}
+  covered+="${parts[0]} "
+  run cluster "$file" --format tsv
+  expect_rc "bad input ${parts[0]}" 1
+  err_one_line "bad input ${parts[0]}"
+  err_has "bad input ${parts[0]}" "dedup: error: $file" "${parts[@]:1}"
+  check "bad input ${parts[0]}: nothing on stdout" test ! -s "$OUT"
+done
+# Every file in fixtures/bad/ is covered above, and fails.
+for file in fixtures/bad/*; do
+  name=$(basename "$file")
+  check "fixtures/bad/$name has a case above" test "${covered#* $name }" != "$covered"
+  run cluster "$file"
+  expect_rc "bad input $name (text format)" 1
+done
+
+# Standard input: errors name <stdin> and the line; empty input is no documents.
+printf '{"id": "a", "text": "x"}\n{"id": "b"}\n' | "$DEDUP" cluster - >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "stdin with a bad line" 1
+err_has "stdin with a bad line" "<stdin>:2:" 'missing field "text"'
+"$DEDUP" cluster - --format tsv </dev/null >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "empty stdin" 0
+check "empty stdin: header only" test "$(cat "$OUT")" = "$HEADER"
+
+run cluster "$TMP/missing.jsonl"
+expect_rc "missing file" 1
+err_one_line "missing file"
+err_has "missing file" "$TMP/missing.jsonl"
+
+# --skip-bad-lines: a warning, and the good lines are clustered.
+run cluster fixtures/bad/malformed.jsonl --skip-bad-lines --format tsv
+expect_rc "--skip-bad-lines" 0
+err_has "--skip-bad-lines warning" "warning" "malformed.jsonl:3:"
+check "--skip-bad-lines: good lines clustered" test "$(tail -n +2 "$OUT" | cut -f1 | tr '\n' ' ')" = "a b d "
+run cluster fixtures/bad/malformed.jsonl --skip-bad-lines
+expect_rc "--skip-bad-lines (text)" 0
+check "--skip-bad-lines: text summary counts the skipped line" grep -q "1 bad lines skipped" "$OUT"
+run cluster fixtures/bad/duplicate_ids.jsonl --skip-bad-lines
+expect_rc "--skip-bad-lines does not skip duplicate ids" 1
+
+# ---------------------------------------------------------------------------
+# Usage errors: exit 2 with a message.
+
+usage_case() {  # NAME EXPECTED_SUBSTRING ARGS...
+  local name=$1 want=$2
+  shift 2
+  run "$@"
+  expect_rc "usage: $name" 2
+  err_has "usage: $name" "$want"
+  check "usage: $name: nothing on stdout" test ! -s "$OUT"
+}
+usage_case "unknown option" "--bogus" cluster "$NEWS" --bogus
+usage_case "--threshold 1.5" "1.5" cluster "$NEWS" --threshold 1.5
+usage_case "--threshold -0.1" "threshold" cluster "$NEWS" --threshold -0.1
+usage_case "--threshold abc" "abc" cluster "$NEWS" --threshold abc
+usage_case "--num-perm 0" "num-perm" cluster "$NEWS" --num-perm 0
+usage_case "--bands 50 --rows 50" "exceeds" cluster "$NEWS" --bands 50 --rows 50
+usage_case "--bands without --rows" "--rows" cluster "$NEWS" --bands 5
+usage_case "--rows without --bands" "--bands" cluster "$NEWS" --rows 5
+usage_case "--format xml" "xml" cluster "$NEWS" --format xml
+usage_case "--shingle foo:3" "foo:3" cluster "$NEWS" --shingle foo:3
+usage_case "--threads -1" "threads" cluster "$NEWS" --threads -1
+usage_case "no input" "INPUT" cluster
+usage_case "no subcommand" "subcommand" 
+usage_case "unknown subcommand" "frobnicate" frobnicate
+usage_case "unknown option before the subcommand" "--bogus" --bogus
+usage_case "compare --format xml" "xml" compare "$NEWS/short_01.txt" "$NEWS/short_02.txt" --format xml
+usage_case "compare missing B" "B" compare "$NEWS/short_01.txt"
+
+# ---------------------------------------------------------------------------
+# Help and version.
+
+for sub in "" cluster compare version; do
+  # shellcheck disable=SC2086
+  run $sub --help
+  expect_rc "--help ${sub:-dedup}" 0
+  check "--help ${sub:-dedup} prints usage" grep -q "Usage: dedup" "$OUT"
+  if [[ -z $sub ]]; then
+    for name in cluster compare version; do
+      check "dedup --help lists $name" grep -qE "^ +$name( |$)" "$OUT"
+    done
+  fi
+done
+VERSION=$(sed -n 's/^project(dedup VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+run --version
+expect_rc "--version" 0
+check "--version prints the project version" test "$(cat "$OUT")" = "dedup $VERSION"
+run version
+expect_rc "version" 0
+check "version: first line" test "$(head -n 1 "$OUT")" = "dedup $VERSION"
+
+# ---------------------------------------------------------------------------
+# Tiny documents.
+
+run cluster fixtures/tiny --format tsv
+expect_rc "tiny" 0
+check "tiny: every file listed" same_file <(cd fixtures/tiny && LC_ALL=C ls -1) <(tail -n +2 "$OUT" | cut -f1)
+for doc in empty.txt whitespace_only.txt; do
+  n=$(awk -F'\t' -v d="$doc" 'NR > 1 { n[$2]++; if ($1 == d) c = $2 } END { print (c == "" ? -1 : n[c]) }' "$OUT")
+  check "tiny: $doc is a singleton" test "$n" -eq 1
+done
+for format in text json jsonl csv; do
+  run cluster fixtures/tiny --format "$format"
+  expect_rc "tiny --format $format" 0
+done
+run cluster fixtures/tiny --format tsv --exact
+expect_rc "tiny --exact" 0
+check "tiny --exact: empty.txt is a singleton" test \
+  "$(awk -F'\t' 'NR > 1 { n[$2]++; if ($1 == "empty.txt") c = $2 } END { print n[c] }' "$OUT")" -eq 1
+run cluster fixtures/tiny/empty.txt --format tsv
+expect_rc "a single empty file" 0
+check "a single empty file: one line" test "$(tail -n +2 "$OUT" | cut -f1-2)" = $'fixtures/tiny/empty.txt\t0'
+
+# ---------------------------------------------------------------------------
+# compare.
+
+# text_value LABEL: the number after LABEL at the start of a line of the text report.
+text_value() { awk -v k="$1" 'index($0, k) == 1 { n = split(k, words, " "); print $(n + 1); exit }' "$OUT"; }
+SEED=$NEWS/000_f108cfa45c64e33e.txt
+TYPOS=$NEWS/000_f108cfa45c64e33e__typos.txt
+run compare "$SEED" "$TYPOS"
+expect_rc "compare files" 0
+cp "$OUT" "$TMP/compare.txt"
+J=$(text_value "exact Jaccard")
+E=$(text_value "estimated Jaccard")
+check "compare prints exact Jaccard" test -n "$J"
+check "compare prints estimated Jaccard" test -n "$E"
+check "compare: estimate within 4 standard errors (+0.01) of the exact value" \
+  awk -v j="$J" -v e="$E" 'BEGIN { d = e - j; if (d < 0) d = -d; exit !(j > 0 && d <= 4 * sqrt(j * (1 - j) / 128) + 0.01) }'
+check "compare: A and B named" grep -qF "A: $SEED" "$OUT"
+
+# The exact Jaccard and containment of every copy in fixtures/README.md's table
+# (computed by tools/make_fixtures.py, "unicode" columns) match dedup compare.
+# Columns: | id | kind | tokens | J ascii | C ascii | J unicode | C unicode | what |
+awk -F'|' '$2 ~ /^ [^ ]+\.txt $/ && $3 ~ /^ [a-z0-9]+ $/ && $7 ~ /[0-9]/ {
+  gsub(/ /, "", $2); gsub(/ /, "", $7); gsub(/ /, "", $8); print $2, $7, $8 }' fixtures/README.md >"$TMP/table"
+check "README table lists every copy in the truth file" same_file <(cut -d' ' -f1 "$TMP/table" | LC_ALL=C sort) \
+  <(awk -F'\t' 'NR > 1 && $3 != "original" { print $1 }' "$TRUTH" | LC_ALL=C sort)
+while read -r id jt ct; do
+  src=$(awk -F'\t' -v id="$id" '$1 == id { print $2 }' "$TRUTH")
+  run compare "$NEWS/$src" "$NEWS/$id"
+  if [[ $RC -ne 0 ]]; then
+    fail "compare $id: exit $RC"
+    continue
+  fi
+  j=$(text_value "exact Jaccard")
+  c=$(text_value "B contained in A")
+  e=$(text_value "estimated Jaccard")
+  check "compare $id: exact J $j vs README $jt" awk -v a="$j" -v b="$jt" 'BEGIN { d = a - b; exit !(d < 0.0006 && d > -0.0006) }'
+  check "compare $id: containment $c vs README $ct" awk -v a="$c" -v b="$ct" 'BEGIN { d = a - b; exit !(d < 0.0006 && d > -0.0006) }'
+  check "compare $id: estimate $e within bound of $j" \
+    awk -v j="$j" -v e="$e" 'BEGIN { d = e - j; if (d < 0) d = -d; exit !(d <= 4 * sqrt(j * (1 - j) / 128) + 0.01) }'
+done <"$TMP/table"
+
+# By id in a corpus: the same numbers; also with an option after the ids.
+SEED_ID=$(basename "$SEED")
+TYPOS_ID=$(basename "$TYPOS")
+run compare --corpus fixtures/news.jsonl "$SEED_ID" "$TYPOS_ID"
+expect_rc "compare --corpus" 0
+check "compare --corpus: same numbers as the files" same_file <(tail -n +3 "$OUT") <(tail -n +3 "$TMP/compare.txt")
+check "compare --corpus: ids named" grep -qF "A: $SEED_ID" "$OUT"
+run compare --corpus fixtures/news.jsonl "$SEED_ID" "$TYPOS_ID" --format json
+expect_rc "compare --corpus ... --format json (option after the ids)" 0
+check "compare --format json parses" python3 -c 'import json,sys; json.load(sys.stdin)' <"$OUT"
+check "compare --format json: values agree with text" python3 - "$OUT" "$J" "$E" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+assert abs(r["exact_jaccard"] - float(sys.argv[2])) < 6e-5, r
+assert abs(r["estimated_jaccard"] - float(sys.argv[3])) < 6e-5, r
+assert r["a"] == "000_f108cfa45c64e33e.txt" and r["b"] == "000_f108cfa45c64e33e__typos.txt", r
+EOF
+run compare --corpus "$NEWS" --format json "$SEED_ID" "$TYPOS_ID"
+expect_rc "compare --corpus folder" 0
+check "compare --corpus folder: same as jsonl" python3 - "$OUT" "$J" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+assert abs(r["exact_jaccard"] - float(sys.argv[2])) < 6e-5, r
+EOF
+run compare --corpus fixtures/news.jsonl "$SEED_ID" no_such_id.txt
+expect_rc "compare: missing id" 1
+err_one_line "compare: missing id"
+err_has "compare: missing id" "no_such_id.txt"
+run compare "$SEED" "$TMP/missing.txt"
+expect_rc "compare: missing file" 1
+err_has "compare: missing file" "$TMP/missing.txt"
+run compare fixtures/news.jsonl "$SEED"
+expect_rc "compare: a file holding several documents" 1
+err_has "compare: a file holding several documents" "fixtures/news.jsonl"
+run compare fixtures/tiny/empty.txt fixtures/tiny/empty.txt
+expect_rc "compare: empty documents" 0
+# A JSONL file whose first document is fine but whose next line is bad is an error.
+head -n 3 fixtures/bad/malformed.jsonl | tail -n 2 >"$TMP/one_then_bad.jsonl"
+run compare "$TMP/one_then_bad.jsonl" "$SEED"
+expect_rc "compare: bad line after the document" 1
+err_has "compare: bad line after the document" "one_then_bad.jsonl:2:"
+
+# ---------------------------------------------------------------------------
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -47,6 +47,35 @@ void ClusterFlags::Register(CLI::App* app) {
   app->add_option("--threshold", threshold, "Similarity needed to group two documents, in [0,1]")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app->add_option("--containment", containment,
+                  "Also group a document whose shingles are at least this share contained in a larger one\n"
+                  "(truncated copies, excerpts; 0 = off)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app->add_option("--canonical", canonical,
+                  "Each cluster's representative: earliest (published time, else first seen), first, longest")
+      ->check(CLI::IsMember({"earliest", "first", "longest"}))
+      ->capture_default_str();
+  app->add_option("--boilerplate", boilerplate,
+                  "Leave lines that recur across documents (site chrome) out of the comparison: on or off")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  app->add_option("--boilerplate-min-docs", boilerplate_options.min_docs,
+                  "Corpus-wide boilerplate: a line in at least this many documents ...")
+      ->check(CLI::Range(2, 1 << 30))
+      ->capture_default_str();
+  app->add_option("--boilerplate-min-contexts", boilerplate_options.min_contexts,
+                  "... next to at least this many lines found nowhere else")
+      ->check(CLI::Range(1, 1 << 30))
+      ->capture_default_str();
+  app->add_option("--boilerplate-source-min-docs", boilerplate_options.min_source_docs,
+                  "Per-source boilerplate (JSONL \"source\" field): a line in this many documents of a source ...")
+      ->check(CLI::Range(2, 1 << 30))
+      ->capture_default_str();
+  app->add_option("--boilerplate-source-min-contexts", boilerplate_options.min_source_contexts,
+                  "... next to this many lines found nowhere else in that source")
+      ->check(CLI::Range(1, 1 << 30))
+      ->capture_default_str();
   sketch.Register(app);
   app->add_option("--bands", bands, "LSH bands (with --rows; default: chosen from the threshold)")
       ->check(CLI::PositiveNumber);
@@ -62,6 +91,12 @@ absl::StatusOr<PipelineOptions> ClusterFlags::ToOptions() const {
   DEDUP_ASSIGN_OR_RETURN(options.sketch, sketch.ToOptions());
   options.corpus = input.ToOptions();
   options.cluster.threshold = threshold;
+  options.cluster.containment_threshold = containment;
+  options.cluster.canonical = canonical == "first"     ? CanonicalRule::kFirst
+                              : canonical == "longest" ? CanonicalRule::kLongest
+                                                       : CanonicalRule::kEarliest;
+  options.boilerplate = boilerplate_options;
+  options.boilerplate.enabled = boilerplate == "on";
   options.cluster.exact = exact;
   options.threads = threads;
   if ((bands > 0) != (rows > 0)) return absl::InvalidArgumentError("--bands and --rows must be given together");

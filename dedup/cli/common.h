@@ -56,7 +56,11 @@ struct ClusterFlags {
   std::vector<std::string> inputs;
   SketchFlags sketch;
   InputFlags input;
-  double threshold = 0.7;
+  double threshold = kDefaultThreshold;
+  double containment = kDefaultContainmentThreshold;
+  std::string canonical = "earliest";
+  std::string boilerplate = "on";
+  BoilerplateOptions boilerplate_options;
   int bands = 0;
   int rows = 0;
   bool exact = false;

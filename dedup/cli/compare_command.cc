@@ -32,7 +32,8 @@ absl::Status LoadPair(const CompareFlags& f, Document* a, Document* b) {
       if (!*got) return absl::InvalidArgumentError(absl::StrFormat("%s: holds no document", *path));
       Document extra;
       auto more = (*reader)->Next(&extra);
-      if (more.ok() && *more) {
+      if (!more.ok()) return more.status();  // E.g. a malformed second line.
+      if (*more) {
         return absl::InvalidArgumentError(absl::StrFormat(
             "%s: holds more than one document; use --corpus %s and give two ids", *path, *path));
       }
@@ -115,7 +116,11 @@ Command RegisterCompareCommand(CLI::App& app) {
       "A and B are files holding one document each, or ids of documents in the --corpus inputs.");
   cmd->add_option("A", flags->a, "First document (file, or id with --corpus)")->required();
   cmd->add_option("B", flags->b, "Second document (file, or id with --corpus)")->required();
-  cmd->add_option("--corpus", flags->corpus, "Inputs to look the ids A and B up in (as for cluster)");
+  // One input per --corpus (repeatable): a greedy list would also swallow A and B
+  // whenever an option follows them.
+  cmd->add_option("--corpus", flags->corpus,
+                  "Input to look the ids A and B up in (as for cluster); repeat for several")
+      ->allow_extra_args(false);
   flags->sketch.Register(cmd);
   flags->input.Register(cmd, /*with_skip=*/false);
   cmd->add_option("--format", flags->format, "text or json")->capture_default_str();

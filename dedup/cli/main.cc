@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("dedup ") + dedup::kVersion);
   std::vector<Command> commands = {RegisterClusterCommand(app), RegisterCompareCommand(app), RegisterEvalCommand(app),
-                                   RegisterVersionCommand(app)};
+ RegisterVersionCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -26,7 +26,14 @@ int main(int argc, char** argv) {
     for (const Command& c : commands) {
       if (c.app->parsed()) where = " " + c.app->get_name();
     }
-    std::cerr << "dedup: error: " << e.what() << "\n"
+    // CLI11 reports a mistyped subcommand or option before any subcommand as "A
+    // subcommand is required"; name what was given instead.
+    std::string message = e.what();
+    if (where.empty() && argc > 1) {
+      message = (argv[1][0] == '-' ? "unknown option \"" : "unknown subcommand \"") + std::string(argv[1]) +
+                "\"";
+    }
+    std::cerr << "dedup: error: " << message << "\n"
               << "Run 'dedup" << where << " --help' for usage.\n";
     return kExitUsage;
   }

@@ -1,0 +1,523 @@
+// Tests of the news-like corpus generator: determinism, truth consistency, the requested
+// duplicate rate, the variant kinds and their effect, JSON well-formedness and file output.
+
+#include "bench/corpus_generator.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace dedup::bench {
+namespace {
+
+std::vector<Document> Generate(const GenerateOptions& options) {
+  CorpusGenerator generator(options);
+  std::vector<Document> docs;
+  Document doc;
+  while (generator.Next(&doc)) docs.push_back(doc);
+  return docs;
+}
+
+GenerateOptions Small(int64_t docs, uint64_t seed = kDefaultSeed) {
+  GenerateOptions options;
+  options.num_docs = docs;
+  options.seed = seed;
+  return options;
+}
+
+struct Written {
+  std::string jsonl;
+  std::string truth;
+};
+
+Written Write(const GenerateOptions& options) {
+  std::ostringstream jsonl, truth;
+  std::string error;
+  EXPECT_TRUE(WriteCorpus(options, jsonl, truth, nullptr, &error)) << error;
+  return {jsonl.str(), truth.str()};
+}
+
+std::vector<std::string> SplitLines(const std::string& s) {
+  std::vector<std::string> lines;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> SplitTabs(const std::string& line) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  for (;;) {
+    const size_t tab = line.find('\t', start);
+    fields.push_back(line.substr(start, tab == std::string::npos ? tab : tab - start));
+    if (tab == std::string::npos) return fields;
+    start = tab + 1;
+  }
+}
+
+// Appends code point `cp` as UTF-8.
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// A strict parser for one JSON string literal starting at s[*pos] (the opening quote).
+bool ParseJsonString(const std::string& s, size_t* pos, std::string* out) {
+  if (*pos >= s.size() || s[*pos] != '"') return false;
+  out->clear();
+  for (size_t i = *pos + 1; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"') {
+      *pos = i + 1;
+      return true;
+    }
+    if (c < 0x20) return false;  // raw control characters are not allowed in JSON strings
+    if (c != '\\') {
+      out->push_back(s[i]);
+      continue;
+    }
+    if (++i >= s.size()) return false;
+    switch (s[i]) {
+      case '"':
+        out->push_back('"');
+        break;
+      case '\\':
+        out->push_back('\\');
+        break;
+      case '/':
+        out->push_back('/');
+        break;
+      case 'b':
+        out->push_back('\b');
+        break;
+      case 'f':
+        out->push_back('\f');
+        break;
+      case 'n':
+        out->push_back('\n');
+        break;
+      case 'r':
+        out->push_back('\r');
+        break;
+      case 't':
+        out->push_back('\t');
+        break;
+      case 'u': {
+        if (i + 4 >= s.size()) return false;
+        const std::string hex = s.substr(i + 1, 4);
+        if (hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) return false;
+        AppendUtf8(static_cast<uint32_t>(std::stoul(hex, nullptr, 16)), out);
+        i += 4;
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return false;
+}
+
+// Parses a line of the corpus: exactly {"id":..,"text":..,"source":..,"published":..}.
+bool ParseJsonLine(const std::string& line, std::map<std::string, std::string>* fields) {
+  fields->clear();
+  size_t pos = 0;
+  if (line.empty() || line[pos++] != '{') return false;
+  for (;;) {
+    std::string key, value;
+    if (!ParseJsonString(line, &pos, &key)) return false;
+    if (pos >= line.size() || line[pos++] != ':') return false;
+    if (!ParseJsonString(line, &pos, &value)) return false;
+    (*fields)[key] = value;
+    if (pos >= line.size()) return false;
+    if (line[pos] == '}') return pos + 1 == line.size();
+    if (line[pos++] != ',') return false;
+  }
+}
+
+// Word 5-shingle Jaccard over lower-cased ASCII-alphanumeric tokens.
+std::unordered_set<std::string> Shingles(const std::string& text) {
+  std::vector<std::string> tokens;
+  std::string token;
+  for (const char c : text) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      token.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    } else if (!token.empty()) {
+      tokens.push_back(token);
+      token.clear();
+    }
+  }
+  if (!token.empty()) tokens.push_back(token);
+  std::unordered_set<std::string> shingles;
+  for (size_t i = 0; i + 5 <= tokens.size(); ++i) {
+    shingles.insert(tokens[i] + ' ' + tokens[i + 1] + ' ' + tokens[i + 2] + ' ' + tokens[i + 3] +
+                    ' ' + tokens[i + 4]);
+  }
+  return shingles;
+}
+
+double Jaccard(const std::unordered_set<std::string>& a, const std::unordered_set<std::string>& b) {
+  size_t common = 0;
+  for (const auto& s : a) common += b.count(s);
+  return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
+}
+
+int Paragraphs(const std::string& body) {
+  int n = 1;
+  for (size_t pos = body.find("\n\n"); pos != std::string::npos; pos = body.find("\n\n", pos + 2))
+    ++n;
+  return n - 1;  // the first block is the headline
+}
+
+TEST(CorpusGeneratorTest, SameOptionsGiveIdenticalBytes) {
+  const Written a = Write(Small(400));
+  const Written b = Write(Small(400));
+  EXPECT_EQ(a.jsonl, b.jsonl);
+  EXPECT_EQ(a.truth, b.truth);
+  EXPECT_GT(a.jsonl.size(), 400u * 500);
+}
+
+TEST(CorpusGeneratorTest, DifferentSeedGivesDifferentCorpus) {
+  const Written a = Write(Small(200, 1));
+  const Written b = Write(Small(200, 2));
+  EXPECT_NE(a.jsonl, b.jsonl);
+  // Not just a shifted copy: the first documents already differ.
+  EXPECT_NE(SplitLines(a.jsonl)[0], SplitLines(b.jsonl)[0]);
+}
+
+TEST(CorpusGeneratorTest, ShorterCorpusIsAPrefix) {
+  const Written small = Write(Small(150));
+  const Written large = Write(Small(300));
+  EXPECT_EQ(large.jsonl.compare(0, small.jsonl.size(), small.jsonl), 0);
+  EXPECT_EQ(large.truth.compare(0, small.truth.size(), small.truth), 0);
+}
+
+TEST(CorpusGeneratorTest, TruthIsConsistentWithCorpus) {
+  const Written w = Write(Small(1500));
+  const std::vector<std::string> truth = SplitLines(w.truth);
+  const std::vector<std::string> jsonl = SplitLines(w.jsonl);
+  ASSERT_EQ(truth.size(), 1501u);
+  ASSERT_EQ(jsonl.size(), 1500u);
+  EXPECT_EQ(truth[0] + "\n", std::string(kTruthHeader));
+
+  std::map<std::string, std::string> kind_of, topic_of;
+  std::set<std::string> ids;
+  for (size_t i = 1; i < truth.size(); ++i) {
+    const std::vector<std::string> f = SplitTabs(truth[i]);
+    ASSERT_EQ(f.size(), 4u) << truth[i];
+    const std::string& id = f[0];
+    const std::string& source_id = f[1];
+    const std::string& kind = f[2];
+    const std::string& topic = f[3];
+    char expected_id[32];
+    std::snprintf(expected_id, sizeof expected_id, "doc%06zu", i - 1);
+    EXPECT_EQ(id, expected_id);
+    EXPECT_TRUE(ids.insert(id).second) << "duplicate id " << id;
+    VariantKind parsed;
+    ASSERT_TRUE(ParseVariantKind(kind, &parsed)) << kind;
+    EXPECT_EQ(topic.rfind("topic", 0), 0u) << topic;
+    if (parsed == VariantKind::kOriginal) {
+      EXPECT_EQ(source_id, id);
+    } else {
+      // The root original appears earlier, and the variant shares its topic.
+      ASSERT_TRUE(kind_of.count(source_id)) << id << " refers to unseen " << source_id;
+      EXPECT_EQ(kind_of[source_id], "original") << id;
+      EXPECT_EQ(topic_of[source_id], topic) << id;
+    }
+    kind_of[id] = kind;
+    topic_of[id] = topic;
+
+    std::map<std::string, std::string> fields;
+    ASSERT_TRUE(ParseJsonLine(jsonl[i - 1], &fields)) << jsonl[i - 1].substr(0, 200);
+    EXPECT_EQ(fields["id"], id);
+  }
+}
+
+TEST(CorpusGeneratorTest, DupRateIsHonoured) {
+  for (const double rate : {0.1, 0.3, 0.6}) {
+    GenerateOptions options = Small(2000);
+    options.min_words = 60;  // short articles: the rate does not depend on length
+    options.max_words = 120;
+    options.dup_rate = rate;
+    int variants = 0;
+    for (const Document& d : Generate(options)) variants += d.kind != VariantKind::kOriginal;
+    // The first document is always an original; the others are variants with probability rate.
+    const double n = 1999, mean = n * rate, sigma = std::sqrt(n * rate * (1 - rate));
+    EXPECT_LE(std::abs(variants - mean), 4 * sigma) << "rate " << rate << ": " << variants;
+  }
+  GenerateOptions none = Small(300);
+  none.dup_rate = 0;
+  for (const Document& d : Generate(none)) EXPECT_EQ(d.kind, VariantKind::kOriginal);
+  GenerateOptions all = Small(300);
+  all.dup_rate = 1;
+  const std::vector<Document> docs = Generate(all);
+  EXPECT_EQ(docs[0].kind, VariantKind::kOriginal);
+  for (size_t i = 1; i < docs.size(); ++i) EXPECT_NE(docs[i].kind, VariantKind::kOriginal);
+}
+
+TEST(CorpusGeneratorTest, EveryKindIsProducedAndWeightsSelectKinds) {
+  std::array<int, kNumVariantKinds> counts{};
+  for (const Document& d : Generate(Small(1500))) ++counts[static_cast<int>(d.kind)];
+  for (int k = 0; k < kNumVariantKinds; ++k) {
+    EXPECT_GT(counts[k], 20) << VariantKindName(static_cast<VariantKind>(k));
+  }
+  GenerateOptions only_trunc = Small(300);
+  only_trunc.kind_weights = {0, 0, 0, 0, 1, 0};
+  for (const Document& d : Generate(only_trunc)) {
+    EXPECT_TRUE(d.kind == VariantKind::kOriginal || d.kind == VariantKind::kTrunc);
+  }
+}
+
+TEST(CorpusGeneratorTest, VariantsChangeWhatTheirKindSays) {
+  std::map<std::string, Document> originals;
+  int checked = 0;
+  for (const Document& d : Generate(Small(1500))) {
+    if (d.kind == VariantKind::kOriginal) {
+      EXPECT_EQ(d.ops, 0);
+      originals[d.id] = d;
+      continue;
+    }
+    const Document& o = originals.at(d.source_id);
+    ++checked;
+    switch (d.kind) {
+      case VariantKind::kChrome:
+        EXPECT_EQ(d.body, o.body);
+        EXPECT_NE(d.source, o.source);
+        EXPECT_NE(d.text, o.text);
+        break;
+      case VariantKind::kEdit:
+        EXPECT_EQ(d.source, o.source);
+        EXPECT_NE(d.body, o.body);
+        EXPECT_EQ(Paragraphs(d.body), Paragraphs(o.body));
+        break;
+      case VariantKind::kDrop:
+        EXPECT_EQ(d.source, o.source);
+        EXPECT_LT(d.body_words, o.body_words);
+        break;
+      case VariantKind::kAdd:
+        EXPECT_EQ(d.source, o.source);
+        EXPECT_EQ(Paragraphs(d.body), Paragraphs(o.body) + 1);
+        EXPECT_GT(d.body_words, o.body_words);
+        break;
+      case VariantKind::kTrunc:
+        EXPECT_EQ(d.source, o.source);
+        // Cut at a sentence boundary: the kept body is a prefix of the original's.
+        EXPECT_EQ(o.body.rfind(d.body, 0), 0u) << d.id;
+        EXPECT_LT(d.body.size(), o.body.size());
+        EXPECT_GE(d.kept_fraction, 0.55) << d.id;
+        EXPECT_LE(d.kept_fraction, 0.80) << d.id;
+        EXPECT_NEAR(d.kept_fraction, static_cast<double>(d.body_words) / o.body_words, 1e-9);
+        break;
+      case VariantKind::kCombo: {
+        const int ops = std::popcount(static_cast<unsigned>(d.ops));
+        EXPECT_TRUE(ops == 2 || ops == 3) << int{d.ops};
+        EXPECT_EQ(d.source != o.source, (d.ops & kOpChrome) != 0);
+        EXPECT_NE(d.text, o.text);
+        break;
+      }
+      case VariantKind::kOriginal:
+        break;
+    }
+  }
+  EXPECT_GT(checked, 300);
+}
+
+TEST(CorpusGeneratorTest, ArticleLengthsFollowOptions) {
+  GenerateOptions options = Small(400);
+  options.min_words = 300;
+  options.max_words = 450;
+  for (const Document& d : Generate(options)) {
+    if (d.kind != VariantKind::kOriginal) continue;
+    EXPECT_GE(d.body_words, 300) << d.id;
+    EXPECT_LE(d.body_words, 450 + 2 * 34) << d.id;  // at most the sentence that crosses the target
+  }
+}
+
+TEST(CorpusGeneratorTest, SitesRepeatTheirChrome) {
+  std::map<std::string, std::pair<std::string, std::string>> chrome;  // source -> header, footer
+  for (const Document& d : Generate(Small(600))) {
+    const size_t header_end = d.text.find("\n\n");
+    const size_t footer_start = d.text.rfind("\n\n");
+    ASSERT_NE(header_end, std::string::npos);
+    const std::string header = d.text.substr(0, header_end);
+    const std::string footer = d.text.substr(footer_start + 2);
+    EXPECT_EQ(d.text.substr(header_end + 2, footer_start - header_end - 2), d.body);
+    auto [it, inserted] = chrome.emplace(d.source, std::make_pair(header, footer));
+    if (!inserted) {
+      EXPECT_EQ(it->second.first, header) << d.source;
+      EXPECT_EQ(it->second.second, footer) << d.source;
+    }
+  }
+  EXPECT_GT(chrome.size(), 20u);
+  for (const auto& [source, hf] : chrome) {
+    for (const std::string& part : {hf.first, hf.second}) {
+      std::istringstream in(part);
+      int words = 0;
+      for (std::string w; in >> w;) ++words;
+      EXPECT_GE(words, 15) << source;
+      EXPECT_LE(words, 80) << source;
+    }
+  }
+  GenerateOptions bare = Small(50);
+  bare.include_chrome = false;
+  for (const Document& d : Generate(bare)) EXPECT_EQ(d.text, d.body);
+}
+
+TEST(CorpusGeneratorTest, HardNegativesAreDifferentArticlesOnDistinctSites) {
+  std::map<std::string, std::vector<Document>> by_topic;
+  int joined = 0;
+  for (const Document& d : Generate(Small(1500))) {
+    if (d.kind != VariantKind::kOriginal) continue;
+    by_topic[d.topic].push_back(d);
+    joined += d.joined_topic;
+  }
+  EXPECT_GT(joined, 150);
+  int pairs = 0;
+  double max_jaccard = 0;
+  for (const auto& [topic, docs] : by_topic) {
+    std::set<std::string> sites;
+    for (const Document& d : docs) sites.insert(d.source);
+    EXPECT_EQ(sites.size(), docs.size()) << topic;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      for (size_t j = i + 1; j < docs.size(); ++j) {
+        max_jaccard =
+            std::max(max_jaccard, Jaccard(Shingles(docs[i].text), Shingles(docs[j].text)));
+        ++pairs;
+      }
+    }
+  }
+  EXPECT_GT(pairs, 100);
+  EXPECT_LT(max_jaccard, 0.08);
+}
+
+TEST(CorpusGeneratorTest, VariantSimilarityIsInTheIntendedBands) {
+  std::map<std::string, std::unordered_set<std::string>> original_shingles;
+  std::map<VariantKind, std::vector<double>> jaccard;
+  for (const Document& d : Generate(Small(1200))) {
+    if (d.kind == VariantKind::kOriginal) {
+      original_shingles[d.id] = Shingles(d.text);
+    } else {
+      jaccard[d.kind].push_back(Jaccard(Shingles(d.text), original_shingles.at(d.source_id)));
+    }
+  }
+  auto mean = [](const std::vector<double>& v) {
+    double sum = 0;
+    for (const double x : v) sum += x;
+    return sum / static_cast<double>(v.size());
+  };
+  for (const double j : jaccard[VariantKind::kEdit]) EXPECT_GT(j, 0.6);
+  for (const double j : jaccard[VariantKind::kTrunc]) {
+    EXPECT_GT(j, 0.45);
+    EXPECT_LT(j, 0.9);
+  }
+  // Another site's boilerplate keeps chrome copies well below 1 on average.
+  EXPECT_LT(mean(jaccard[VariantKind::kChrome]), 0.9);
+  EXPECT_GT(mean(jaccard[VariantKind::kChrome]), 0.5);
+  EXPECT_GT(mean(jaccard[VariantKind::kDrop]), 0.75);
+  EXPECT_GT(mean(jaccard[VariantKind::kAdd]), 0.75);
+}
+
+TEST(CorpusGeneratorTest, JsonEscapingRoundTrips) {
+  const std::string tricky =
+      "quote \" backslash \\ newline \n tab \t cr \r bell \x07 nul-free, UTF-8 "
+      "\xE2\x80\x9Cok\xE2\x80\x9D";
+  std::string json;
+  AppendJsonString(tricky, &json);
+  size_t pos = 0;
+  std::string back;
+  ASSERT_TRUE(ParseJsonString(json, &pos, &back));
+  EXPECT_EQ(pos, json.size());
+  EXPECT_EQ(back, tricky);
+
+  const std::vector<Document> docs = Generate(Small(200));
+  std::string line;
+  for (const Document& d : docs) {
+    line.clear();
+    AppendJsonLine(d, &line);
+    ASSERT_EQ(line.back(), '\n');
+    line.pop_back();
+    std::map<std::string, std::string> fields;
+    ASSERT_TRUE(ParseJsonLine(line, &fields)) << d.id;
+    EXPECT_EQ(fields.size(), 4u);
+    EXPECT_EQ(fields["text"], d.text);
+    EXPECT_EQ(fields["source"], d.source);
+    EXPECT_EQ(fields["published"], d.published);
+    EXPECT_EQ(d.published.size(), 20u);
+    EXPECT_EQ(d.published.back(), 'Z');
+  }
+  EXPECT_LE(docs.front().published, docs.back().published);  // timestamps never go back
+}
+
+TEST(CorpusGeneratorTest, ValidateOptionsRejectsBadValues) {
+  EXPECT_EQ(ValidateOptions(GenerateOptions()), "");
+  auto invalid = [](const std::function<void(GenerateOptions*)>& change) {
+    GenerateOptions o;
+    change(&o);
+    return ValidateOptions(o);
+  };
+  EXPECT_NE(invalid([](GenerateOptions* o) { o->num_docs = -1; }), "");
+  EXPECT_NE(invalid([](GenerateOptions* o) { o->dup_rate = 1.5; }), "");
+  EXPECT_NE(invalid([](GenerateOptions* o) { o->dup_rate = std::nan(""); }), "");
+  EXPECT_NE(invalid([](GenerateOptions* o) { o->min_words = 5; }), "");
+  EXPECT_NE(invalid([](GenerateOptions* o) { o->max_words = 100; }), "");
+  EXPECT_NE(invalid([](GenerateOptions* o) { o->num_sites = 1; }), "");
+  EXPECT_NE(invalid([](GenerateOptions* o) { o->topic_rate = -0.1; }), "");
+  EXPECT_NE(invalid([](GenerateOptions* o) { o->pool_size = 0; }), "");
+  EXPECT_NE(invalid([](GenerateOptions* o) { o->kind_weights.fill(0); }), "");
+  EXPECT_NE(invalid([](GenerateOptions* o) { o->kind_weights[2] = -1; }), "");
+  EXPECT_NE(invalid([](GenerateOptions* o) { o->dup_rate = 2; }).find("--dup-rate"),
+            std::string::npos);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(CorpusGeneratorTest, WritesFilesAtomically) {
+  const std::string dir = ::testing::TempDir();
+  const std::string jsonl = dir + "/corpus_generator_test.jsonl";
+  const std::string truth = dir + "/corpus_generator_test.tsv";
+  CorpusStats stats;
+  std::string error;
+  ASSERT_TRUE(WriteCorpusFiles(Small(120), jsonl, truth, &stats, &error)) << error;
+  const Written expected = Write(Small(120));
+  EXPECT_EQ(ReadFile(jsonl), expected.jsonl);
+  EXPECT_EQ(ReadFile(truth), expected.truth);
+  EXPECT_EQ(stats.docs, 120);
+  EXPECT_EQ(stats.bytes, static_cast<int64_t>(expected.jsonl.size()));
+  std::remove(jsonl.c_str());
+  std::remove(truth.c_str());
+
+  // An unwritable destination fails with a message and leaves nothing behind.
+  const std::string missing = dir + "/no-such-dir-corpus-generator/x.jsonl";
+  EXPECT_FALSE(WriteCorpusFiles(Small(10), missing, truth, &stats, &error));
+  EXPECT_NE(error.find("no-such-dir-corpus-generator"), std::string::npos) << error;
+  EXPECT_FALSE(std::ifstream(truth).good());
+  EXPECT_FALSE(WriteCorpusFiles(Small(10), jsonl, jsonl, &stats, &error));
+}
+
+}  // namespace
+}  // namespace dedup::bench

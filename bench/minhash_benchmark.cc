@@ -1,0 +1,163 @@
+// MinHash signing throughput (dedup::MinHasher::SignInto) and whole-document sketching.
+//
+//   BM_MinHashSign/K/n          K in {64, 128, 256}, n = 500 random shingle hashes per
+//                               document (a ~500-word article); items/s = shingles, and
+//                               the `docs` counter is documents/s.
+// Reference over the same input and the same hash functions, in the same process:
+//   BM_Reference_ScalarMinHash/K/n  the textbook nested loop, one multiply-shift hash at
+//                               a time, with auto-vectorization disabled: the floor that
+//                               shows what SignInto's vectorized inner loop buys.
+//   BM_SketchDocument/ascii|unicode  Sketcher::Sketch (tokenize + word:5 shingles + K=128
+//                               MinHash) of ~4 KB news articles, bytes/s; items/s = docs.
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "bench/bench_util.h"
+#include "benchmark/benchmark.h"
+#include "dedup/minhash.h"
+#include "dedup/sketch.h"
+
+namespace {
+
+using dedup::bench_util::Rng;
+
+constexpr int kDocs = 64;  // Distinct inputs, so no document stays hot in L1 by accident.
+constexpr uint64_t kMinHashSeed = 1;
+
+std::vector<std::vector<uint64_t>> RandomShingleSets(int docs, int n) {
+  Rng rng(0x5EED0000u + static_cast<uint64_t>(n));
+  std::vector<std::vector<uint64_t>> sets(docs);
+  for (auto& s : sets) {
+    s.resize(n);
+    for (uint64_t& x : s) x = rng.Next();
+  }
+  return sets;
+}
+
+void MinHashArgs(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"K", "n"});
+  for (int k : {64, 128, 256}) b->Args({k, 500});
+}
+
+void SetCounters(benchmark::State& state, int n) {
+  state.SetItemsProcessed(state.iterations() * kDocs * n);
+  state.counters["docs"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kDocs, benchmark::Counter::kIsRate);
+}
+
+void BM_MinHashSign(benchmark::State& state) {
+  const int k = static_cast<int>(state.range(0));
+  const int n = static_cast<int>(state.range(1));
+  const auto sets = RandomShingleSets(kDocs, n);
+  auto hasher = dedup::MinHasher::Create({.num_perm = k, .seed = kMinHashSeed}, /*fingerprint=*/0);
+  if (!hasher.ok()) {
+    state.SkipWithError(hasher.status().ToString().c_str());
+    return;
+  }
+  std::vector<uint32_t> out(static_cast<size_t>(k));
+  for (auto _ : state) {
+    for (const auto& s : sets) {
+      hasher->SignInto(s, out.data());
+      benchmark::DoNotOptimize(out.data());
+      benchmark::ClobberMemory();
+    }
+  }
+  SetCounters(state, n);
+}
+BENCHMARK(BM_MinHashSign)->Apply(MinHashArgs);
+
+// The same hash functions as MinHasher::Create: a_i odd, b_i from SplitMix64(seed).
+struct ScalarParams {
+  std::vector<uint64_t> a, b;
+};
+ScalarParams MakeParams(int k, uint64_t seed) {
+  ScalarParams p;
+  uint64_t state = seed;
+  for (int i = 0; i < k; ++i) {
+    p.a.push_back(dedup::SplitMix64(&state) | 1);
+    p.b.push_back(dedup::SplitMix64(&state));
+  }
+  return p;
+}
+
+// One hash at a time; no SIMD (GCC: attribute; Clang: loop pragmas).
+#if defined(__clang__)
+#define DEDUP_NO_VECTORIZE
+#define DEDUP_NO_VECTORIZE_LOOP _Pragma("clang loop vectorize(disable) interleave(disable)")
+#else
+#define DEDUP_NO_VECTORIZE __attribute__((optimize("no-tree-vectorize"), noinline))
+#define DEDUP_NO_VECTORIZE_LOOP
+#endif
+DEDUP_NO_VECTORIZE void ScalarSign(const ScalarParams& p, const std::vector<uint64_t>& shingles,
+                                   uint32_t* out) {
+  const size_t k = p.a.size();
+  DEDUP_NO_VECTORIZE_LOOP
+  for (size_t i = 0; i < k; ++i) {
+    uint32_t m = dedup::kEmptySlot;
+    DEDUP_NO_VECTORIZE_LOOP
+    for (uint64_t x : shingles) {
+      uint32_t h = static_cast<uint32_t>((p.a[i] * x + p.b[i]) >> 32);
+      if (h < m) m = h;
+    }
+    out[i] = m;
+  }
+}
+
+void BM_Reference_ScalarMinHash(benchmark::State& state) {
+  const int k = static_cast<int>(state.range(0));
+  const int n = static_cast<int>(state.range(1));
+  const auto sets = RandomShingleSets(kDocs, n);
+  const ScalarParams params = MakeParams(k, kMinHashSeed);
+  std::vector<uint32_t> out(static_cast<size_t>(k));
+  {  // The reference must compute exactly what the library computes.
+    auto hasher = dedup::MinHasher::Create({.num_perm = k, .seed = kMinHashSeed}, 0);
+    std::vector<uint32_t> expected(static_cast<size_t>(k));
+    hasher->SignInto(sets[0], expected.data());
+    ScalarSign(params, sets[0], out.data());
+    if (out != expected) {
+      state.SkipWithError("scalar reference disagrees with MinHasher::SignInto");
+      return;
+    }
+  }
+  for (auto _ : state) {
+    for (const auto& s : sets) {
+      ScalarSign(params, s, out.data());
+      benchmark::DoNotOptimize(out.data());
+      benchmark::ClobberMemory();
+    }
+  }
+  SetCounters(state, n);
+}
+BENCHMARK(BM_Reference_ScalarMinHash)->Apply(MinHashArgs);
+
+void BM_SketchDocument(benchmark::State& state, dedup::bench_util::TextFlavor flavor) {
+  const auto& docs = dedup::bench_util::NewsCorpus(flavor);
+  auto sketcher = dedup::Sketcher::Create({});  // word:5, K = 128, seed 1.
+  if (!sketcher.ok()) {
+    state.SkipWithError(sketcher.status().ToString().c_str());
+    return;
+  }
+  dedup::SketchScratch scratch;
+  dedup::SketchedDocument sketch;
+  int64_t shingles = 0;
+  for (auto _ : state) {
+    shingles = 0;
+    for (const std::string& doc : docs) {
+      absl::Status s = sketcher->Sketch(doc, /*keep_shingles=*/false, &scratch, &sketch);
+      if (!s.ok()) {
+        state.SkipWithError(s.ToString().c_str());
+        return;
+      }
+      shingles += sketch.num_shingles;
+      benchmark::DoNotOptimize(sketch.signature.values().data());
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * dedup::bench_util::TotalBytes(docs));
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(docs.size()));  // Docs.
+  state.counters["shingles_per_doc"] = static_cast<double>(shingles) / static_cast<double>(docs.size());
+}
+BENCHMARK_CAPTURE(BM_SketchDocument, ascii, dedup::bench_util::TextFlavor::kAscii);
+BENCHMARK_CAPTURE(BM_SketchDocument, unicode, dedup::bench_util::TextFlavor::kUnicode);
+
+}  // namespace

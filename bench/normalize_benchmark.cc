@@ -1,0 +1,112 @@
+// Normalization + tokenization throughput (dedup::Tokenize), per ~4 KB article.
+//
+//   BM_NormalizeTokenize/ascii     ASCII-only articles: the ASCII fast path.
+//   BM_NormalizeTokenize/unicode   the same articles with typographic quotes and dashes:
+//                                  NFKC + case folding through utf8proc.
+// References over the same bytes, in the same process:
+//   BM_Reference_ToLowerAsciiSplit  a trivial byte loop (table lowercase, split on
+//                                   non-alnum, same output layout): the ceiling.
+//   BM_Reference_Memcpy             copying the bytes: the memory-bandwidth bound.
+// Read results as ratios: BM_NormalizeTokenize/x bytes/s over BM_Reference_*/x bytes/s.
+#include <array>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bench/bench_util.h"
+#include "benchmark/benchmark.h"
+#include "dedup/normalize.h"
+
+namespace {
+
+using dedup::bench_util::NewsCorpus;
+using dedup::bench_util::TextFlavor;
+
+void BM_NormalizeTokenize(benchmark::State& state, TextFlavor flavor) {
+  const auto& docs = NewsCorpus(flavor);
+  dedup::TokenizedText tokens;
+  int64_t num_tokens = 0;
+  for (auto _ : state) {
+    num_tokens = 0;
+    for (const std::string& doc : docs) {
+      absl::Status s = dedup::Tokenize(doc, &tokens);
+      if (!s.ok()) {
+        state.SkipWithError(s.ToString().c_str());
+        return;
+      }
+      num_tokens += static_cast<int64_t>(tokens.size());
+      benchmark::DoNotOptimize(tokens.text.data());
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * dedup::bench_util::TotalBytes(docs));
+  state.SetItemsProcessed(state.iterations() * num_tokens);  // Tokens.
+  state.counters["docs"] = static_cast<double>(docs.size());
+}
+BENCHMARK_CAPTURE(BM_NormalizeTokenize, ascii, TextFlavor::kAscii);
+BENCHMARK_CAPTURE(BM_NormalizeTokenize, unicode, TextFlavor::kUnicode);
+
+// Lowercase ASCII letters/digits; 0 for every other byte (separators, non-ASCII bytes).
+constexpr std::array<char, 256> MakeLowerTable() {
+  std::array<char, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<char>(c);
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = static_cast<char>(c);
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = static_cast<char>(c + 32);
+  return t;
+}
+constexpr std::array<char, 256> kLower = MakeLowerTable();
+
+// The simplest tokenizer that produces the same layout as TokenizedText.
+void LowerAsciiSplit(std::string_view in, dedup::TokenizedText* out) {
+  out->clear();
+  out->text.reserve(in.size());
+  bool in_token = false;
+  for (char ch : in) {
+    char c = kLower[static_cast<unsigned char>(ch)];
+    if (c != 0) {
+      if (!in_token) {
+        if (!out->text.empty()) out->text.push_back(' ');
+        out->starts.push_back(static_cast<uint32_t>(out->text.size()));
+        in_token = true;
+      }
+      out->text.push_back(c);
+    } else {
+      in_token = false;
+    }
+  }
+}
+
+void BM_Reference_ToLowerAsciiSplit(benchmark::State& state, TextFlavor flavor) {
+  const auto& docs = NewsCorpus(flavor);
+  dedup::TokenizedText tokens;
+  int64_t num_tokens = 0;
+  for (auto _ : state) {
+    num_tokens = 0;
+    for (const std::string& doc : docs) {
+      LowerAsciiSplit(doc, &tokens);
+      num_tokens += static_cast<int64_t>(tokens.size());
+      benchmark::DoNotOptimize(tokens.text.data());
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * dedup::bench_util::TotalBytes(docs));
+  state.SetItemsProcessed(state.iterations() * num_tokens);
+}
+BENCHMARK_CAPTURE(BM_Reference_ToLowerAsciiSplit, ascii, TextFlavor::kAscii);
+BENCHMARK_CAPTURE(BM_Reference_ToLowerAsciiSplit, unicode, TextFlavor::kUnicode);
+
+void BM_Reference_Memcpy(benchmark::State& state, TextFlavor flavor) {
+  const auto& docs = NewsCorpus(flavor);
+  std::string buffer;
+  for (auto _ : state) {
+    for (const std::string& doc : docs) {
+      buffer.resize(doc.size());
+      std::memcpy(buffer.data(), doc.data(), doc.size());
+      benchmark::DoNotOptimize(buffer.data());
+      benchmark::ClobberMemory();
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * dedup::bench_util::TotalBytes(docs));
+}
+BENCHMARK_CAPTURE(BM_Reference_Memcpy, ascii, TextFlavor::kAscii);
+BENCHMARK_CAPTURE(BM_Reference_Memcpy, unicode, TextFlavor::kUnicode);
+
+}  // namespace

@@ -1,0 +1,226 @@
+#include "dedup/boilerplate.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace dedup {
+namespace {
+
+constexpr uint64_t kLineSeed = 0x6c696e65;    // "line"
+constexpr uint64_t kSourceSeed = 0x736f7572;  // "sour"
+constexpr uint64_t kEdge = 0;                 // Document start/end as a neighbour.
+
+// Finds the boilerplate lines among documents `docs` (indexes into the detector's
+// arrays), counting document frequency within that scope only.
+template <typename GetKeys>
+absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKeys keys_of, int min_docs,
+                                          int min_contexts, double block_adjacency, double block_df_ratio) {
+  absl::flat_hash_set<uint64_t> result;
+  if (docs.size() < static_cast<size_t>(min_docs)) return result;
+  // 1. Document frequency.
+  absl::flat_hash_map<uint64_t, uint32_t> df;
+  std::vector<uint64_t> unique;
+  for (size_t d : docs) {
+    auto [begin, end] = keys_of(d);
+    unique.assign(begin, end);
+    std::sort(unique.begin(), unique.end());
+    unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
+    for (uint64_t k : unique) ++df[k];
+  }
+  auto frequent = [&](uint64_t k) {
+    auto it = df.find(k);
+    return it != df.end() && it->second >= static_cast<uint32_t>(min_docs);
+  };
+  auto df_of = [&](uint64_t k) -> uint32_t {
+    auto it = df.find(k);
+    return it == df.end() ? 0 : it->second;
+  };
+  // 2. Per frequent line: distinct unique neighbours (df 1 in the scope) on each side,
+  // capped at min_contexts; on each side, in how many occurrences the document edge is
+  // reached through frequent lines only; and adjacency counts with its neighbours.
+  struct Stats {
+    std::vector<uint64_t> unique_before, unique_after;
+    uint32_t occurrences = 0, edge_before = 0, edge_after = 0;
+  };
+  absl::flat_hash_map<uint64_t, Stats> stats;
+  absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t> adjacent;  // (line, neighbour) -> count
+  std::vector<char> is_frequent, reach_start, reach_end;
+  for (size_t d : docs) {
+    auto [begin, end] = keys_of(d);
+    const size_t n = static_cast<size_t>(end - begin);
+    is_frequent.assign(n, 0);
+    reach_start.assign(n, 0);
+    reach_end.assign(n, 0);
+    for (size_t i = 0; i < n; ++i) is_frequent[i] = frequent(begin[i]);
+    for (size_t i = 0; i < n; ++i) reach_start[i] = i == 0 || (is_frequent[i - 1] && reach_start[i - 1]);
+    for (size_t i = n; i-- > 0;) reach_end[i] = i + 1 == n || (is_frequent[i + 1] && reach_end[i + 1]);
+    for (size_t i = 0; i < n; ++i) {
+      if (!is_frequent[i]) continue;
+      const uint64_t k = begin[i];
+      Stats& s = stats[k];
+      ++s.occurrences;
+      s.edge_before += reach_start[i];
+      s.edge_after += reach_end[i];
+      for (int side = 0; side < 2; ++side) {
+        const bool before = side == 0;
+        const uint64_t nb = before ? (i > 0 ? begin[i - 1] : kEdge) : (i + 1 < n ? begin[i + 1] : kEdge);
+        if (nb == kEdge || nb == k) continue;
+        ++adjacent[{k, nb}];
+        std::vector<uint64_t>& v = before ? s.unique_before : s.unique_after;
+        if (df_of(nb) == 1 && v.size() < static_cast<size_t>(min_contexts) &&
+            std::find(v.begin(), v.end(), nb) == v.end()) {
+          v.push_back(nb);
+        }
+      }
+    }
+  }
+  // Seeds: many unique neighbours on one side, and the document's edge on the other
+  // (reached through recurring lines only) in at least half of the occurrences. A
+  // syndicated article copied under rare site chrome has unique neighbours on BOTH
+  // sides, so it is not mistaken for a header or footer.
+  std::vector<uint64_t> queue;
+  const size_t need = static_cast<size_t>(min_contexts);
+  for (const auto& [k, s] : stats) {
+    const bool footer = s.unique_before.size() >= need && 2 * s.edge_after >= s.occurrences;
+    const bool header = s.unique_after.size() >= need && 2 * s.edge_before >= s.occurrences;
+    if (footer || header) {
+      result.insert(k);
+      queue.push_back(k);
+    }
+  }
+  std::sort(queue.begin(), queue.end());  // Deterministic growth order.
+  // 3. Blocks: grow from boilerplate lines to the frequent lines that stand next to them.
+  absl::flat_hash_map<uint64_t, std::vector<std::pair<uint64_t, uint32_t>>> neighbours;  // b -> (line, count)
+  for (const auto& [pair, count] : adjacent) neighbours[pair.second].emplace_back(pair.first, count);
+  while (!queue.empty()) {
+    const uint64_t b = queue.back();
+    queue.pop_back();
+    auto it = neighbours.find(b);
+    if (it == neighbours.end()) continue;
+    const uint32_t fb = df_of(b);
+    for (const auto& [line, count] : it->second) {
+      if (result.contains(line)) continue;
+      const uint32_t fl = df_of(line);
+      if (fl < static_cast<uint32_t>(min_docs)) continue;
+      if (count >= block_adjacency * fl && fl >= block_df_ratio * fb) {
+        result.insert(line);
+        queue.push_back(line);
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+absl::Status ValidateBoilerplateOptions(const BoilerplateOptions& o) {
+  if (o.min_docs < 2 || o.min_source_docs < 2) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "boilerplate minimum document counts must be at least 2 (got %d and %d)", o.min_docs, o.min_source_docs));
+  }
+  if (o.min_contexts < 1 || o.min_source_contexts < 1) {
+    return absl::InvalidArgumentError("boilerplate minimum context counts must be at least 1");
+  }
+  if (!(o.block_adjacency > 0 && o.block_adjacency <= 1) || !(o.block_df_ratio > 0 && o.block_df_ratio <= 1)) {
+    return absl::InvalidArgumentError("boilerplate block ratios must be in (0, 1]");
+  }
+  return absl::OkStatus();
+}
+
+uint64_t LineKey(const TokenizedText& t, size_t first, size_t end) {
+  if (first >= end) return kEdge;
+  uint64_t k = XXH3_64bits_withSeed(t.text.data() + t.starts[first], t.end(end - 1) - t.starts[first], kLineSeed);
+  return k == kEdge ? 1 : k;  // kEdge is reserved.
+}
+
+uint64_t SourceKey(std::string_view source) {
+  if (source.empty()) return 0;
+  uint64_t k = XXH3_64bits_withSeed(source.data(), source.size(), kSourceSeed);
+  return k == 0 ? 1 : k;
+}
+
+std::vector<uint64_t> LineKeys(const TokenizedText& t) {
+  std::vector<uint64_t> keys;
+  keys.reserve(t.lines.size());
+  for (size_t i = 0; i < t.lines.size(); ++i) keys.push_back(LineKey(t, t.lines[i], t.line_end(i)));
+  return keys;
+}
+
+bool BoilerplateModel::IsBoilerplate(uint64_t source_key, uint64_t line_key) const {
+  if (corpus_.contains(line_key)) return true;
+  return source_key != 0 && per_source_.contains({source_key, line_key});
+}
+
+void BoilerplateDetector::AddLineKeys(uint64_t source_key, const std::vector<uint64_t>& keys) {
+  sources_.push_back(source_key);
+  keys_.insert(keys_.end(), keys.begin(), keys.end());
+  offsets_.push_back(keys_.size());
+}
+
+void BoilerplateDetector::AddDocument(std::string_view source, const TokenizedText& tokens) {
+  AddLineKeys(SourceKey(source), LineKeys(tokens));
+}
+
+BoilerplateModel BoilerplateDetector::Build() const {
+  BoilerplateModel model;
+  if (!options_.enabled) return model;
+  auto keys_of = [&](size_t d) {
+    return std::make_pair(keys_.data() + offsets_[d], keys_.data() + offsets_[d + 1]);
+  };
+  std::vector<size_t> all(sources_.size());
+  for (size_t d = 0; d < all.size(); ++d) all[d] = d;
+  model.corpus_ = FindInScope(all, keys_of, options_.min_docs, options_.min_contexts, options_.block_adjacency,
+                              options_.block_df_ratio);
+  // Per source: documents grouped by source key, in input order.
+  absl::flat_hash_map<uint64_t, std::vector<size_t>> by_source;
+  for (size_t d = 0; d < sources_.size(); ++d) {
+    if (sources_[d] != 0) by_source[sources_[d]].push_back(d);
+  }
+  for (const auto& [source, docs] : by_source) {
+    for (uint64_t line : FindInScope(docs, keys_of, options_.min_source_docs, options_.min_source_contexts,
+                                     options_.block_adjacency, options_.block_df_ratio)) {
+      if (!model.corpus_.contains(line)) model.per_source_.insert({source, line});
+    }
+  }
+  return model;
+}
+
+int StripBoilerplate(const TokenizedText& in, const BoilerplateModel& model, uint64_t source_key,
+                     TokenizedText* out, std::vector<std::pair<size_t, size_t>>* removed) {
+  out->clear();
+  if (removed) removed->clear();
+  std::vector<bool> drop(in.lines.size(), false);
+  size_t dropped = 0;
+  if (!model.empty()) {
+    for (size_t i = 0; i < in.lines.size(); ++i) {
+      drop[i] = model.IsBoilerplate(source_key, LineKey(in, in.lines[i], in.line_end(i)));
+      dropped += drop[i];
+    }
+  }
+  if (dropped == 0 || dropped == in.lines.size()) {
+    *out = in;
+    return 0;
+  }
+  out->text.reserve(in.text.size());
+  for (size_t i = 0; i < in.lines.size(); ++i) {
+    const size_t first = in.lines[i], end = in.line_end(i);
+    if (drop[i]) {
+      if (removed) removed->emplace_back(first, end);
+      continue;
+    }
+    out->lines.push_back(static_cast<uint32_t>(out->starts.size()));
+    for (size_t t = first; t < end; ++t) {
+      if (!out->text.empty()) out->text.push_back(' ');
+      out->starts.push_back(static_cast<uint32_t>(out->text.size()));
+      out->text.append(in.token(t));
+    }
+  }
+  return static_cast<int>(dropped);
+}
+
+}  // namespace dedup
