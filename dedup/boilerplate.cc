@@ -1,6 +1,7 @@
 #include "dedup/boilerplate.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
@@ -26,7 +27,8 @@ absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKe
   absl::flat_hash_map<uint64_t, uint32_t> df;
   std::vector<uint64_t> unique;
   for (size_t d : docs) {
-    auto [begin, end] = keys_of(d);
+    auto [begin, end, open] = keys_of(d);
+    (void)open;
     unique.assign(begin, end);
     std::sort(unique.begin(), unique.end());
     unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
@@ -51,7 +53,7 @@ absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKe
   absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t> adjacent;  // (line, neighbour) -> count
   std::vector<char> is_frequent, reach_start, reach_end;
   for (size_t d : docs) {
-    auto [begin, end] = keys_of(d);
+    auto [begin, end, opening] = keys_of(d);
     const size_t n = static_cast<size_t>(end - begin);
     is_frequent.assign(n, 0);
     reach_start.assign(n, 0);
@@ -68,13 +70,16 @@ absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKe
       s.edge_after += reach_end[i];
       for (int side = 0; side < 2; ++side) {
         const bool before = side == 0;
-        const uint64_t nb = before ? (i > 0 ? begin[i - 1] : kEdge) : (i + 1 < n ? begin[i + 1] : kEdge);
-        if (nb == kEdge || nb == k) continue;
+        const size_t j = before ? i - 1 : i + 1;  // Wraps to a huge value before the start.
+        if (j >= n) continue;
+        const uint64_t nb = begin[j];
+        if (nb == k) continue;
         ++adjacent[{k, nb}];
+        // Distinct contexts are counted by the neighbours' openings (see LineKeys).
         std::vector<uint64_t>& v = before ? s.unique_before : s.unique_after;
         if (df_of(nb) == 1 && v.size() < static_cast<size_t>(min_contexts) &&
-            std::find(v.begin(), v.end(), nb) == v.end()) {
-          v.push_back(nb);
+            std::find(v.begin(), v.end(), opening[j]) == v.end()) {
+          v.push_back(opening[j]);
         }
       }
     }
@@ -144,10 +149,15 @@ uint64_t SourceKey(std::string_view source) {
   return k == 0 ? 1 : k;
 }
 
-std::vector<uint64_t> LineKeys(const TokenizedText& t) {
-  std::vector<uint64_t> keys;
-  keys.reserve(t.lines.size());
-  for (size_t i = 0; i < t.lines.size(); ++i) keys.push_back(LineKey(t, t.lines[i], t.line_end(i)));
+LineKeys ComputeLineKeys(const TokenizedText& t) {
+  LineKeys keys;
+  keys.lines.reserve(t.lines.size());
+  keys.openings.reserve(t.lines.size());
+  for (size_t i = 0; i < t.lines.size(); ++i) {
+    const size_t first = t.lines[i], end = t.line_end(i);
+    keys.lines.push_back(LineKey(t, first, end));
+    keys.openings.push_back(LineKey(t, first, std::min(end, first + kOpeningTokens)));
+  }
   return keys;
 }
 
@@ -156,21 +166,22 @@ bool BoilerplateModel::IsBoilerplate(uint64_t source_key, uint64_t line_key) con
   return source_key != 0 && per_source_.contains({source_key, line_key});
 }
 
-void BoilerplateDetector::AddLineKeys(uint64_t source_key, const std::vector<uint64_t>& keys) {
+void BoilerplateDetector::AddLineKeys(uint64_t source_key, const LineKeys& keys) {
   sources_.push_back(source_key);
-  keys_.insert(keys_.end(), keys.begin(), keys.end());
+  keys_.insert(keys_.end(), keys.lines.begin(), keys.lines.end());
+  openings_.insert(openings_.end(), keys.openings.begin(), keys.openings.end());
   offsets_.push_back(keys_.size());
 }
 
 void BoilerplateDetector::AddDocument(std::string_view source, const TokenizedText& tokens) {
-  AddLineKeys(SourceKey(source), LineKeys(tokens));
+  AddLineKeys(SourceKey(source), ComputeLineKeys(tokens));
 }
 
 BoilerplateModel BoilerplateDetector::Build() const {
   BoilerplateModel model;
   if (!options_.enabled) return model;
   auto keys_of = [&](size_t d) {
-    return std::make_pair(keys_.data() + offsets_[d], keys_.data() + offsets_[d + 1]);
+    return std::make_tuple(keys_.data() + offsets_[d], keys_.data() + offsets_[d + 1], openings_.data() + offsets_[d]);
   };
   std::vector<size_t> all(sources_.size());
   for (size_t d = 0; d < all.size(); ++d) all[d] = d;

@@ -23,8 +23,8 @@
 //   2. Blocks. A line L with df(L) >= min_docs that stands next to a boilerplate line B
 //      in at least block_adjacency of L's documents, with df(L) >= block_df_ratio · df(B),
 //      is boilerplate too: the inner lines of a multi-line header or footer.
-// Defaults: corpus scope min_docs 3, min_contexts 3; source scope min_docs 2,
-// min_contexts 2 (a site repeats its chrome on every article). A corpus of one document
+// Defaults: min_docs 3 and min_contexts 3 in both scopes (a site repeats its chrome on
+// every article; two documents of a site may be two versions of one article). A corpus of one document
 // has no boilerplate. When every line of a document is boilerplate, nothing is removed
 // from it (a page that is all chrome is compared as it is), so an article body is never
 // stripped whole.
@@ -56,8 +56,8 @@ struct BoilerplateOptions {
   bool enabled = true;
   int min_docs = 3;             // Corpus scope.
   int min_contexts = 3;
-  int min_source_docs = 2;      // Per-source scope (documents naming their source).
-  int min_source_contexts = 2;
+  int min_source_docs = 3;      // Per-source scope (documents naming their source).
+  int min_source_contexts = 3;
   double block_adjacency = 0.5;
   double block_df_ratio = 0.8;
 };
@@ -90,8 +90,8 @@ class BoilerplateDetector {
   explicit BoilerplateDetector(BoilerplateOptions options) : options_(options) {}
 
   void AddDocument(std::string_view source, const TokenizedText& tokens);
-  // Adds precomputed line keys (from LineKeys()).
-  void AddLineKeys(uint64_t source_key, const std::vector<uint64_t>& keys);
+  // Adds precomputed line keys (from ComputeLineKeys()).
+  void AddLineKeys(uint64_t source_key, const struct LineKeys& keys);
   BoilerplateModel Build() const;
   size_t documents() const { return sources_.size(); }
 
@@ -99,11 +99,21 @@ class BoilerplateDetector {
   BoilerplateOptions options_;
   std::vector<uint64_t> sources_;   // Per document.
   std::vector<uint64_t> keys_;      // All documents' line keys, in order.
+  std::vector<uint64_t> openings_;  // Their opening keys.
   std::vector<size_t> offsets_{0};  // Document d's keys: [offsets_[d], offsets_[d + 1]).
 };
 
-// The line keys of a tokenized text, in order.
-std::vector<uint64_t> LineKeys(const TokenizedText& tokens);
+// Keys of a text's lines, in order: the whole line's, and its opening's (its first
+// kOpeningTokens tokens). Neighbour lines count as different contexts only when their
+// openings differ, so a paragraph and its truncated or lightly edited copy -- the
+// continuations of one article -- are not mistaken for the varied articles that follow
+// a header.
+inline constexpr int kOpeningTokens = 4;
+struct LineKeys {
+  std::vector<uint64_t> lines;
+  std::vector<uint64_t> openings;
+};
+LineKeys ComputeLineKeys(const TokenizedText& tokens);
 
 // Copies `in` without its boilerplate lines into *out. If every line is boilerplate,
 // *out is a copy of `in`. Returns the number of lines removed; their token ranges go to

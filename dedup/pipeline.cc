@@ -28,7 +28,7 @@ struct Item {
   Document doc;
   SketchedDocument sketch;
   std::string snippet;
-  std::vector<uint64_t> line_keys;  // Pass 1 only.
+  LineKeys line_keys;  // Pass 1 only.
 };
 
 struct Batch {
@@ -177,7 +177,7 @@ absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>
       [&](Item& item) -> absl::Status {
         TokenizedText& tokens = scratch.local();
         DEDUP_RETURN_IF_ERROR(Tokenize(item.doc.text, &tokens));
-        item.line_keys = LineKeys(tokens);
+        item.line_keys = ComputeLineKeys(tokens);
         return absl::OkStatus();
       },
       [&](Item& item) { detector.AddLineKeys(SourceKey(item.doc.source), item.line_keys); }));

@@ -39,15 +39,16 @@ std::string CsvField(std::string_view s) {
 
 void WriteDelimited(const ClusterResult& r, bool csv, std::ostream& out) {
   const char sep = csv ? ',' : '\t';
-  out << "id" << sep << "cluster" << sep << "representative" << sep << "similarity\n";
+  out << "id" << sep << "cluster" << sep << "representative" << sep << "similarity" << sep << "relation" << sep
+      << "containment\n";
   for (const DocumentResult& d : r.documents) {
     const std::string& rep = r.documents[d.representative].id;
     if (csv) {
-      out << CsvField(d.id) << ',' << d.cluster << ',' << CsvField(rep) << ',' << Num(d.similarity) << '\n';
+      out << CsvField(d.id) << ',' << d.cluster << ',' << CsvField(rep) << ',' << Num(d.similarity);
     } else {
-      out << TsvEscape(d.id) << '\t' << d.cluster << '\t' << TsvEscape(rep) << '\t' << Num(d.similarity)
-          << '\n';
+      out << TsvEscape(d.id) << '\t' << d.cluster << '\t' << TsvEscape(rep) << '\t' << Num(d.similarity);
     }
+    out << sep << RelationName(d.relation) << sep << Num(d.containment) << '\n';
   }
 }
 
@@ -55,7 +56,8 @@ void WriteJsonl(const ClusterResult& r, std::ostream& out) {
   for (const DocumentResult& d : r.documents) {
     out << "{\"id\":" << JsonQuote(d.id) << ",\"cluster\":" << d.cluster
         << ",\"representative\":" << JsonQuote(r.documents[d.representative].id)
-        << ",\"similarity\":" << Num(d.similarity) << "}\n";
+        << ",\"similarity\":" << Num(d.similarity) << ",\"relation\":\"" << RelationName(d.relation)
+        << "\",\"containment\":" << Num(d.containment) << "}\n";
   }
 }
 
@@ -98,6 +100,7 @@ void WriteJson(const ClusterResult& r, const ReportInfo& info, std::ostream& out
     for (size_t i = 0; i < members.size(); ++i) {
       const DocumentResult& d = r.documents[members[i]];
       out << (i ? ", " : "") << "{\"id\": " << JsonQuote(d.id) << ", \"similarity\": " << Num(d.similarity)
+          << ", \"relation\": \"" << RelationName(d.relation) << "\", \"containment\": " << Num(d.containment)
           << "}";
     }
     out << "]}";
@@ -123,12 +126,19 @@ void WriteText(const ClusterResult& r, const ReportInfo& info, std::ostream& out
     width = std::min<size_t>(width, 48);
     for (DocIndex m : members) {
       const DocumentResult& d = r.documents[m];
-      out << absl::StrFormat("  %s %.3f  %-*s  %s\n", m == d.representative ? "*" : " ", d.similarity,
-                             static_cast<int>(width), d.id, d.snippet);
+      std::string relation;
+      if (d.relation == Relation::kExcerpt) {
+        relation = absl::StrFormat("excerpt %.0f%%", 100 * d.containment);
+      } else if (d.relation != Relation::kRepresentative) {
+        relation = std::string(RelationName(d.relation));
+      }
+      out << absl::StrFormat("  %s %.3f %-12s %-*s  %s\n", m == d.representative ? "*" : " ", d.similarity,
+                             relation, static_cast<int>(width), d.id, d.snippet);
     }
   }
   if (s.duplicate_clusters == 0) out << "\nno duplicates found\n";
-  out << absl::StrFormat("\n%d singleton documents not listed; * marks each cluster's representative\n",
+  out << absl::StrFormat("\n%d singleton documents not listed; * marks each cluster's representative (its canonical member);\n"
+                         "similarity is Jaccard with it; an excerpt's share of shingles inside it is shown\n",
                          s.clusters - s.duplicate_clusters);
 }
 

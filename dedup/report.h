@@ -2,10 +2,14 @@
 //
 // Per-document formats (one record per input document, in input order, singletons
 // included -- scripts depend on them, so their columns only ever grow at the end):
-//   tsv:   header "id\tcluster\trepresentative\tsimilarity"; tab, newline, carriage
-//          return and backslash inside an id are written as \t \n \r \\.
+//   tsv:   header "id\tcluster\trepresentative\tsimilarity\trelation\tcontainment";
+//          relation is representative|similar|excerpt|extends|linked (cluster.h),
+//          containment the share of the document's shingles found in the representative;
+//          tab, newline, carriage return and backslash inside an id are written as
+//          \t \n \r \\.
 //   csv:   the same columns, RFC 4180 quoting.
-//   jsonl: {"id":…,"cluster":…,"representative":…,"similarity":…} per line.
+//   jsonl: {"id":…,"cluster":…,"representative":…,"similarity":…,"relation":…,
+//          "containment":…} per line.
 // Cluster formats:
 //   json:  a summary, the parameters, and every cluster with two or more members
 //          (members in input order, with their similarity to the representative).

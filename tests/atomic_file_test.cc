@@ -21,7 +21,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 
 std::string ReadFileBytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -110,7 +109,7 @@ TEST_F(AtomicFileTest, DestroyedWithoutCommitLeavesNothing) {
     EXPECT_EQ(Entries().size(), 1u);  // The temporary exists while writing...
   }
   EXPECT_FALSE(fs::exists(path));
-  EXPECT_THAT(Entries(), IsEmpty());  // ...and is gone afterwards.
+  EXPECT_TRUE(Entries().empty());  // ...and is gone afterwards.
 }
 
 TEST_F(AtomicFileTest, ExistingFileIsReplacedOnlyOnCommit) {
@@ -173,7 +172,7 @@ TEST_F(AtomicFileTest, UnwritableLocationIsAnErrorNamingThePath) {
   ASSERT_FALSE(w.ok());
   EXPECT_THAT(w.status().message(), HasSubstr(path));
   EXPECT_THAT(w.status().message(), HasSubstr("No such file or directory"));
-  EXPECT_THAT(Entries(), IsEmpty());
+  EXPECT_TRUE(Entries().empty());
 
   // Under a regular file.
   { std::ofstream(dir_ / "file") << "x"; }
@@ -193,7 +192,7 @@ TEST_F(AtomicFileTest, PathWithoutFileNameIsAnError) {
   auto w = AtomicFileWriter::Open(path);
   ASSERT_FALSE(w.ok());
   EXPECT_THAT(w.status().message(), HasSubstr(path));
-  EXPECT_THAT(Entries(), IsEmpty());
+  EXPECT_TRUE(Entries().empty());
 }
 
 TEST_F(AtomicFileTest, FailedCommitNamesThePathAndRemovesTheTemporary) {

@@ -11,6 +11,8 @@ Command RegisterClusterCommand(CLI::App& app);  // dedup cluster
 Command RegisterCompareCommand(CLI::App& app);  // dedup compare
 Command RegisterVersionCommand(CLI::App& app);  // dedup version
 Command RegisterEvalCommand(CLI::App& app);     // dedup eval
+Command RegisterExplainCommand(CLI::App& app);  // dedup explain
+Command RegisterIndexCommand(CLI::App& app);    // dedup index create|add|query|...
 
 // "dedup 0.1.0" plus library versions, one per line.
 std::string VersionText();

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "absl/strings/str_format.h"
 #include "dedup/atomic_file.h"
 #include "dedup/status_macros.h"
 
@@ -41,9 +42,11 @@ CorpusOptions InputFlags::ToOptions() const {
   return options;
 }
 
-void ClusterFlags::Register(CLI::App* app) {
-  app->add_option("INPUT", inputs, "Inputs, read in order: .jsonl files, folders, text files, - for stdin")
-      ->required();
+void ClusterFlags::Register(CLI::App* app, bool with_inputs) {
+  if (with_inputs) {
+    app->add_option("INPUT", inputs, "Inputs, read in order: .jsonl files, folders, text files, - for stdin")
+        ->required();
+  }
   app->add_option("--threshold", threshold, "Similarity needed to group two documents, in [0,1]")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
@@ -106,6 +109,42 @@ absl::StatusOr<PipelineOptions> ClusterFlags::ToOptions() const {
     options.cluster.lsh = lsh;
   }
   return options;
+}
+
+absl::Status LoadPair(const std::string& id_a, const std::string& id_b, const std::vector<std::string>& corpus,
+                      CorpusOptions options, Document* a, Document* b) {
+  if (corpus.empty()) {
+    for (auto [path, doc] : {std::pair{&id_a, a}, std::pair{&id_b, b}}) {
+      options.reject_duplicate_ids = false;
+      auto reader = CorpusReader::Open({*path}, options);
+      if (!reader.ok()) return reader.status();
+      auto got = (*reader)->Next(doc);
+      if (!got.ok()) return got.status();
+      if (!*got) return absl::InvalidArgumentError(absl::StrFormat("%s: holds no document", *path));
+      Document extra;
+      auto more = (*reader)->Next(&extra);
+      if (!more.ok()) return more.status();  // E.g. a malformed second line.
+      if (*more) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "%s: holds more than one document; use --corpus %s and give two ids", *path, *path));
+      }
+    }
+    return absl::OkStatus();
+  }
+  auto reader = CorpusReader::Open(corpus, options);
+  if (!reader.ok()) return reader.status();
+  bool found_a = false, found_b = false;
+  Document doc;
+  while (!(found_a && found_b)) {
+    auto got = (*reader)->Next(&doc);
+    if (!got.ok()) return got.status();
+    if (!*got) break;
+    if (!found_a && doc.id == id_a) *a = doc, found_a = true;
+    if (!found_b && doc.id == id_b) *b = doc, found_b = true;
+  }
+  if (!found_a) return absl::NotFoundError(absl::StrFormat("id \"%s\" not found in the corpus", id_a));
+  if (!found_b) return absl::NotFoundError(absl::StrFormat("id \"%s\" not found in the corpus", id_b));
+  return absl::OkStatus();
 }
 
 int Fail(const absl::Status& status, int exit_code) {

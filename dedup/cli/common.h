@@ -66,10 +66,16 @@ struct ClusterFlags {
   bool exact = false;
   int threads = 0;
 
-  void Register(CLI::App* app);
+  // Without `with_inputs`, the caller fills `inputs` itself.
+  void Register(CLI::App* app, bool with_inputs = true);
   // Usage errors (InvalidArgument) for inconsistent values.
   absl::StatusOr<PipelineOptions> ToOptions() const;
 };
+
+// Loads two documents: with `corpus` empty, A and B are files holding one document
+// each; otherwise they are ids looked up in the corpus inputs.
+absl::Status LoadPair(const std::string& a, const std::string& b, const std::vector<std::string>& corpus,
+                      CorpusOptions options, Document* doc_a, Document* doc_b);
 
 // Prints "dedup: error: <message>" to stderr; returns the exit code for `status`
 // (kExitUsage for InvalidArgument raised by option checks is the caller's choice).

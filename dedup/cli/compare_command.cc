@@ -19,43 +19,6 @@ struct CompareFlags {
   std::string format = "text";
 };
 
-// Loads the two documents: files, or ids looked up in --corpus inputs.
-absl::Status LoadPair(const CompareFlags& f, Document* a, Document* b) {
-  CorpusOptions options = f.input.ToOptions();
-  if (f.corpus.empty()) {
-    for (auto [path, doc] : {std::pair{&f.a, a}, std::pair{&f.b, b}}) {
-      options.reject_duplicate_ids = false;
-      auto reader = CorpusReader::Open({*path}, options);
-      if (!reader.ok()) return reader.status();
-      auto got = (*reader)->Next(doc);
-      if (!got.ok()) return got.status();
-      if (!*got) return absl::InvalidArgumentError(absl::StrFormat("%s: holds no document", *path));
-      Document extra;
-      auto more = (*reader)->Next(&extra);
-      if (!more.ok()) return more.status();  // E.g. a malformed second line.
-      if (*more) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "%s: holds more than one document; use --corpus %s and give two ids", *path, *path));
-      }
-    }
-    return absl::OkStatus();
-  }
-  auto reader = CorpusReader::Open(f.corpus, options);
-  if (!reader.ok()) return reader.status();
-  bool found_a = false, found_b = false;
-  Document doc;
-  while (!(found_a && found_b)) {
-    auto got = (*reader)->Next(&doc);
-    if (!got.ok()) return got.status();
-    if (!*got) break;
-    if (!found_a && doc.id == f.a) *a = doc, found_a = true;
-    if (!found_b && doc.id == f.b) *b = doc, found_b = true;
-  }
-  if (!found_a) return absl::NotFoundError(absl::StrFormat("id \"%s\" not found in the corpus", f.a));
-  if (!found_b) return absl::NotFoundError(absl::StrFormat("id \"%s\" not found in the corpus", f.b));
-  return absl::OkStatus();
-}
-
 int RunCompare(const CompareFlags& f) {
   absl::StatusOr<SketchOptions> options = f.sketch.ToOptions();
   if (!options.ok()) return Fail(options.status(), kExitUsage);
@@ -66,7 +29,7 @@ int RunCompare(const CompareFlags& f) {
   absl::StatusOr<Sketcher> sketcher = Sketcher::Create(*options);
   if (!sketcher.ok()) return Fail(sketcher.status(), kExitUsage);
   Document a, b;
-  absl::Status st = LoadPair(f, &a, &b);
+  absl::Status st = LoadPair(f.a, f.b, f.corpus, f.input.ToOptions(), &a, &b);
   if (!st.ok()) return Fail(st);
 
   SketchScratch scratch;
