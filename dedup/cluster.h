@@ -45,7 +45,7 @@
 namespace dedup {
 
 inline constexpr double kDefaultThreshold = 0.7;
-inline constexpr double kDefaultContainmentThreshold = 0.7;
+inline constexpr double kDefaultContainmentThreshold = 0.8;
 // Weight of false negatives when choosing the default LSH banding (false positives get
 // 1 minus this). Verifying a candidate costs only K slot comparisons, so the default
 // banding favours recall over datasketch's balanced 0.5 / 0.5; --bands/--rows override.

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "dedup/html.h"
 #include "dedup/internal/line_reader.h"
 #include "simdjson.h"
 
@@ -153,6 +154,11 @@ class CorpusReaderImpl final : public CorpusReader {
 };
 
 absl::Status CorpusReaderImpl::Yield(Document* doc, SourceLocation loc, SourceLocation* where) {
+  const bool html_name = loc.line == 0 && (loc.file.ends_with(".html") || loc.file.ends_with(".htm"));
+  if (options_.html == CorpusOptions::Html::kOn ||
+      (options_.html == CorpusOptions::Html::kAuto && (html_name || LooksLikeHtml(doc->text)))) {
+    doc->text = HtmlToText(doc->text);
+  }
   if (options_.reject_duplicate_ids) {
     auto [it, inserted] = seen_ids_.try_emplace(
         doc->id, std::make_pair(static_cast<uint32_t>(input_index_), loc.line));

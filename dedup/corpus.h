@@ -54,6 +54,10 @@ struct CorpusOptions {
   bool skip_bad_lines = false;
   // Fail on an id seen before in this run (costs one hash-set entry per document).
   bool reject_duplicate_ids = true;
+  // HTML handling: kAuto converts files named *.html / *.htm and texts that look like
+  // HTML (html.h: LooksLikeHtml), kOn converts every text, kOff none. Converted text
+  // (HtmlToText) replaces the markup in Document::text.
+  enum class Html { kAuto, kOn, kOff } html = Html::kAuto;
   // Read the input "-" from this file instead of standard input (messages still say
   // "<stdin>"): lets a two-pass reader spool stdin once.
   std::string stdin_path;

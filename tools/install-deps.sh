@@ -11,6 +11,7 @@ packages=(
   libsimdjson-dev     # simdjson: JSONL parsing and UTF-8 validation
   libtbb-dev          # oneTBB: the parallel sketching pipeline
   libcli11-dev        # CLI11: subcommands, options and --help
+  libxml2-dev         # libxml2: HTML input (forgiving parser, character references)
   libsqlite3-dev      # SQLite: the durable ingestion index
   libgtest-dev libgmock-dev  # GoogleTest
   libbenchmark-dev    # Google Benchmark

@@ -28,6 +28,10 @@ absl::StatusOr<SketchOptions> SketchFlags::ToOptions() const {
 void InputFlags::Register(CLI::App* app, bool with_skip) {
   app->add_option("--id-field", id_field, "JSONL field holding the document id")->capture_default_str();
   app->add_option("--text-field", text_field, "JSONL field holding the document text")->capture_default_str();
+  app->add_option("--html", html,
+                  "Extract the text of HTML documents: auto (*.html/*.htm files and texts that look like HTML), on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
   if (with_skip) {
     app->add_flag("--skip-bad-lines", skip_bad_lines,
                   "Skip malformed JSONL lines with a warning instead of failing");
@@ -39,6 +43,7 @@ CorpusOptions InputFlags::ToOptions() const {
   options.id_field = id_field;
   options.text_field = text_field;
   options.skip_bad_lines = skip_bad_lines;
+  options.html = html == "on" ? CorpusOptions::Html::kOn : html == "off" ? CorpusOptions::Html::kOff : CorpusOptions::Html::kAuto;
   return options;
 }
 

@@ -44,6 +44,7 @@ struct SketchFlags {
 struct InputFlags {
   std::string id_field = "id";
   std::string text_field = "text";
+  std::string html = "auto";
   bool skip_bad_lines = false;
 
   void Register(CLI::App* app, bool with_skip = true);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Quality of dedup's matching features, on the fixture suite and a generated corpus:
+#   bash bench/quality_table.sh [DEDUP_BINARY] [GEN_BINARY]
+# Prints a Markdown table of pairwise precision / recall / F1 for raw Jaccard, each
+# feature alone, and the defaults, plus a threshold x containment sweep (--sweep).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dedup=${1:-build/release/bin/dedup}
+gen=${2:-build/release/bench/dedup-gen-corpus}
+dir=${DEDUP_BENCH_DIR:-/tmp/dedup-bench}
+mkdir -p "$dir"
+[ -s "$dir/q20k.jsonl" ] || "$gen" --docs 20000 --seed 7 --out "$dir/q20k.jsonl" --truth "$dir/q20k.tsv" --quiet
+
+score() {  # corpus truth args... -> "P / R / F1 (merged originals M)"
+  local c=$1 t=$2; shift 2
+  "$dedup" eval "$c" --truth "$t" --oracle off --format json "$@" | python3 -c '
+import json, sys
+e = json.load(sys.stdin)
+print("%.3f / %.3f / %.3f (merged originals: %d)" % (e["precision"], e["recall"], e["f1"], e["merged_original_pairs"]))'
+}
+F="fixtures/news.jsonl fixtures/news_truth.tsv"
+G="$dir/q20k.jsonl $dir/q20k.tsv"
+echo "| configuration | fixtures P / R / F1 | generated 20k P / R / F1 |"
+echo "| --- | --- | --- |"
+while IFS='|' read -r name args; do
+  # shellcheck disable=SC2086
+  echo "| $name | $(score $F $args) | $(score $G $args) |"
+done <<'ROWS'
+raw Jaccard only|--boilerplate off --containment 0
+boilerplate removal only|--containment 0
+containment only|--boilerplate off
+containment only, at 0.7|--boilerplate off --containment 0.7
+defaults, with containment 0.7|--containment 0.7
+defaults|
+ROWS
+if [ "${SWEEP:-0}" = 1 ]; then
+  echo
+  echo "| threshold | containment | fixtures P / R / F1 | generated 20k P / R / F1 |"
+  echo "| --- | --- | --- | --- |"
+  for th in 0.5 0.6 0.7 0.8 0.9; do for ct in 0 0.6 0.7 0.8 0.9; do
+    echo "| $th | $ct | $(score $F --threshold $th --containment $ct) | $(score $G --threshold $th --containment $ct) |"
+  done; done
+  for extra in "--shingle word:3" "--shingle word:4" "--shingle word:7" "--shingle char:7" "--num-perm 64" "--num-perm 256"; do
+    echo "| defaults $extra | | $(score $F $extra) | $(score $G $extra) |"
+  done
+fi
