@@ -2,11 +2,14 @@
 //
 //   BM_MinHashSign/K/n          K in {64, 128, 256}, n = 500 random shingle hashes per
 //                               document (a ~500-word article); items/s = shingles, and
-//                               the `docs` counter is documents/s.
+//                               the `docs` counter is documents/s. Uses the kernel that
+//                               SignInto picks on this CPU (the label says which: avx2
+//                               on x86-64 CPUs that have it, else portable).
+//   BM_MinHashSign_Portable/K/n  the portable kernel, what CPUs without AVX2 get.
 // Reference over the same input and the same hash functions, in the same process:
 //   BM_Reference_ScalarMinHash/K/n  the textbook nested loop, one multiply-shift hash at
 //                               a time, with auto-vectorization disabled: the floor that
-//                               shows what SignInto's vectorized inner loop buys.
+//                               shows what SignInto's kernels buy.
 //   BM_SketchDocument/ascii|unicode  Sketcher::Sketch (tokenize + word:5 shingles + K=128
 //                               MinHash) of ~4 KB news articles, bytes/s; items/s = docs.
 #include <algorithm>
@@ -46,7 +49,7 @@ void SetCounters(benchmark::State& state, int n) {
       benchmark::Counter(static_cast<double>(state.iterations()) * kDocs, benchmark::Counter::kIsRate);
 }
 
-void BM_MinHashSign(benchmark::State& state) {
+void SignBenchmark(benchmark::State& state, dedup::MinHashKernel kernel) {
   const int k = static_cast<int>(state.range(0));
   const int n = static_cast<int>(state.range(1));
   const auto sets = RandomShingleSets(kDocs, n);
@@ -55,17 +58,23 @@ void BM_MinHashSign(benchmark::State& state) {
     state.SkipWithError(hasher.status().ToString().c_str());
     return;
   }
+  state.SetLabel(dedup::MinHashKernelName(kernel));
   std::vector<uint32_t> out(static_cast<size_t>(k));
   for (auto _ : state) {
     for (const auto& s : sets) {
-      hasher->SignInto(s, out.data());
+      hasher->SignIntoWithKernel(kernel, s, out.data());
       benchmark::DoNotOptimize(out.data());
       benchmark::ClobberMemory();
     }
   }
   SetCounters(state, n);
 }
+
+void BM_MinHashSign(benchmark::State& state) { SignBenchmark(state, dedup::DefaultMinHashKernel()); }
 BENCHMARK(BM_MinHashSign)->Apply(MinHashArgs);
+
+void BM_MinHashSign_Portable(benchmark::State& state) { SignBenchmark(state, dedup::MinHashKernel::kPortable); }
+BENCHMARK(BM_MinHashSign_Portable)->Apply(MinHashArgs);
 
 // The same hash functions as MinHasher::Create: a_i odd, b_i from SplitMix64(seed).
 struct ScalarParams {
@@ -110,14 +119,17 @@ void BM_Reference_ScalarMinHash(benchmark::State& state) {
   const auto sets = RandomShingleSets(kDocs, n);
   const ScalarParams params = MakeParams(k, kMinHashSeed);
   std::vector<uint32_t> out(static_cast<size_t>(k));
-  {  // The reference must compute exactly what the library computes.
+  {  // The reference must compute exactly what the library computes, with every kernel.
     auto hasher = dedup::MinHasher::Create({.num_perm = k, .seed = kMinHashSeed}, 0);
     std::vector<uint32_t> expected(static_cast<size_t>(k));
-    hasher->SignInto(sets[0], expected.data());
     ScalarSign(params, sets[0], out.data());
-    if (out != expected) {
-      state.SkipWithError("scalar reference disagrees with MinHasher::SignInto");
-      return;
+    for (auto kernel : {dedup::MinHashKernel::kPortable, dedup::MinHashKernel::kAvx2}) {
+      if (!dedup::MinHashKernelSupported(kernel)) continue;
+      hasher->SignIntoWithKernel(kernel, sets[0], expected.data());
+      if (out != expected) {
+        state.SkipWithError("scalar reference disagrees with MinHasher::SignIntoWithKernel");
+        return;
+      }
     }
   }
   for (auto _ : state) {

@@ -1,6 +1,13 @@
 #include "dedup/minhash.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 #include "absl/strings/str_format.h"
 
@@ -8,6 +15,154 @@ namespace dedup {
 
 bool Signature::empty() const {
   return std::all_of(values_.begin(), values_.end(), [](uint32_t v) { return v == kEmptySlot; });
+}
+
+namespace {
+
+// The kernels. SignInto evaluates h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32 for every
+// function i and shingle hash x: K * n multiply-shifts, the cost of the whole stage.
+//
+// Portable: for each x, a loop over the K functions that the compiler vectorizes for
+// the baseline target. Without -march that is SSE2, which has no 64-bit multiply, so
+// each a_i * x is emulated with three 32 x 32 -> 64-bit multiplies and the gain over
+// scalar code is small.
+//
+// AVX2: the same arithmetic, split so that each step is one AVX2 instruction on 8
+// functions at once. With a = 2^32 a_hi + a_lo and x = 2^32 x_hi + x_lo,
+//   (a x + b) mod 2^64 = (a_lo x_lo + b) + 2^32 (a_hi x_lo + a_lo x_hi)   (mod 2^64),
+// so the top 32 bits are
+//   h = hi32(a_lo x_lo + b) + lo32(a_hi x_lo + a_lo x_hi)   (mod 2^32):
+// two 32 x 32 -> 64-bit multiplies (vpmuludq, 4 functions each) with 64-bit adds give
+// the first term for 8 functions, two 32-bit multiplies (vpmulld) the second, and the
+// running minimum is one vpminud. The loops are ordered so that the 8 minima stay in a
+// register while the shingle hashes stream past (in chunks that fit in L1).
+
+void SignPortable(const uint64_t* a, const uint64_t* b, size_t first, size_t last, const uint64_t* xs, size_t n,
+                  uint32_t* out) {
+  // Inner loop over the functions: contiguous and branch-free, so the compiler
+  // vectorizes it.
+  for (size_t j = 0; j < n; ++j) {
+    const uint64_t x = xs[j];
+    for (size_t i = first; i < last; ++i) {
+      uint32_t h = static_cast<uint32_t>((a[i] * x + b[i]) >> 32);
+      out[i] = std::min(out[i], h);
+    }
+  }
+}
+
+// Layout of one block of 8 functions in MinHasher::blocks_, as 32-bit words (six
+// 256-bit vectors): a and b of the even functions 0, 2, 4, 6 as 64-bit lanes, then of
+// the odd ones, then a_hi of functions 0..7, then a_lo of functions 0..7.
+constexpr size_t kBlockWords = 48;
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define DEDUP_MINHASH_AVX2 1
+
+// Shingles per pass over the blocks: 16 KB of hashes, which stay in L1.
+constexpr size_t kChunk = 2048;
+
+__attribute__((target("avx2"))) void SignAvx2(const uint32_t* blocks, size_t num_blocks, const uint64_t* xs,
+                                              size_t n, uint32_t* out) {
+  for (size_t chunk = 0; chunk < n; chunk += kChunk) {
+    const uint64_t* x = xs + chunk;
+    const size_t m = std::min(kChunk, n - chunk);
+    for (size_t block = 0; block < num_blocks; ++block) {
+      const auto* v = reinterpret_cast<const __m256i*>(blocks + block * kBlockWords);
+      const __m256i a_even = _mm256_loadu_si256(v + 0);
+      const __m256i b_even = _mm256_loadu_si256(v + 1);
+      const __m256i a_odd = _mm256_loadu_si256(v + 2);
+      const __m256i b_odd = _mm256_loadu_si256(v + 3);
+      const __m256i a_hi = _mm256_loadu_si256(v + 4);
+      const __m256i a_lo = _mm256_loadu_si256(v + 5);
+      auto* mins_ptr = reinterpret_cast<__m256i*>(out + 8 * block);
+      __m256i mins = _mm256_loadu_si256(mins_ptr);
+      for (size_t j = 0; j < m; ++j) {
+        // The halves of x[j] (little-endian), each read straight into all 8 lanes
+        // (vpbroadcastd from memory is a plain load; from a register it would compete
+        // with the shuffle below for the same execution port).
+        int32_t lo, hi;
+        std::memcpy(&lo, reinterpret_cast<const char*>(x + j), 4);
+        std::memcpy(&hi, reinterpret_cast<const char*>(x + j) + 4, 4);
+        const __m256i x_lo = _mm256_set1_epi32(lo);
+        const __m256i x_hi = _mm256_set1_epi32(hi);
+        // a_lo x_lo + b (mod 2^64) of the even and the odd functions; vpmuludq reads
+        // the low half of each 64-bit lane of a.
+        const __m256i p_even = _mm256_add_epi64(_mm256_mul_epu32(a_even, x_lo), b_even);
+        const __m256i p_odd = _mm256_add_epi64(_mm256_mul_epu32(a_odd, x_lo), b_odd);
+        // Their high halves, in function order 0..7.
+        const __m256i high = _mm256_blend_epi32(_mm256_shuffle_epi32(p_even, 0xF5), p_odd, 0xAA);
+        const __m256i cross = _mm256_add_epi32(_mm256_mullo_epi32(a_hi, x_lo), _mm256_mullo_epi32(a_lo, x_hi));
+        mins = _mm256_min_epu32(mins, _mm256_add_epi32(high, cross));
+      }
+      _mm256_storeu_si256(mins_ptr, mins);
+    }
+  }
+}
+
+bool CpuHasAvx2() {
+  static const bool has_avx2 = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;  // Also checks that the OS saves YMM state.
+  }();
+  return has_avx2;
+}
+#endif  // x86-64
+
+}  // namespace
+
+bool MinHashKernelSupported(MinHashKernel kernel) {
+  switch (kernel) {
+    case MinHashKernel::kPortable:
+      return true;
+    case MinHashKernel::kAvx2:
+#ifdef DEDUP_MINHASH_AVX2
+      return CpuHasAvx2();
+#else
+      return false;
+#endif
+  }
+  return false;
+}
+
+MinHashKernel DefaultMinHashKernel() {
+  return MinHashKernelSupported(MinHashKernel::kAvx2) ? MinHashKernel::kAvx2 : MinHashKernel::kPortable;
+}
+
+const char* MinHashKernelName(MinHashKernel kernel) {
+  switch (kernel) {
+    case MinHashKernel::kPortable:
+      return "portable";
+    case MinHashKernel::kAvx2:
+      return "avx2";
+  }
+  return "unknown";
+}
+
+MinHasher::MinHasher(std::vector<uint64_t> a, std::vector<uint64_t> b, uint64_t fingerprint)
+    : a_(std::move(a)), b_(std::move(b)), fingerprint_(fingerprint) {
+  const size_t num_blocks = a_.size() / 8;
+  blocks_.resize(num_blocks * kBlockWords);
+  auto lo = [](uint64_t v) { return static_cast<uint32_t>(v); };
+  auto hi = [](uint64_t v) { return static_cast<uint32_t>(v >> 32); };
+  for (size_t block = 0; block < num_blocks; ++block) {
+    uint32_t* w = blocks_.data() + block * kBlockWords;
+    const uint64_t* a = a_.data() + 8 * block;
+    const uint64_t* b = b_.data() + 8 * block;
+    for (size_t lane = 0; lane < 4; ++lane) {
+      for (size_t parity = 0; parity < 2; ++parity) {  // Even functions, then odd ones.
+        const size_t f = 2 * lane + parity;
+        uint32_t* v = w + 16 * parity;
+        v[2 * lane] = lo(a[f]);
+        v[2 * lane + 1] = hi(a[f]);
+        v[8 + 2 * lane] = lo(b[f]);
+        v[8 + 2 * lane + 1] = hi(b[f]);
+      }
+    }
+    for (size_t f = 0; f < 8; ++f) {
+      w[32 + f] = hi(a[f]);
+      w[40 + f] = lo(a[f]);
+    }
+  }
 }
 
 absl::StatusOr<MinHasher> MinHasher::Create(const MinHashOptions& options, uint64_t fingerprint) {
@@ -25,18 +180,29 @@ absl::StatusOr<MinHasher> MinHasher::Create(const MinHashOptions& options, uint6
 }
 
 void MinHasher::SignInto(absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const {
+  SignIntoWithKernel(DefaultMinHashKernel(), shingle_hashes, out);
+}
+
+void MinHasher::SignIntoWithKernel(MinHashKernel kernel, absl::Span<const uint64_t> shingle_hashes,
+                                   uint32_t* out) const {
   const size_t k = a_.size();
-  const uint64_t* a = a_.data();
-  const uint64_t* b = b_.data();
   std::fill(out, out + k, kEmptySlot);
-  // Inner loop over the K functions: contiguous and branch-free, so the compiler
-  // vectorizes it.
-  for (uint64_t x : shingle_hashes) {
-    for (size_t i = 0; i < k; ++i) {
-      uint32_t h = static_cast<uint32_t>((a[i] * x + b[i]) >> 32);
-      out[i] = std::min(out[i], h);
-    }
+  size_t done = 0;  // Functions computed by the SIMD kernel; the rest are portable.
+  switch (kernel) {
+    case MinHashKernel::kPortable:
+      break;
+    case MinHashKernel::kAvx2:
+#ifdef DEDUP_MINHASH_AVX2
+      if (CpuHasAvx2()) {
+        done = blocks_.size() / kBlockWords * 8;
+        SignAvx2(blocks_.data(), done / 8, shingle_hashes.data(), shingle_hashes.size(), out);
+        break;
+      }
+#endif
+      std::fprintf(stderr, "MinHasher: kernel %s is not supported on this CPU\n", MinHashKernelName(kernel));
+      std::abort();
   }
+  SignPortable(a_.data(), b_.data(), done, k, shingle_hashes.data(), shingle_hashes.size(), out);
 }
 
 Signature MinHasher::Sign(absl::Span<const uint64_t> shingle_hashes) const {

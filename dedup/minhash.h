@@ -21,6 +21,12 @@
 //   absl::StatusOr<double> j = dedup::EstimateJaccard(sig, other);
 //
 // MinHasher is immutable after Create(); Sign() is thread-safe.
+//
+// Speed: SignInto evaluates n * K hash functions. On x86-64 CPUs with AVX2 (checked at
+// run time; the build needs no -march flag) it uses an AVX2 kernel, 8 functions per
+// instruction sequence; elsewhere a portable loop that the compiler vectorizes for the
+// baseline target. Both compute exactly the function above (tested), so signatures do
+// not depend on the machine that made them.
 #ifndef DEDUP_MINHASH_H_
 #define DEDUP_MINHASH_H_
 
@@ -66,6 +72,18 @@ class Signature {
   uint64_t fingerprint_ = 0;
 };
 
+// SignInto's implementations ("kernels"). All compute the same signatures; the choice
+// only changes speed. Exposed for tests and benchmarks.
+enum class MinHashKernel {
+  kPortable,  // Plain C++ (auto-vectorized for the build's target).
+  kAvx2,      // x86-64 AVX2 intrinsics; only where MinHashKernelSupported().
+};
+// Whether this CPU (and build) can run `kernel`.
+bool MinHashKernelSupported(MinHashKernel kernel);
+// The kernel SignInto uses on this CPU: the fastest supported one.
+MinHashKernel DefaultMinHashKernel();
+const char* MinHashKernelName(MinHashKernel kernel);  // "portable", "avx2".
+
 class MinHasher {
  public:
   // Fails with InvalidArgument if num_perm is outside [1, kMaxNumPerm].
@@ -75,16 +93,19 @@ class MinHasher {
   Signature Sign(absl::Span<const uint64_t> shingle_hashes) const;
   // Same, into out[0..K); for callers that store signatures contiguously.
   void SignInto(absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const;
+  // Same, with a given kernel (which must be supported); for tests and benchmarks.
+  void SignIntoWithKernel(MinHashKernel kernel, absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const;
 
   int num_perm() const { return static_cast<int>(a_.size()); }
   uint64_t fingerprint() const { return fingerprint_; }
 
  private:
-  MinHasher(std::vector<uint64_t> a, std::vector<uint64_t> b, uint64_t fingerprint)
-      : a_(std::move(a)), b_(std::move(b)), fingerprint_(fingerprint) {}
+  MinHasher(std::vector<uint64_t> a, std::vector<uint64_t> b, uint64_t fingerprint);
 
   std::vector<uint64_t> a_;  // Odd multipliers.
   std::vector<uint64_t> b_;  // Additive offsets.
+  // a_ and b_ of each block of 8 functions, laid out for the AVX2 kernel (minhash.cc).
+  std::vector<uint32_t> blocks_;
   uint64_t fingerprint_;
 };
 

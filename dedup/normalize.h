@@ -12,7 +12,11 @@
 //   3. Scripts written without spaces between words (Han, Hiragana, Katakana,
 //      Thai, Lao, Khmer, Myanmar) give one token per character (with any combining
 //      marks that follow it), so Chinese text shingles as character n-grams.
-// Pure-ASCII text takes a fast path that gives the same tokens byte for byte.
+// The result is defined as if the whole text were normalized at once, but only words
+// holding non-ASCII letters, digits or marks go through utf8proc, one word at a time;
+// ASCII words, spaces, punctuation, typographic quotes and dashes take a table-driven
+// byte loop (normalize.cc says why that gives the same tokens; normalize_test compares
+// it with the whole-text algorithm on random and exhaustive inputs).
 //
 // The rules are versioned: kNormalizationVersion is part of every signature's
 // parameter fingerprint, so signatures made under different rules are never compared.
@@ -64,8 +68,11 @@ struct TokenizedText {
   }
 };
 
-// Normalizes and tokenizes `utf8` into *out (cleared first). Cost: O(bytes).
-// Returns InvalidArgument if `utf8` is not valid UTF-8.
+// Normalizes and tokenizes `utf8` into *out (cleared first). Cost: O(bytes); no heap
+// allocation but growing *out's buffers (reuse *out to avoid even that), rarely one
+// for a word longer than 256 code points, and a process-wide cache of which code points
+// are boundaries, filled 256 code points at a time on first use. Thread-safe.
+// Returns InvalidArgument (and an empty *out) if `utf8` is not valid UTF-8.
 absl::Status Tokenize(std::string_view utf8, TokenizedText* out);
 
 }  // namespace dedup

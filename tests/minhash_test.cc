@@ -49,6 +49,40 @@ TEST(MinHasher, MatchesReferenceImplementation) {
   }
 }
 
+std::vector<MinHashKernel> SupportedKernels() {
+  std::vector<MinHashKernel> kernels;
+  for (MinHashKernel kernel : {MinHashKernel::kPortable, MinHashKernel::kAvx2}) {
+    if (MinHashKernelSupported(kernel)) kernels.push_back(kernel);
+  }
+  return kernels;
+}
+
+// Every kernel this CPU supports computes the reference's signature, for K that are
+// and are not multiples of the SIMD width, set sizes around the kernels' chunk size,
+// and hash values at the edges (0, all ones, only high or low bits set).
+TEST(MinHasher, EveryKernelMatchesReference) {
+  ASSERT_TRUE(MinHashKernelSupported(MinHashKernel::kPortable));
+  ASSERT_TRUE(MinHashKernelSupported(DefaultMinHashKernel()));
+  uint64_t state = 2024;
+  std::vector<uint64_t> edges = {0, ~0ull, 1, 0xFFFFFFFFull, 0xFFFFFFFF00000000ull, 0x8000000000000000ull,
+                                 0x80000000ull};
+  for (int k : {1, 3, 8, 9, 16, 63, 64, 65, 128, 200, 256, kMaxNumPerm}) {
+    for (size_t n : {0, 1, 2, 7, 100, 2047, 2048, 2049, 5000}) {
+      if (k == kMaxNumPerm && n > 100) continue;  // The reference is slow.
+      std::vector<uint64_t> set;
+      for (size_t i = 0; i < n; ++i) set.push_back(i < edges.size() && n < 100 ? edges[i] : SplitMix64(&state));
+      const uint64_t seed = static_cast<uint64_t>(k) * 31 + n;
+      const auto ref = ReferenceSignature(set, k, seed);
+      MinHasher h = Hasher(k, seed);
+      for (MinHashKernel kernel : SupportedKernels()) {
+        std::vector<uint32_t> got(static_cast<size_t>(k), 12345);
+        h.SignIntoWithKernel(kernel, set, got.data());
+        ASSERT_EQ(got, ref) << "kernel=" << MinHashKernelName(kernel) << " k=" << k << " n=" << n;
+      }
+    }
+  }
+}
+
 // Pinned (values recorded from the first release; MatchesReferenceImplementation checks
 // the formula independently): changing them silently invalidates every stored signature.
 TEST(MinHasher, GoldenSignaturePrefix) {

@@ -2,9 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "absl/strings/str_format.h"
+#include "utf8proc.h"
 
 namespace dedup {
 namespace {
@@ -79,19 +85,341 @@ TEST(Tokenize, TokensAreJoinedBySingleSpaces) {
   EXPECT_EQ(t.text, "ä b");
 }
 
-// The ASCII fast path must give exactly what the Unicode path gives. Appending a
-// non-ASCII separator (U+00A0) forces the Unicode path without changing the tokens.
-TEST(Tokenize, AsciiFastPathAgreesWithUnicodePath) {
+// ---------------------------------------------------------------------------------
+// The oracle: the original whole-text algorithm, kept verbatim (but for names) from
+// before Tokenize learnt to normalize word by word. It maps the whole text with
+// utf8proc_map and classifies the code points of the result: the definition of the
+// rules in normalize.h. Tokenize must give the same text, token starts, line starts
+// and errors on every input.
+
+bool RefIsUnspacedScript(int32_t cp) {
+  return (cp >= 0x0E00 && cp <= 0x0EFF) || (cp >= 0x1000 && cp <= 0x109F) || (cp >= 0x1780 && cp <= 0x17FF) ||
+         (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+         (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x3FFFF);
+}
+
+enum class RefClass { kSeparator, kWord, kMark, kUnspaced };
+
+RefClass RefClassify(int32_t cp) {
+  switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+      return RefIsUnspacedScript(cp) ? RefClass::kUnspaced : RefClass::kWord;
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+      return RefClass::kMark;
+    default:
+      return RefClass::kSeparator;
+  }
+}
+
+bool RefIsLineBreak(int32_t cp) {
+  return cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f' || cp == 0x85 || cp == 0x2028 || cp == 0x2029;
+}
+
+void RefStartToken(TokenizedText* out, bool* new_line) {
+  if (!out->text.empty()) out->text.push_back(' ');
+  if (*new_line) {
+    out->lines.push_back(static_cast<uint32_t>(out->starts.size()));
+    *new_line = false;
+  }
+  out->starts.push_back(static_cast<uint32_t>(out->text.size()));
+}
+
+constexpr utf8proc_option_t kRefOptions = static_cast<utf8proc_option_t>(
+    UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
+
+// The old Unicode path (the old ASCII fast path was tested equal to it).
+absl::Status ReferenceTokenize(std::string_view utf8, TokenizedText* out) {
+  out->clear();
+  utf8proc_uint8_t* mapped_raw = nullptr;
+  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(utf8.data()),
+                                    static_cast<utf8proc_ssize_t>(utf8.size()), &mapped_raw, kRefOptions);
+  std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> mapped(mapped_raw, &std::free);
+  if (n < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("text cannot be normalized: %s", utf8proc_errmsg(n)));
+  }
+  const utf8proc_uint8_t* p = mapped.get();
+  utf8proc_ssize_t remaining = n;
+  RefClass open = RefClass::kSeparator;
+  bool new_line = true;
+  while (remaining > 0) {
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t len = utf8proc_iterate(p, remaining, &cp);
+    if (len <= 0) return absl::InvalidArgumentError("text is not valid UTF-8");
+    RefClass cls = RefClassify(cp);
+    const bool start_new = cls == RefClass::kUnspaced || (cls == RefClass::kWord && open != RefClass::kWord);
+    if (cls == RefClass::kSeparator) {
+      open = RefClass::kSeparator;
+      if (RefIsLineBreak(cp)) new_line = true;
+    } else if (cls == RefClass::kMark && open == RefClass::kSeparator) {
+      // A mark with no base character is dropped.
+    } else {
+      if (start_new) {
+        RefStartToken(out, &new_line);
+        open = cls;
+      }
+      out->text.append(reinterpret_cast<const char*>(p), static_cast<size_t>(len));
+    }
+    p += len;
+    remaining -= len;
+  }
+  return absl::OkStatus();
+}
+
+std::string Utf8(int32_t cp) {
+  utf8proc_uint8_t buf[4];
+  utf8proc_ssize_t n = utf8proc_encode_char(cp, buf);
+  return std::string(reinterpret_cast<const char*>(buf), static_cast<size_t>(n));
+}
+
+// Shows bytes >= 0x80 and control bytes as \xNN, so failures are readable.
+std::string Escaped(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7F) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += absl::StrFormat("\\x%02X", c);
+    }
+  }
+  return out;
+}
+
+// Tokenize(text) == ReferenceTokenize(text): status, text, token and line starts.
+::testing::AssertionResult SameAsReference(std::string_view text) {
+  TokenizedText got, want;
+  got.text = "stale";  // Tokenize must clear what was there.
+  got.starts = {7};
+  got.lines = {7};
+  absl::Status got_status = Tokenize(text, &got);
+  absl::Status want_status = ReferenceTokenize(text, &want);
+  if (got_status != want_status) {
+    return ::testing::AssertionFailure() << "input \"" << Escaped(text) << "\": status " << got_status
+                                         << ", reference " << want_status;
+  }
+  if (got.text != want.text || got.starts != want.starts || got.lines != want.lines) {
+    auto join = [](const std::vector<uint32_t>& v) {
+      std::string s;
+      for (uint32_t x : v) s += absl::StrFormat("%d ", x);
+      return s;
+    };
+    return ::testing::AssertionFailure()
+           << "input \"" << Escaped(text) << "\"\n  text   \"" << Escaped(got.text) << "\"\n  ref    \""
+           << Escaped(want.text) << "\"\n  starts " << join(got.starts) << "\n  ref    " << join(want.starts)
+           << "\n  lines  " << join(got.lines) << "\n  ref    " << join(want.lines);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Code points that exercise every rule: separators that compose ('<' '=' '>' +
+// U+0338), marks with different combining classes (reordering), compositions that
+// cross a piece of ASCII letters, compatibility and case-folding expansions, default
+// ignorables between a base and its mark, line breaks of both kinds, unspaced scripts,
+// Hangul jamo that compose algorithmically, and typographic punctuation.
+const std::vector<int32_t>& InterestingCodePoints() {
+  static const auto* cps = new std::vector<int32_t>{
+      // ASCII: letters, digits, the composing separators, other punctuation, controls.
+      'a', 'e', 'A', 'Z', 'o', 'u', 'n', 'c', 's', 'i', 'k', '0', '7', '<', '=', '>', ' ', ' ', '.', ',', '\'',
+      '-', '"', '!', '\t', '\n', '\r', '\v', '\f', 0x00, 0x7F, '_', '/',
+      // Latin-1 and Latin Extended: precomposed, case-folding expansions, NBSP, µ, ª.
+      0xE9, 0xC9, 0xFC, 0xDC, 0xDF, 0xC5, 0xF1, 0xE7, 0xFF, 0xA0, 0xB5, 0xAA, 0xBD, 0xB2, 0xAD, 0x130, 0x131,
+      0x149, 0x17F, 0x1C5, 0x1E9E, 0x1E9B, 0x212A, 0x212B, 0x2126,
+      // Combining marks: classes 230, 220, 1 (U+0338), 202, 240 (U+0345), 0 (Mc).
+      0x301, 0x300, 0x308, 0x323, 0x327, 0x338, 0x345, 0x344, 0x340, 0x342, 0x20D2, 0x20E3, 0x093C, 0x0CC2,
+      0x0CD5, 0x0DCA, 0x0DCF, 0x0B3E, 0x0BBE,
+      // Greek and Cyrillic (final sigma, iota subscript), Indic bases.
+      0x3A3, 0x3C3, 0x3C2, 0x391, 0x3B9, 0x1F80, 0x41F, 0x439, 0x0915, 0x0CC6, 0x0DD9, 0x0B47, 0x0BC6,
+      // CJK, kana (with voicing marks), Thai (with its vowel marks), Hangul jamo/syllables.
+      0x4E60, 0x8FD1, 0x5E73, 0x3042, 0x30AB, 0x3099, 0x309A, 0x30F3, 0x0E01, 0x0E34, 0x0E19, 0x0E48, 0x1100,
+      0x1161, 0x11A7, 0x11A8, 0xAC00, 0xAC01, 0x3131, 0x20000, 0x2F800,
+      // Fullwidth and halfwidth forms, ligatures, enclosed and compatibility forms.
+      0xFF38, 0xFF49, 0xFF10, 0xFF01, 0xFF1D, 0xFF5E, 0xFF76, 0xFF9E, 0xFB01, 0xFB00, 0xFB03, 0xFB06, 0xFDFA,
+      0x2460, 0x3250, 0x33A1, 0x2162, 0x2075, 0x2044,
+      // Default ignorables: soft hyphen, zero-width space/joiners, BOM, variation selectors.
+      0xAD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0xFE0F, 0xE0001, 0x034F, 0x180B,
+      // Line breaks and white space.
+      0x85, 0x2028, 0x2029, 0x2003, 0x3000, 0x202F,
+      // Typographic punctuation and symbols (composing ones: ≤ + U+0338, → + U+0338).
+      0x2019, 0x2018, 0x201C, 0x201D, 0x2013, 0x2014, 0x2026, 0xAB, 0xBB, 0x2022, 0x20AC, 0x2264, 0x2192,
+      0x2260, 0x3002, 0x300C, 0x1F600, 0x1F1E6,
+  };
+  return *cps;
+}
+
+std::string RandomText(std::mt19937_64& rng, size_t max_code_points) {
+  const auto& cps = InterestingCodePoints();
+  const size_t n = rng() % (max_code_points + 1);
+  std::string s;
+  for (size_t i = 0; i < n; ++i) s += Utf8(cps[rng() % cps.size()]);
+  return s;
+}
+
+// Random ASCII (all 128 byte values): the byte loop alone.
+TEST(TokenizeEquivalence, RandomAsciiMatchesWholeTextAlgorithm) {
   std::mt19937_64 rng(42);
-  for (int trial = 0; trial < 2000; ++trial) {
+  for (int trial = 0; trial < 5000; ++trial) {
     std::string s;
     const size_t len = rng() % 64;
     for (size_t i = 0; i < len; ++i) s.push_back(static_cast<char>(rng() % 128));
-    TokenizedText fast, slow;
-    ASSERT_TRUE(Tokenize(s, &fast).ok());
-    ASSERT_TRUE(Tokenize(s + "\u00A0", &slow).ok());
-    ASSERT_EQ(fast.text, slow.text) << "input: " << s;
-    ASSERT_EQ(fast.starts, slow.starts) << "input: " << s;
+    ASSERT_TRUE(SameAsReference(s));
+  }
+}
+
+TEST(TokenizeEquivalence, RandomTextMatchesWholeTextAlgorithm) {
+  std::mt19937_64 rng(20240607);
+  for (int trial = 0; trial < 20000; ++trial) {
+    ASSERT_TRUE(SameAsReference(RandomText(rng, trial < 15000 ? 12 : 200)));
+  }
+}
+
+// Words of news text with random typographic characters mixed in.
+TEST(TokenizeEquivalence, RandomNewsLikeTextMatches) {
+  std::mt19937_64 rng(7);
+  const std::vector<std::string> words = {
+      "Xi", "MOSCOW", "Zürich", "Cafe\u0301", "naïve", "Straße", "ﬁnance", "Ｘｉ", "Pu\u00ADtin", "Mos\u200Bcow",
+      "习近平", "กิน", "Путин", "ΣΟΦΟΣ", "2023年", "x=\u0338y", "a<\u0338\u0301b", "\u0338e", "e\u0301\u0323",
+      "ＡＢＣ！", "½", "İstanbul", "\u1100\u1161\u11A8", "ﷺ"};
+  const std::vector<std::string> gaps = {" ", "  ", "’", "’s ", " “", "” ", " – ", " — ", "…", "\u00A0", "\n",
+                                         "\r\n", "\u2028", "\u0085", "\n\n", ", ", ". ", "=", "\u0301 ", ""};
+  for (int trial = 0; trial < 5000; ++trial) {
+    std::string s;
+    const size_t n = rng() % 40;
+    for (size_t i = 0; i < n; ++i) {
+      s += words[rng() % words.size()];
+      s += gaps[rng() % gaps.size()];
+    }
+    ASSERT_TRUE(SameAsReference(s));
+  }
+}
+
+// Every code point in several contexts: between ASCII letters; after 'e', which
+// composes with many marks; before a mark of combining class 1, which is reordered
+// before most others; before combining marks; after a composing separator and after
+// marks; and next to starters that compose with starters (Hangul jamo, Kannada vowel
+// signs), on either side.
+TEST(TokenizeEquivalence, EveryCodePointInContext) {
+  auto check_range = [](int32_t first, int32_t last) {
+    for (int32_t cp = first; cp <= last; ++cp) {
+      if (cp >= 0xD800 && cp <= 0xDFFF) continue;  // Surrogates are not valid UTF-8.
+      const std::string c = Utf8(cp);
+      for (const std::string& text : {"ab" + c + "cd", "xe" + c + "k", "x" + c + "\u0334y", "=" + c + "\u0301x", c + "\u0338\u0327.",
+                                      "e\u0323" + c + "k", "\u1100" + c + "\u1161\u11A7", "\u0CC6" + c + "\u0CC2"}) {
+        ASSERT_TRUE(SameAsReference(text));
+      }
+    }
+  };
+  check_range(0, 0x2FFFF);
+  check_range(0xE0000, 0xE01FF);
+}
+
+TEST(TokenizeEquivalence, InvalidUtf8GivesTheSameError) {
+  std::mt19937_64 rng(99);
+  for (int trial = 0; trial < 5000; ++trial) {
+    std::string s = RandomText(rng, 8);
+    // Corrupt, truncate or insert bytes.
+    const size_t edits = 1 + rng() % 3;
+    for (size_t e = 0; e < edits && !s.empty(); ++e) {
+      const size_t pos = rng() % s.size();
+      switch (rng() % 3) {
+        case 0: s[pos] = static_cast<char>(0x80 + rng() % 128); break;
+        case 1: s.resize(pos); break;
+        default: s.insert(pos, 1, static_cast<char>(0x80 + rng() % 128)); break;
+      }
+    }
+    ASSERT_TRUE(SameAsReference(s));
+  }
+  for (std::string bad : {"\xED\xA0\x80", "\xC0\xAF", "\xE0\x80\xAF", "\xF4\x90\x80\x80", "ab\xF0\x9F\x98", "\x80"}) {
+    ASSERT_TRUE(SameAsReference(bad));
+    ASSERT_TRUE(SameAsReference("word " + bad + " word"));
+  }
+}
+
+// The facts the word-by-word normalization rests on (normalize.cc's top comment),
+// checked against utf8proc's own tables: every ASCII separator has combining class 0,
+// maps to itself and is never the second element of a composition; and a composition
+// that starts with one ('=' + U+0338 -> U+2260) gives a separator that composes no
+// further.
+TEST(TokenizeEquivalence, AsciiSeparatorsAreBoundaries) {
+  std::vector<int32_t> second_elements;
+  for (int32_t cp = 0; cp < 0x110000; ++cp) {
+    const utf8proc_uint16_t ci = utf8proc_get_property(cp)->comb_index;
+    if (ci != UINT16_MAX && ci >= 0x8000) second_elements.push_back(cp);
+  }
+  ASSERT_GT(second_elements.size(), 50u);
+  int composing = 0;
+  for (int32_t c = 0; c < 0x80; ++c) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (alnum) continue;
+    const utf8proc_property_t* p = utf8proc_get_property(c);
+    EXPECT_EQ(p->combining_class, 0) << c;
+    EXPECT_TRUE(p->comb_index == UINT16_MAX || p->comb_index < 0x8000) << c;
+    EXPECT_EQ(RefClassify(c), RefClass::kSeparator) << c;
+    utf8proc_int32_t mapped[8];
+    int boundclass = 0;
+    ASSERT_EQ(utf8proc_decompose_char(c, mapped, 8, kRefOptions, &boundclass), 1) << c;
+    EXPECT_EQ(mapped[0], c);
+    if (p->comb_index == UINT16_MAX) continue;
+    for (int32_t m : second_elements) {
+      utf8proc_int32_t buf[2] = {c, m};
+      if (utf8proc_normalize_utf32(buf, 2, kRefOptions) != 1) continue;
+      ++composing;
+      EXPECT_EQ(RefClassify(buf[0]), RefClass::kSeparator) << c << " + " << m << " -> " << buf[0];
+      EXPECT_EQ(utf8proc_get_property(buf[0])->comb_index, UINT16_MAX) << buf[0];
+      EXPECT_EQ(utf8proc_get_property(buf[0])->combining_class, 0) << buf[0];
+    }
+  }
+  EXPECT_EQ(composing, 3);  // '<', '=', '>' with U+0338.
+  EXPECT_TRUE(SameAsReference("a=\u0338b"));
+  EXPECT_EQ(Tokens("a=\u0338\u0301b x<\u0338y"), (V{"a", "b", "x", "y"}));
+}
+
+TEST(Tokenize, LineStarts) {
+  TokenizedText t;
+  ASSERT_TRUE(Tokenize("\n\nHeadline here\r\n  \nBy Jane\u2028Doe\u2029— ’\u0085x y", &t).ok());
+  EXPECT_EQ(t.text, "headline here by jane doe x y");
+  EXPECT_EQ(t.lines, (std::vector<uint32_t>{0, 2, 4, 5}));
+  ASSERT_TRUE(Tokenize("", &t).ok());
+  EXPECT_TRUE(t.lines.empty());
+}
+
+// Threads that meet code points for the first time at once (the boundary cache is
+// filled on first use) all get the right tokens.
+TEST(TokenizeEquivalence, ConcurrentFirstUse) {
+  std::string text;
+  for (int32_t cp = 0x80; cp < 0x10000; cp += 97) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    text += "x" + Utf8(cp) + "y ";
+  }
+  TokenizedText want;
+  ASSERT_TRUE(ReferenceTokenize(text, &want).ok());
+  std::vector<std::thread> threads;
+  std::vector<TokenizedText> got(4);
+  for (auto& t : got) {
+    threads.emplace_back([&text, &t] { EXPECT_TRUE(Tokenize(text, &t).ok()); });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& t : got) {
+    EXPECT_EQ(t.text, want.text);
+    EXPECT_EQ(t.starts, want.starts);
+  }
+}
+
+// Long pieces (no ASCII separator for thousands of bytes) and long expansions.
+TEST(TokenizeEquivalence, LongPiecesMatch) {
+  std::string cjk, arabic, mixed;
+  for (int i = 0; i < 3000; ++i) cjk += Utf8(0x4E00 + i % 500) + (i % 7 == 0 ? "\u3002" : "");
+  for (int i = 0; i < 500; ++i) arabic += "\uFDFA";
+  for (int i = 0; i < 2000; ++i) mixed += "e\u0301\u00AD";
+  for (const std::string& s : {cjk, arabic, mixed, cjk + " " + arabic + "\n" + mixed}) {
+    ASSERT_TRUE(SameAsReference(s));
   }
 }
 

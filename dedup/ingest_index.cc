@@ -1,0 +1,1892 @@
+#include "dedup/ingest_index.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_format.h"
+#include "dedup/internal/sqlite_store.h"
+#include "dedup/status_macros.h"
+#include "dedup/version.h"
+#include "oneapi/tbb/blocked_range.h"
+#include "oneapi/tbb/enumerable_thread_specific.h"
+#include "oneapi/tbb/parallel_for.h"
+#include "oneapi/tbb/task_arena.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace dedup {
+
+using internal::SqliteDb;
+using internal::SqliteStatement;
+using internal::SqliteTransaction;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------
+// Small helpers: numbers as text, checksums, signatures as little-endian blobs.
+
+std::string Hex64(uint64_t v) { return absl::StrFormat("%016x", v); }
+
+int64_t SystemNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Shortest text that reads back as exactly `v`.
+std::string DoubleText(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  return ec == std::errc() ? std::string(buf, end) : absl::StrFormat("%.17g", v);
+}
+
+bool ParseInt64(std::string_view s, int64_t* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+bool ParseUint64Hex(std::string_view s, uint64_t* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out, 16);
+  return ec == std::errc() && p == s.data() + s.size() && s.size() == 16;
+}
+bool ParseDouble(std::string_view s, double* out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+void PutLe64(std::string* buf, uint64_t v) {
+  for (int i = 0; i < 8; ++i) buf->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+void AppendSignatureLe(const uint32_t* sig, int k, std::string* out) {
+  if constexpr (std::endian::native == std::endian::little) {
+    out->append(reinterpret_cast<const char*>(sig), sizeof(uint32_t) * k);
+  } else {
+    for (int i = 0; i < k; ++i) {
+      for (int b = 0; b < 4; ++b) out->push_back(static_cast<char>((sig[i] >> (8 * b)) & 0xff));
+    }
+  }
+}
+
+void ReadSignatureLe(std::string_view blob, uint32_t* out) {
+  const size_t k = blob.size() / 4;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out, blob.data(), blob.size());
+  } else {
+    for (size_t i = 0; i < k; ++i) {
+      const auto* p = reinterpret_cast<const unsigned char*>(blob.data() + 4 * i);
+      out[i] = p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
+    }
+  }
+}
+
+// See the file format in ingest_index.h.
+int64_t DocumentChecksum(int64_t seq, std::string_view id, uint32_t num_shingles, int64_t published,
+                         int64_t inserted, const uint32_t* sig, int k, std::string* scratch) {
+  scratch->clear();
+  PutLe64(scratch, static_cast<uint64_t>(seq));
+  PutLe64(scratch, num_shingles);
+  PutLe64(scratch, static_cast<uint64_t>(published));
+  PutLe64(scratch, static_cast<uint64_t>(inserted));
+  PutLe64(scratch, id.size());
+  scratch->append(id);
+  AppendSignatureLe(sig, k, scratch);
+  return static_cast<int64_t>(XXH3_64bits(scratch->data(), scratch->size()));
+}
+
+int64_t EventChecksum(int64_t seq, int64_t time, std::string_view kind, int64_t old_cluster,
+                      int64_t new_cluster, std::string_view document) {
+  std::string buf;
+  PutLe64(&buf, static_cast<uint64_t>(seq));
+  PutLe64(&buf, static_cast<uint64_t>(time));
+  PutLe64(&buf, static_cast<uint64_t>(old_cluster));
+  PutLe64(&buf, static_cast<uint64_t>(new_cluster));
+  PutLe64(&buf, kind.size());
+  buf.append(kind);
+  PutLe64(&buf, document.size());
+  buf.append(document);
+  return static_cast<int64_t>(XXH3_64bits(buf.data(), buf.size()));
+}
+
+// XXH3 of "key=value\n" over every key but "checksum", in byte order (std::map).
+uint64_t MetaChecksum(const std::map<std::string, std::string>& meta) {
+  std::string buf;
+  for (const auto& [k, v] : meta) {
+    if (k == "checksum") continue;
+    buf += k;
+    buf += '=';
+    buf += v;
+    buf += '\n';
+  }
+  return XXH3_64bits(buf.data(), buf.size());
+}
+
+std::string_view EventKindName(ClusterEvent::Kind k) {
+  return k == ClusterEvent::Kind::kMerge ? "merge" : "split";
+}
+
+// What the canonical rule compares (Clusterer::Better with seq as the input position).
+struct DocKey {
+  int64_t published;
+  int64_t seq;
+  uint32_t num_shingles;
+};
+
+bool Better(const DocKey& x, const DocKey& y, CanonicalRule rule) {
+  switch (rule) {
+    case CanonicalRule::kFirst:
+      break;
+    case CanonicalRule::kEarliest: {
+      // kNoTime is INT64_MIN: map it past every real time.
+      auto key = [](int64_t t) { return t == kNoTime ? INT64_MAX : t; };
+      if (key(x.published) != key(y.published)) return key(x.published) < key(y.published);
+      break;
+    }
+    case CanonicalRule::kLongest:
+      if (x.num_shingles != y.num_shingles) return x.num_shingles > y.num_shingles;
+      break;
+  }
+  return x.seq < y.seq;
+}
+
+absl::StatusOr<LshParams> ResolveLsh(const IndexParams& p) {
+  if (p.lsh.has_value()) {
+    DEDUP_RETURN_IF_ERROR(ValidateLshParams(*p.lsh, p.sketch.num_perm));
+    return *p.lsh;
+  }
+  // Whatever banding a batch run chooses for these options: asking Clusterer itself
+  // keeps ingestion and batch runs seeing the same candidates.
+  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<Clusterer> c, Clusterer::Create(ClusterOptionsFor(p), p.sketch.num_perm));
+  return c->lsh_params();
+}
+
+absl::Status ValidateParams(const IndexParams& p) {
+  const MatchOptions& m = p.match;
+  if (!(m.threshold >= 0.0 && m.threshold <= 1.0)) {
+    return absl::InvalidArgumentError(absl::StrFormat("threshold %g is out of range [0, 1]", m.threshold));
+  }
+  if (!(m.containment_threshold >= 0.0 && m.containment_threshold <= 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("containment threshold %g is out of range [0, 1]", m.containment_threshold));
+  }
+  if (!(m.min_containment_ratio > 0.0 && m.min_containment_ratio <= 1.0)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "minimum containment size ratio %g is out of range (0, 1]", m.min_containment_ratio));
+  }
+  DEDUP_RETURN_IF_ERROR(Sketcher::Create(p.sketch).status());
+  return ResolveLsh(p).status();
+}
+
+// The stored form of the parameters (without counters and checksum).
+std::map<std::string, std::string> ParamsMeta(const IndexParams& p, const LshParams& lsh) {
+  std::map<std::string, std::string> m;
+  m["format_version"] = std::to_string(kIngestFormatVersion);
+  m["sketch"] = DescribeSketchOptions(p.sketch);
+  m["fingerprint"] = Hex64(SketchFingerprint(p.sketch));
+  m["shingle"] = ShingleSpec(p.sketch.shingle);
+  m["num_perm"] = std::to_string(p.sketch.num_perm);
+  m["seed"] = std::to_string(p.sketch.seed);
+  m["threshold"] = DoubleText(p.match.threshold);
+  m["containment_threshold"] = DoubleText(p.match.containment_threshold);
+  m["min_containment_shingles"] = std::to_string(p.match.min_containment_shingles);
+  m["min_containment_ratio"] = DoubleText(p.match.min_containment_ratio);
+  m["canonical"] = std::string(CanonicalRuleName(p.canonical));
+  m["lsh_bands"] = std::to_string(lsh.bands);
+  m["lsh_rows"] = std::to_string(lsh.rows);
+  return m;
+}
+
+// "threshold: index has 0.7, requested 0.8; ..." for every differing parameter.
+std::string DiffParams(const IndexParams& stored, const LshParams& stored_lsh, const IndexParams& asked,
+                       const LshParams& asked_lsh) {
+  std::map<std::string, std::string> a = ParamsMeta(stored, stored_lsh), b = ParamsMeta(asked, asked_lsh);
+  std::string out;
+  // The individual options first, then the derived description (normalization version).
+  static const char* const kOrder[] = {"shingle",   "num_perm",  "seed",
+                                       "threshold", "containment_threshold",
+                                       "min_containment_shingles", "min_containment_ratio",
+                                       "canonical", "lsh_bands", "lsh_rows", "sketch"};
+  for (const char* key : kOrder) {
+    if (a[key] == b[key]) continue;
+    if (!out.empty()) out += "; ";
+    out += absl::StrFormat("%s: index has %s, requested %s", key, a[key], b[key]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------
+// The file before SQLite sees it: exists, SQLite, ours, not truncated.
+
+absl::Status CheckFileHeader(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return absl::NotFoundError(absl::StrFormat("%s: no such index (create it with `dedup index create`)", path));
+    }
+    return absl::PermissionDeniedError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+  }
+  if (S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(absl::StrFormat("%s: is a directory, not a dedup index", path));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::PermissionDeniedError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+  unsigned char h[100];
+  const ssize_t n = ::pread(fd, h, sizeof(h), 0);
+  struct stat after;
+  const int stat_rc = ::fstat(fd, &after);
+  ::close(fd);
+  if (n < 0 || stat_rc != 0) return absl::UnavailableError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+  if (n == 0) return absl::InvalidArgumentError(absl::StrFormat("%s: empty file, not a dedup index", path));
+  static const char kMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+  if (n < 16 || std::memcmp(h, kMagic, 16) != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: not a dedup index (not an SQLite database)", path));
+  }
+  if (n < 100) {
+    return absl::DataLossError(absl::StrFormat("%s: truncated index: %d bytes, shorter than the header", path, n));
+  }
+  auto be32 = [&](int off) {
+    return (uint32_t{h[off]} << 24) | (uint32_t{h[off + 1]} << 16) | (uint32_t{h[off + 2]} << 8) | h[off + 3];
+  };
+  const uint32_t app_id = be32(68);
+  if (app_id != kIngestApplicationId) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: an SQLite database but not a dedup index (application_id 0x%08x, expected 0x%08x)", path, app_id,
+        kIngestApplicationId));
+  }
+  // Truncation: without a write-ahead log, the file alone holds the database and must
+  // be a whole number of pages, at least as many as its header counts. (With a non-empty
+  // WAL, e.g. after a crash, SQLite's recovery decides.)
+  struct stat wal;
+  const bool wal_empty = ::stat((path + "-wal").c_str(), &wal) != 0 || wal.st_size == 0;
+  if (wal_empty) {
+    const uint32_t raw_page = (uint32_t{h[16]} << 8) | h[17];
+    const int64_t page_size = raw_page == 1 ? 65536 : raw_page;
+    const int64_t size = after.st_size;
+    if (page_size < 512 || (page_size & (page_size - 1)) != 0) {
+      return absl::DataLossError(absl::StrFormat("%s: corrupt index header (page size %d)", path, page_size));
+    }
+    const int64_t header_pages = be32(28);
+    const bool header_valid = be32(24) == be32(92) && header_pages > 0;
+    if (size % page_size != 0 || (header_valid && size < header_pages * page_size)) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s: truncated index: %d bytes, the header counts %d pages of %d bytes", path, size,
+          header_valid ? header_pages : -1, page_size));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FsyncPath(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+  if (fd < 0) return absl::UnavailableError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return absl::UnavailableError(absl::StrFormat("%s: fsync: %s", path, std::strerror(err)));
+  return absl::OkStatus();
+}
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE documents(
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  cluster INTEGER NOT NULL,
+  num_shingles INTEGER NOT NULL,
+  published INTEGER,
+  inserted INTEGER NOT NULL,
+  checksum INTEGER NOT NULL,
+  signature BLOB NOT NULL);
+CREATE TABLE clusters(
+  id INTEGER PRIMARY KEY,
+  canonical INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  created INTEGER NOT NULL);
+CREATE TABLE merges(
+  seq INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  old_cluster INTEGER NOT NULL,
+  new_cluster INTEGER NOT NULL,
+  document TEXT NOT NULL,
+  checksum INTEGER NOT NULL);
+)sql";
+
+// type, name, table and SQL of every schema object, in name order.
+absl::StatusOr<std::vector<std::string>> SchemaRows(SqliteDb* db) {
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement st,
+                         db->Prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name"));
+  std::vector<std::string> rows;
+  while (true) {
+    DEDUP_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    rows.push_back(absl::StrFormat("%s %s on %s: %s", std::string(st.ColumnText(0)), std::string(st.ColumnText(1)),
+                                   std::string(st.ColumnText(2)), std::string(st.ColumnText(3))));
+  }
+  return rows;
+}
+
+// The schema must be exactly the one kSchema creates (compared with a fresh in-memory
+// database): a damaged schema would otherwise surface as baffling SQL errors.
+absl::Status CheckSchema(SqliteDb* db) {
+  static const absl::StatusOr<std::vector<std::string>>* const kExpected = [] {
+    auto* expected = new absl::StatusOr<std::vector<std::string>>(absl::InternalError("no schema"));
+    absl::StatusOr<std::unique_ptr<SqliteDb>> mem = SqliteDb::Open(":memory:", SQLITE_OPEN_READWRITE);
+    if (mem.ok() && (*mem)->Exec(kSchema, "creating the schema").ok()) *expected = SchemaRows(mem->get());
+    return expected;
+  }();
+  DEDUP_RETURN_IF_ERROR(kExpected->status());
+  absl::StatusOr<std::vector<std::string>> rows = SchemaRows(db);
+  if (!rows.ok()) {
+    if (absl::IsInternal(rows.status())) {
+      return absl::DataLossError(absl::StrFormat("%s: corrupt index schema: %s", db->path(), rows.status().message()));
+    }
+    return rows.status();
+  }
+  if (*rows != **kExpected) {
+    for (size_t i = 0; i < std::max(rows->size(), (*kExpected)->size()); ++i) {
+      const std::string got = i < rows->size() ? (*rows)[i] : "nothing";
+      const std::string want = i < (*kExpected)->size() ? (**kExpected)[i] : "nothing";
+      if (got != want) {
+        return absl::DataLossError(absl::StrFormat("%s: not the schema of a dedup index: found \"%s\", expected \"%s\"",
+                                                   db->path(), got, want));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The stored parameters, from meta. DataLoss for a malformed value.
+absl::Status ParseParamsMeta(const std::string& path, const std::map<std::string, std::string>& meta,
+                             IndexParams* p, LshParams* lsh) {
+  auto get = [&](const char* key) -> absl::StatusOr<std::string> {
+    auto it = meta.find(key);
+    if (it == meta.end()) return absl::DataLossError(absl::StrFormat("%s: index metadata lacks \"%s\"", path, key));
+    return it->second;
+  };
+  auto bad = [&](const char* key, const std::string& v) {
+    return absl::DataLossError(absl::StrFormat("%s: index metadata \"%s\" has a bad value \"%s\"", path, key, v));
+  };
+  std::string v;
+  int64_t i = 0;
+  DEDUP_ASSIGN_OR_RETURN(v, get("shingle"));
+  absl::StatusOr<ShingleOptions> shingle = ParseShingleSpec(v);
+  if (!shingle.ok()) return bad("shingle", v);
+  p->sketch.shingle = *shingle;
+  DEDUP_ASSIGN_OR_RETURN(v, get("num_perm"));
+  if (!ParseInt64(v, &i) || i < 1 || i > kMaxNumPerm) return bad("num_perm", v);
+  p->sketch.num_perm = static_cast<int>(i);
+  DEDUP_ASSIGN_OR_RETURN(v, get("seed"));
+  {
+    auto [q, ec] = std::from_chars(v.data(), v.data() + v.size(), p->sketch.seed);
+    if (ec != std::errc() || q != v.data() + v.size() || v.empty()) return bad("seed", v);
+  }
+  DEDUP_ASSIGN_OR_RETURN(v, get("threshold"));
+  if (!ParseDouble(v, &p->match.threshold)) return bad("threshold", v);
+  DEDUP_ASSIGN_OR_RETURN(v, get("containment_threshold"));
+  if (!ParseDouble(v, &p->match.containment_threshold)) return bad("containment_threshold", v);
+  DEDUP_ASSIGN_OR_RETURN(v, get("min_containment_shingles"));
+  if (!ParseInt64(v, &i) || i < 0 || i > UINT32_MAX) return bad("min_containment_shingles", v);
+  p->match.min_containment_shingles = static_cast<uint32_t>(i);
+  DEDUP_ASSIGN_OR_RETURN(v, get("min_containment_ratio"));
+  if (!ParseDouble(v, &p->match.min_containment_ratio)) return bad("min_containment_ratio", v);
+  DEDUP_ASSIGN_OR_RETURN(v, get("canonical"));
+  absl::StatusOr<CanonicalRule> rule = ParseCanonicalRule(v);
+  if (!rule.ok()) return bad("canonical", v);
+  p->canonical = *rule;
+  DEDUP_ASSIGN_OR_RETURN(v, get("lsh_bands"));
+  if (!ParseInt64(v, &i) || i < 1 || i > kMaxNumPerm) return bad("lsh_bands", v);
+  lsh->bands = static_cast<int>(i);
+  DEDUP_ASSIGN_OR_RETURN(v, get("lsh_rows"));
+  if (!ParseInt64(v, &i) || i < 1 || i > kMaxNumPerm) return bad("lsh_rows", v);
+  lsh->rows = static_cast<int>(i);
+  p->lsh = *lsh;
+  absl::Status valid = ValidateParams(*p);
+  if (!valid.ok()) {
+    return absl::DataLossError(absl::StrFormat("%s: index metadata is invalid: %s", path, valid.message()));
+  }
+  return absl::OkStatus();
+}
+
+// Reads meta and checks its checksum.
+absl::StatusOr<std::map<std::string, std::string>> ReadMeta(SqliteDb* db) {
+  std::map<std::string, std::string> meta;
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement st, db->Prepare("SELECT key, value FROM meta"));
+  while (true) {
+    DEDUP_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    meta.emplace(std::string(st.ColumnText(0)), std::string(st.ColumnText(1)));
+  }
+  auto it = meta.find("checksum");
+  uint64_t stored = 0;
+  if (it == meta.end() || !ParseUint64Hex(it->second, &stored)) {
+    return absl::DataLossError(absl::StrFormat("%s: index metadata has no valid checksum", db->path()));
+  }
+  if (stored != MetaChecksum(meta)) {
+    return absl::DataLossError(absl::StrFormat("%s: index metadata fails its checksum (stored %s, computed %s)",
+                                               db->path(), it->second, Hex64(MetaChecksum(meta))));
+  }
+  return meta;
+}
+
+// The format version, application id and sketch checks common to Open and Verify.
+absl::Status CheckMetaCompatible(SqliteDb* db, const std::map<std::string, std::string>& meta) {
+  DEDUP_ASSIGN_OR_RETURN(int64_t app_id, db->QueryInt("PRAGMA application_id"));
+  if (static_cast<uint32_t>(app_id) != kIngestApplicationId) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: not a dedup index (application_id 0x%08x)", db->path(),
+                                                      static_cast<uint32_t>(app_id)));
+  }
+  auto it = meta.find("format_version");
+  int64_t version = 0;
+  if (it == meta.end() || !ParseInt64(it->second, &version)) {
+    return absl::DataLossError(absl::StrFormat("%s: index metadata lacks a format version", db->path()));
+  }
+  if (version != kIngestFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s: index format version %d; this dedup reads version %d", db->path(), version,
+                        kIngestFormatVersion));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// -----------------------------------------------------------------------------------
+// Public helpers.
+
+IndexParams IndexParamsFor(const SketchOptions& sketch, const ClusterOptions& cluster) {
+  IndexParams p;
+  p.sketch = sketch;
+  p.match.threshold = cluster.threshold;
+  p.match.containment_threshold = cluster.containment_threshold;
+  p.match.min_containment_shingles = cluster.min_containment_shingles;
+  p.match.min_containment_ratio = cluster.min_containment_ratio;
+  p.canonical = cluster.canonical;
+  p.lsh = cluster.lsh;
+  return p;
+}
+
+ClusterOptions ClusterOptionsFor(const IndexParams& p) {
+  ClusterOptions c;
+  c.threshold = p.match.threshold;
+  c.containment_threshold = p.match.containment_threshold;
+  c.min_containment_shingles = p.match.min_containment_shingles;
+  c.min_containment_ratio = p.match.min_containment_ratio;
+  c.canonical = p.canonical;
+  c.lsh = p.lsh;
+  return c;
+}
+
+std::string_view CanonicalRuleName(CanonicalRule rule) {
+  switch (rule) {
+    case CanonicalRule::kEarliest: return "earliest";
+    case CanonicalRule::kFirst: return "first";
+    case CanonicalRule::kLongest: return "longest";
+  }
+  return "earliest";
+}
+
+absl::StatusOr<CanonicalRule> ParseCanonicalRule(std::string_view name) {
+  if (name == "earliest") return CanonicalRule::kEarliest;
+  if (name == "first") return CanonicalRule::kFirst;
+  if (name == "longest") return CanonicalRule::kLongest;
+  return absl::InvalidArgumentError(
+      absl::StrFormat("unknown canonical rule \"%s\" (expected earliest, first or longest)", std::string(name)));
+}
+
+std::string_view DecisionName(Decision d) {
+  switch (d) {
+    case Decision::kNew: return "new";
+    case Decision::kDuplicate: return "duplicate";
+    case Decision::kExisting: return "existing";
+  }
+  return "new";
+}
+
+// -----------------------------------------------------------------------------------
+// Plans: what a write will change, computed before anything is written, so that a
+// failed commit leaves memory untouched and readers never see uncommitted state.
+
+// A document a plan refers to: >= 0 a stored slot; < 0 the batch's new document
+// number -(ref + 1).
+using DocRef = int64_t;
+inline DocRef PendingRef(size_t i) { return -static_cast<DocRef>(i) - 1; }
+inline size_t PendingIndex(DocRef r) { return static_cast<size_t>(-(r + 1)); }
+
+struct IngestIndex::InsertPlan {
+  struct NewDoc {
+    std::string id;
+    SketchedDocument sketch;
+    int64_t published;
+    int64_t seq;
+    int64_t cluster;  // As assigned; the final id is Resolve(cluster).
+  };
+  // A cluster this batch touches, as it will be after the batch.
+  struct Draft {
+    DocRef canonical;
+    int64_t size;
+    int64_t created;
+    bool stored;           // Has a row in the database.
+    bool merged = false;   // Merged into another cluster by this batch.
+  };
+  std::vector<NewDoc> docs;
+  std::vector<CheckResult> results;
+  absl::flat_hash_map<int64_t, Draft> drafts;
+  absl::flat_hash_map<int64_t, int64_t> redirect;  // Merged id -> the id it merged into.
+  absl::flat_hash_map<std::string, size_t> pending_ids;
+  std::vector<ClusterEvent> events;
+  std::unique_ptr<LshIndex> batch_lsh;  // The batch's own documents.
+  int64_t now = 0;
+  int64_t next_seq = 0, next_cluster = 0, next_event_seq = 0;
+  int64_t candidate_pairs = 0, verified_pairs = 0;
+
+  int64_t Resolve(int64_t c) const {
+    for (auto it = redirect.find(c); it != redirect.end(); it = redirect.find(c)) c = it->second;
+    return c;
+  }
+};
+
+class IngestIndex::Planner {
+ public:
+  Planner(const IngestIndex& index, InsertPlan* plan) : ix_(index), p_(*plan) {}
+
+  // Decides `sketch` against the stored documents (`stored`, from MatchStored()) and
+  // the plan's earlier documents, and adds it to the plan (unless it is a replay).
+  absl::Status Add(const std::string& id, SketchedDocument sketch, int64_t published, const StoredMatches& stored) {
+    const int k = ix_.params_.sketch.num_perm;
+    CheckResult r;
+    r.id = id;
+    // A replay of an indexed id: the same text changes nothing; another text is an error.
+    DocRef known = 0;
+    bool is_known = false;
+    if (auto it = ix_.by_id_.find(id); it != ix_.by_id_.end()) {
+      known = it->second;
+      is_known = true;
+    } else if (auto pt = p_.pending_ids.find(id); pt != p_.pending_ids.end()) {
+      known = PendingRef(pt->second);
+      is_known = true;
+    }
+    if (is_known) {
+      if (NumShingles(known) != sketch.num_shingles ||
+          !std::equal(sketch.signature.values().begin(), sketch.signature.values().end(), Sig(known))) {
+        return absl::AlreadyExistsError(absl::StrFormat(
+            "document \"%s\": this id is already in the index with a different text", id));
+      }
+      r.decision = Decision::kExisting;
+      r.cluster = p_.Resolve(ClusterOf(known));
+      Describe(known, &r);
+      p_.results.push_back(std::move(r));
+      return absl::OkStatus();
+    }
+
+    const DocRef self = PendingRef(p_.docs.size());
+    const int64_t seq = p_.next_seq++;
+    std::vector<int64_t> matched;
+    auto consider = [&](DocRef other) {
+      ++p_.candidate_pairs;
+      // (earlier, later), as Clusterer::Add verifies.
+      const PairEstimate e = EstimatePair(Sig(other), NumShingles(other), sketch.signature.values().data(),
+                                          sketch.num_shingles, k);
+      if (Classify(e, NumShingles(other), sketch.num_shingles, ix_.params_.match) == MatchKind::kNone) return;
+      ++p_.verified_pairs;
+      matched.push_back(p_.Resolve(ClusterOf(other)));
+    };
+    p_.candidate_pairs += stored.candidates;
+    p_.verified_pairs += static_cast<int64_t>(stored.verified.size());
+    for (DocIndex c : stored.verified) matched.push_back(p_.Resolve(ClusterOf(static_cast<DocRef>(c))));
+    if (p_.batch_lsh != nullptr) {
+      candidates_.clear();
+      p_.batch_lsh->Query(sketch, &candidates_);
+      for (DocIndex c : candidates_) consider(PendingRef(c));
+    }
+    std::sort(matched.begin(), matched.end());
+    matched.erase(std::unique(matched.begin(), matched.end()), matched.end());
+
+    p_.docs.push_back(InsertPlan::NewDoc{id, std::move(sketch), published, seq, 0});
+    p_.pending_ids.emplace(id, p_.docs.size() - 1);
+    int64_t cluster;
+    if (matched.empty()) {
+      cluster = p_.next_cluster++;
+      p_.drafts.emplace(cluster, InsertPlan::Draft{self, 1, p_.now, /*stored=*/false});
+      r.decision = Decision::kNew;
+    } else {
+      // The oldest id survives; the others merge into it.
+      cluster = matched[0];
+      // Create every draft first: inserting into the map may move the others.
+      for (int64_t m : matched) DraftFor(m);
+      InsertPlan::Draft& survivor = p_.drafts.at(cluster);
+      for (size_t i = 1; i < matched.size(); ++i) {
+        InsertPlan::Draft& gone = p_.drafts.at(matched[i]);
+        if (Better(Key(gone.canonical), Key(survivor.canonical), ix_.params_.canonical)) survivor.canonical = gone.canonical;
+        survivor.size += gone.size;
+        gone.merged = true;
+        p_.redirect[matched[i]] = cluster;
+        p_.events.push_back(ClusterEvent{p_.next_event_seq++, p_.now, ClusterEvent::Kind::kMerge, matched[i],
+                                         cluster, id});
+        r.merged.push_back(matched[i]);
+      }
+      survivor.size += 1;
+      if (Better(Key(self), Key(survivor.canonical), ix_.params_.canonical)) survivor.canonical = self;
+      r.decision = Decision::kDuplicate;
+    }
+    p_.docs.back().cluster = cluster;
+    if (p_.batch_lsh != nullptr) {
+      p_.batch_lsh->Insert(static_cast<DocIndex>(p_.docs.size() - 1), p_.docs.back().sketch);
+    }
+    r.cluster = cluster;
+    Describe(self, &r);
+    p_.results.push_back(std::move(r));
+    return absl::OkStatus();
+  }
+
+ private:
+  const uint32_t* Sig(DocRef r) const {
+    return r >= 0 ? ix_.sig(static_cast<DocIndex>(r)) : p_.docs[PendingIndex(r)].sketch.signature.values().data();
+  }
+  uint32_t NumShingles(DocRef r) const {
+    return r >= 0 ? ix_.slots_[r].num_shingles : p_.docs[PendingIndex(r)].sketch.num_shingles;
+  }
+  int64_t ClusterOf(DocRef r) const { return r >= 0 ? ix_.slots_[r].cluster : p_.docs[PendingIndex(r)].cluster; }
+  const std::string& Id(DocRef r) const { return r >= 0 ? ix_.ids_[r] : p_.docs[PendingIndex(r)].id; }
+  DocKey Key(DocRef r) const {
+    if (r >= 0) {
+      const Slot& s = ix_.slots_[r];
+      return {s.published, s.seq, s.num_shingles};
+    }
+    const InsertPlan::NewDoc& d = p_.docs[PendingIndex(r)];
+    return {d.published, d.seq, d.sketch.num_shingles};
+  }
+
+  InsertPlan::Draft& DraftFor(int64_t cluster) {
+    auto it = p_.drafts.find(cluster);
+    if (it != p_.drafts.end()) return it->second;
+    const ClusterState& c = ix_.clusters_.at(cluster);
+    return p_.drafts
+        .emplace(cluster, InsertPlan::Draft{static_cast<DocRef>(c.canonical),
+                                            static_cast<int64_t>(c.members.size()), c.created, true})
+        .first->second;
+  }
+  DocRef CanonicalOf(int64_t cluster) const {
+    auto it = p_.drafts.find(cluster);
+    if (it != p_.drafts.end()) return it->second.canonical;
+    return static_cast<DocRef>(ix_.clusters_.at(cluster).canonical);
+  }
+
+  // Fills canonical, similarity and containment of *r (r->cluster already resolved).
+  void Describe(DocRef doc, CheckResult* r) const {
+    const DocRef canonical = CanonicalOf(r->cluster);
+    r->canonical = Id(canonical);
+    if (canonical == doc) {
+      r->similarity = r->containment = 1.0;
+      return;
+    }
+    const PairEstimate e = EstimatePair(Sig(doc), NumShingles(doc), Sig(canonical), NumShingles(canonical),
+                                        ix_.params_.sketch.num_perm);
+    r->similarity = e.jaccard;
+    r->containment = e.a_in_b;
+  }
+
+  const IngestIndex& ix_;
+  InsertPlan& p_;
+  std::vector<DocIndex> candidates_;  // Scratch.
+};
+
+// Verification against the stored documents does not depend on the order of a batch
+// (only matches within the batch and cluster merges do), so it runs on all cores.
+void IngestIndex::MatchStored(absl::Span<const SketchedDocument> sketches, std::vector<StoredMatches>* out) const {
+  out->assign(sketches.size(), StoredMatches{});
+  const int k = params_.sketch.num_perm;
+  auto match = [&](size_t i, std::vector<DocIndex>* candidates) {
+    const SketchedDocument& sketch = sketches[i];
+    StoredMatches& m = (*out)[i];
+    candidates->clear();
+    lsh_->Query(sketch, candidates);
+    for (DocIndex c : *candidates) {
+      if (!alive(c)) continue;
+      ++m.candidates;
+      // (earlier, later), as Clusterer::Add verifies.
+      const PairEstimate e =
+          EstimatePair(sig(c), slots_[c].num_shingles, sketch.signature.values().data(), sketch.num_shingles, k);
+      if (Classify(e, slots_[c].num_shingles, sketch.num_shingles, params_.match) != MatchKind::kNone) {
+        m.verified.push_back(c);
+      }
+    }
+  };
+  const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
+  if (threads <= 1 || sketches.size() < 2) {
+    std::vector<DocIndex> candidates;
+    for (size_t i = 0; i < sketches.size(); ++i) match(i, &candidates);
+    return;
+  }
+  tbb::enumerable_thread_specific<std::vector<DocIndex>> scratch;
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, sketches.size(), 1), [&](const tbb::blocked_range<size_t>& r) {
+      std::vector<DocIndex>& candidates = scratch.local();
+      for (size_t i = r.begin(); i != r.end(); ++i) match(i, &candidates);
+    });
+  });
+}
+
+struct IngestIndex::RemovePlan {
+  struct Part {
+    int64_t cluster;
+    DocIndex canonical;
+    int64_t created;
+    std::vector<DocIndex> members;  // Ascending slots (= insertion order).
+    bool is_new;                    // Cut out of `from` by a split.
+  };
+  std::vector<DocIndex> removed;  // Ascending.
+  std::vector<int64_t> deleted_clusters;
+  std::vector<Part> parts;
+  std::vector<ClusterEvent> events;
+  RemoveResult result;
+  int64_t now = 0, next_cluster = 0, next_event_seq = 0;
+};
+
+// -----------------------------------------------------------------------------------
+// Opening and creating.
+
+IngestIndex::IngestIndex(std::string path, IngestOptions options)
+    : path_(std::move(path)), options_(std::move(options)) {}
+
+IngestIndex::~IngestIndex() = default;
+
+int64_t IngestIndex::Now() const {
+  return options_.clock ? options_.clock() : SystemNow();
+}
+
+absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Create(const std::string& path,
+                                                                 const IngestOptions& options) {
+  if (options.read_only) return absl::InvalidArgumentError("cannot create an index read-only");
+  const IndexParams params = options.params.value_or(IndexParams{});
+  DEDUP_RETURN_IF_ERROR(ValidateParams(params));
+  DEDUP_ASSIGN_OR_RETURN(const LshParams lsh, ResolveLsh(params));
+  struct stat st;
+  if (::lstat(path.c_str(), &st) == 0) {
+    return absl::AlreadyExistsError(absl::StrFormat("%s: already exists; open it, or remove it first", path));
+  }
+  // Build under a temporary name in the same folder, then link() into place: `path`
+  // never holds a half-created index, and an index created meanwhile is not clobbered.
+  std::random_device rd;
+  const std::string temp = absl::StrFormat("%s.creating-%d-%08x", path, ::getpid(), rd());
+  auto cleanup = [&] {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((temp + suffix).c_str());
+  };
+  absl::Status status = [&]() -> absl::Status {
+    DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db,
+                           SqliteDb::Open(temp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXRESCODE));
+    DEDUP_RETURN_IF_ERROR(db->Exec(absl::StrFormat("PRAGMA application_id = %d; PRAGMA user_version = %d;",
+                                                   static_cast<int32_t>(kIngestApplicationId), kIngestFormatVersion),
+                                   "creating the index"));
+    DEDUP_ASSIGN_OR_RETURN(std::string mode, db->QueryText("PRAGMA journal_mode = WAL"));
+    if (mode != "wal") {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("%s: the file system does not support SQLite's WAL mode (journal mode %s)", path, mode));
+    }
+    DEDUP_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = FULL", "creating the index"));
+    DEDUP_ASSIGN_OR_RETURN(SqliteTransaction txn, SqliteTransaction::Begin(db.get(), true));
+    DEDUP_RETURN_IF_ERROR(db->Exec(kSchema, "creating the index"));
+    std::map<std::string, std::string> meta = ParamsMeta(params, lsh);
+    meta["created_by"] = std::string("dedup ") + kVersion;
+    meta["created_at"] = std::to_string(options.clock ? options.clock() : SystemNow());
+    meta["next_seq"] = "1";
+    meta["next_cluster"] = "1";
+    meta["candidate_pairs"] = "0";
+    meta["verified_pairs"] = "0";
+    meta["checksum"] = Hex64(MetaChecksum(meta));
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement ins, db->Prepare("INSERT INTO meta(key, value) VALUES(?, ?)"));
+    for (const auto& [k, v] : meta) {
+      ins.BindText(1, k);
+      ins.BindText(2, v);
+      DEDUP_RETURN_IF_ERROR(ins.Run());
+    }
+    DEDUP_RETURN_IF_ERROR(txn.Commit());
+    ins = SqliteStatement();
+    db.reset();  // Closing checkpoints the WAL into the file and deletes it.
+    DEDUP_RETURN_IF_ERROR(FsyncPath(temp, false));
+    if (::link(temp.c_str(), path.c_str()) != 0) {
+      if (errno == EEXIST) {
+        return absl::AlreadyExistsError(absl::StrFormat("%s: already exists; open it, or remove it first", path));
+      }
+      return absl::UnavailableError(absl::StrFormat("%s: cannot create: %s", path, std::strerror(errno)));
+    }
+    ::unlink(temp.c_str());
+    fs::path dir = fs::path(path).parent_path();
+    return FsyncPath(dir.empty() ? "." : dir.string(), true);
+  }();
+  cleanup();
+  if (!status.ok()) return status;
+  IngestOptions open_options = options;
+  open_options.params = params;
+  return Open(path, open_options);
+}
+
+absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Open(const std::string& path,
+                                                               const IngestOptions& options) {
+  DEDUP_RETURN_IF_ERROR(CheckFileHeader(path));
+  std::unique_ptr<IngestIndex> index(new IngestIndex(path, options));
+  const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_EXRESCODE;
+  DEDUP_ASSIGN_OR_RETURN(index->db_, SqliteDb::Open(path, flags));
+  if (!options.read_only && index->db_->read_only()) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: the index is read-only (no write permission, or a read-only file system); open it read-only", path));
+  }
+  DEDUP_RETURN_IF_ERROR(index->ConfigureConnection());
+  DEDUP_RETURN_IF_ERROR(index->Load());
+  return index;
+}
+
+absl::Status IngestIndex::ConfigureConnection() {
+  SqliteDb* db = db_.get();
+  // Another process committing holds the write lock for milliseconds; wait, don't fail.
+  DEDUP_RETURN_IF_ERROR(db->Exec("PRAGMA busy_timeout = 10000", "configuring the connection"));
+  DEDUP_ASSIGN_OR_RETURN(std::string mode, db->QueryText("PRAGMA journal_mode"));
+  if (mode != "wal") {
+    return absl::DataLossError(absl::StrFormat("%s: journal mode is %s, expected wal", path_, mode));
+  }
+  DEDUP_RETURN_IF_ERROR(db->Exec(options_.durability == Durability::kFull ? "PRAGMA synchronous = FULL"
+                                                                          : "PRAGMA synchronous = NORMAL",
+                                 "configuring the connection"));
+  // After a large batch, shrink the WAL back to 64 MiB at the next checkpoint.
+  DEDUP_RETURN_IF_ERROR(db->Exec("PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -65536",
+                                 "configuring the connection"));
+  if (options_.max_file_bytes > 0) {
+    DEDUP_ASSIGN_OR_RETURN(int64_t page_size, db->QueryInt("PRAGMA page_size"));
+    const int64_t pages = std::max<int64_t>(1, options_.max_file_bytes / page_size);
+    DEDUP_RETURN_IF_ERROR(db->Exec(absl::StrFormat("PRAGMA max_page_count = %d", pages), "configuring the connection"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IngestIndex::Load() {
+  const auto start = std::chrono::steady_clock::now();
+  SqliteDb* db = db_.get();
+  // One read transaction: a consistent snapshot even while another process writes.
+  DEDUP_ASSIGN_OR_RETURN(SqliteTransaction txn, SqliteTransaction::Begin(db, false));
+  DEDUP_RETURN_IF_ERROR(CheckSchema(db));
+  DEDUP_ASSIGN_OR_RETURN(auto meta, ReadMeta(db));
+  DEDUP_RETURN_IF_ERROR(CheckMetaCompatible(db, meta));
+  IndexParams stored;
+  LshParams stored_lsh;
+  DEDUP_RETURN_IF_ERROR(ParseParamsMeta(path_, meta, &stored, &stored_lsh));
+  // The description this build computes for the stored options must be the stored one:
+  // otherwise (e.g. a new normalization version) new signatures would not be comparable.
+  const std::string described = DescribeSketchOptions(stored.sketch);
+  if (described != meta["sketch"]) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: the index was built with sketch \"%s\" but this dedup computes \"%s\" for the same options: "
+        "signatures would not be comparable; rebuild the index",
+        path_, meta["sketch"], described));
+  }
+  if (meta["fingerprint"] != Hex64(SketchFingerprint(stored.sketch))) {
+    return absl::DataLossError(absl::StrFormat("%s: stored fingerprint %s does not match the sketch description (%s)",
+                                               path_, meta["fingerprint"], Hex64(SketchFingerprint(stored.sketch))));
+  }
+  params_ = stored;
+  lsh_params_ = stored_lsh;
+  if (options_.params.has_value()) DEDUP_RETURN_IF_ERROR(CheckParams(*options_.params));
+  sketch_description_ = described;
+  fingerprint_ = SketchFingerprint(stored.sketch);
+  DEDUP_ASSIGN_OR_RETURN(Sketcher sketcher, Sketcher::Create(params_.sketch));
+  sketcher_.emplace(std::move(sketcher));
+  auto counter = [&](const char* key, int64_t min, int64_t* out) -> absl::Status {
+    if (!ParseInt64(meta[key], out) || *out < min) {
+      return absl::DataLossError(absl::StrFormat("%s: index metadata \"%s\" has a bad value \"%s\"", path_, key, meta[key]));
+    }
+    return absl::OkStatus();
+  };
+  DEDUP_RETURN_IF_ERROR(counter("next_seq", 1, &next_seq_));
+  DEDUP_RETURN_IF_ERROR(counter("next_cluster", 1, &next_cluster_));
+  DEDUP_RETURN_IF_ERROR(counter("candidate_pairs", 0, &candidate_pairs_));
+  DEDUP_RETURN_IF_ERROR(counter("verified_pairs", 0, &verified_pairs_));
+
+  const int k = params_.sketch.num_perm;
+  DEDUP_ASSIGN_OR_RETURN(lsh_, LshIndex::Create(lsh_params_, k));
+  auto corrupt = [&](const std::string& what) {
+    return absl::DataLossError(absl::StrFormat("%s: corrupt index: %s (run `dedup index verify`)", path_, what));
+  };
+  {
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement st,
+                           db->Prepare("SELECT seq, id, cluster, num_shingles, published, inserted, checksum, "
+                                       "signature FROM documents ORDER BY seq"));
+    std::string scratch;
+    int64_t last_seq = 0;
+    while (true) {
+      DEDUP_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      Slot s;
+      s.seq = st.ColumnInt(0);
+      const std::string_view id = st.ColumnText(1);
+      s.cluster = st.ColumnInt(2);
+      const int64_t n = st.ColumnInt(3);
+      s.published = st.ColumnIsNull(4) ? kNoTime : st.ColumnInt(4);
+      s.inserted = st.ColumnInt(5);
+      const int64_t checksum = st.ColumnInt(6);
+      const std::string_view blob = st.ColumnBlob(7);
+      if (s.seq <= last_seq || s.seq >= next_seq_) {
+        return corrupt(absl::StrFormat("document seq %d out of order or past next_seq %d", s.seq, next_seq_));
+      }
+      last_seq = s.seq;
+      if (blob.size() != 4 * static_cast<size_t>(k)) {
+        return corrupt(absl::StrFormat("document seq %d has a %d-byte signature, expected %d", s.seq, blob.size(), 4 * k));
+      }
+      if (n < 0 || n > UINT32_MAX) return corrupt(absl::StrFormat("document seq %d: num_shingles %d", s.seq, n));
+      s.num_shingles = static_cast<uint32_t>(n);
+      const size_t offset = signatures_.size();
+      signatures_.resize(offset + k);
+      ReadSignatureLe(blob, &signatures_[offset]);
+      if (DocumentChecksum(s.seq, id, s.num_shingles, s.published, s.inserted, &signatures_[offset], k, &scratch) !=
+          checksum) {
+        return corrupt(absl::StrFormat("document seq %d (id \"%s\") fails its checksum", s.seq, std::string(id)));
+      }
+      if (s.cluster < 1 || s.cluster >= next_cluster_) {
+        return corrupt(absl::StrFormat("document \"%s\" is in cluster %d, outside [1, %d)", std::string(id), s.cluster,
+                                       next_cluster_));
+      }
+      const DocIndex slot = static_cast<DocIndex>(slots_.size());
+      if (!by_id_.emplace(std::string(id), slot).second) {
+        return corrupt(absl::StrFormat("id \"%s\" is stored twice", std::string(id)));
+      }
+      slots_.push_back(s);
+      ids_.emplace_back(id);
+      clusters_[s.cluster].members.push_back(slot);
+      lsh_->Insert(slot, SketchOf(slot));
+    }
+  }
+  live_ = static_cast<int64_t>(slots_.size());
+  {
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement st, db->Prepare("SELECT id, canonical, size, created FROM clusters"));
+    int64_t rows = 0;
+    while (true) {
+      DEDUP_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      ++rows;
+      const int64_t id = st.ColumnInt(0), canonical_seq = st.ColumnInt(1), size = st.ColumnInt(2);
+      auto it = clusters_.find(id);
+      if (it == clusters_.end()) return corrupt(absl::StrFormat("cluster %d has no documents", id));
+      ClusterState& c = it->second;
+      if (size != static_cast<int64_t>(c.members.size())) {
+        return corrupt(absl::StrFormat("cluster %d has size %d but %d documents", id, size, c.members.size()));
+      }
+      c.created = st.ColumnInt(3);
+      DocIndex best = c.members[0];
+      for (DocIndex m : c.members) {
+        const Slot &x = slots_[m], &y = slots_[best];
+        if (Better({x.published, x.seq, x.num_shingles}, {y.published, y.seq, y.num_shingles}, params_.canonical)) best = m;
+      }
+      if (slots_[best].seq != canonical_seq) {
+        return corrupt(absl::StrFormat("cluster %d names canonical seq %d, the rule gives seq %d", id, canonical_seq,
+                                       slots_[best].seq));
+      }
+      c.canonical = best;
+    }
+    if (rows != static_cast<int64_t>(clusters_.size())) {
+      return corrupt(absl::StrFormat("%d clusters have documents but %d have rows", clusters_.size(), rows));
+    }
+  }
+  DEDUP_ASSIGN_OR_RETURN(merge_events_, db->QueryInt("SELECT COUNT(*) FROM merges WHERE kind = 'merge'"));
+  DEDUP_ASSIGN_OR_RETURN(split_events_, db->QueryInt("SELECT COUNT(*) FROM merges WHERE kind = 'split'"));
+  DEDUP_ASSIGN_OR_RETURN(next_event_seq_, db->QueryInt("SELECT COALESCE(MAX(seq), 0) + 1 FROM merges"));
+  DEDUP_ASSIGN_OR_RETURN(data_version_, db->QueryInt("PRAGMA data_version"));
+  DEDUP_RETURN_IF_ERROR(txn.Commit());
+  load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return absl::OkStatus();
+}
+
+absl::Status IngestIndex::CheckParams(const IndexParams& expected) const {
+  DEDUP_RETURN_IF_ERROR(ValidateParams(expected));
+  DEDUP_ASSIGN_OR_RETURN(LshParams expected_lsh, ResolveLsh(expected));
+  const std::string diff = DiffParams(params_, lsh_params_, expected, expected_lsh);
+  if (!diff.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s: the index was created with other parameters: %s", path_, diff));
+  }
+  return absl::OkStatus();
+}
+
+SketchedDocument IngestIndex::SketchOf(DocIndex slot) const {
+  const int k = params_.sketch.num_perm;
+  SketchedDocument d;
+  d.signature = Signature(std::vector<uint32_t>(sig(slot), sig(slot) + k), fingerprint_);
+  d.num_shingles = slots_[slot].num_shingles;
+  return d;
+}
+
+// -----------------------------------------------------------------------------------
+// Check-and-insert and query.
+
+absl::Status IngestIndex::SketchAll(absl::Span<const Document> docs, std::vector<SketchedDocument>* out,
+                                    size_t* failed) const {
+  out->clear();
+  out->resize(docs.size());
+  std::vector<absl::Status> errors(docs.size());
+  auto sketch_one = [&](size_t i, SketchScratch* scratch) {
+    if (docs[i].id.empty()) {
+      errors[i] = absl::InvalidArgumentError("a document has an empty id");
+      return;
+    }
+    absl::Status st = sketcher_->Sketch(docs[i].text, /*keep_shingles=*/false, scratch, &(*out)[i]);
+    if (!st.ok()) {
+      errors[i] = absl::InvalidArgumentError(absl::StrFormat("document \"%s\": %s", docs[i].id, st.message()));
+    }
+  };
+  const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
+  if (threads <= 1 || docs.size() < 2) {
+    SketchScratch scratch;
+    for (size_t i = 0; i < docs.size(); ++i) sketch_one(i, &scratch);
+  } else {
+    tbb::enumerable_thread_specific<SketchScratch> scratch;
+    tbb::task_arena arena(threads);
+    arena.execute([&] {
+      tbb::parallel_for(tbb::blocked_range<size_t>(0, docs.size(), 1), [&](const tbb::blocked_range<size_t>& r) {
+        SketchScratch& s = scratch.local();
+        for (size_t i = r.begin(); i != r.end(); ++i) sketch_one(i, &s);
+      });
+    });
+  }
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (!errors[i].ok()) {
+      if (failed != nullptr) *failed = i;
+      return errors[i];
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IngestIndex::CheckWritable() const {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(absl::StrFormat("%s: the index was opened read-only", path_));
+  }
+  if (broken_) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s: an earlier write failed with an I/O error; reopen the index", path_));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<CheckResult>> IngestIndex::CheckAndInsert(absl::Span<const Document> docs,
+                                                                     size_t* failed) {
+  if (failed != nullptr) *failed = docs.size();
+  std::lock_guard<std::mutex> writer(writer_mu_);
+  DEDUP_RETURN_IF_ERROR(CheckWritable());
+  std::vector<SketchedDocument> sketches;
+  DEDUP_RETURN_IF_ERROR(SketchAll(docs, &sketches, failed));
+
+  InsertPlan plan;
+  {
+    std::shared_lock<std::shared_mutex> read(state_mu_);
+    plan.now = Now();
+    plan.next_seq = next_seq_;
+    plan.next_cluster = next_cluster_;
+    plan.next_event_seq = next_event_seq_;
+    if (docs.size() > 1) {
+      DEDUP_ASSIGN_OR_RETURN(plan.batch_lsh, LshIndex::Create(lsh_params_, params_.sketch.num_perm));
+    }
+    std::vector<StoredMatches> stored;
+    MatchStored(sketches, &stored);
+    Planner planner(*this, &plan);
+    for (size_t i = 0; i < docs.size(); ++i) {
+      absl::Status st = planner.Add(docs[i].id, std::move(sketches[i]), docs[i].published_time, stored[i]);
+      if (!st.ok()) {
+        if (failed != nullptr) *failed = i;
+        return st;
+      }
+    }
+  }
+  if (plan.docs.empty()) return std::move(plan.results);  // Replays only: nothing to write.
+  absl::Status st = CommitInsert(plan);
+  if (!st.ok()) {
+    if (absl::IsUnavailable(st) || absl::IsDataLoss(st) || absl::IsInternal(st)) broken_ = true;
+    return st;
+  }
+  ApplyInsert(plan);
+  return std::move(plan.results);
+}
+
+absl::StatusOr<CheckResult> IngestIndex::CheckAndInsert(const Document& doc) {
+  DEDUP_ASSIGN_OR_RETURN(std::vector<CheckResult> r, CheckAndInsert(absl::MakeConstSpan(&doc, 1)));
+  return std::move(r[0]);
+}
+
+absl::StatusOr<std::vector<CheckResult>> IngestIndex::Query(absl::Span<const Document> docs, size_t* failed) const {
+  if (failed != nullptr) *failed = docs.size();
+  std::vector<SketchedDocument> sketches;
+  DEDUP_RETURN_IF_ERROR(SketchAll(docs, &sketches, failed));
+  std::vector<CheckResult> results;
+  results.reserve(docs.size());
+  std::shared_lock<std::shared_mutex> read(state_mu_);
+  std::vector<StoredMatches> stored;
+  MatchStored(sketches, &stored);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    InsertPlan plan;  // Each document on its own, as if it were the next insert.
+    plan.now = Now();
+    plan.next_seq = next_seq_;
+    plan.next_cluster = next_cluster_;
+    plan.next_event_seq = next_event_seq_;
+    Planner planner(*this, &plan);
+    absl::Status st = planner.Add(docs[i].id, std::move(sketches[i]), docs[i].published_time, stored[i]);
+    if (!st.ok()) {
+      if (failed != nullptr) *failed = i;
+      return st;
+    }
+    results.push_back(std::move(plan.results[0]));
+  }
+  return results;
+}
+
+absl::StatusOr<CheckResult> IngestIndex::Query(const Document& doc) const {
+  DEDUP_ASSIGN_OR_RETURN(std::vector<CheckResult> r, Query(absl::MakeConstSpan(&doc, 1)));
+  return std::move(r[0]);
+}
+
+namespace {
+
+// Rewrites the counters and the checksum of meta inside the current transaction.
+absl::Status WriteCounters(SqliteDb* db, int64_t next_seq, int64_t next_cluster, int64_t candidate_pairs,
+                           int64_t verified_pairs) {
+  DEDUP_ASSIGN_OR_RETURN(auto meta, ReadMeta(db));
+  meta["next_seq"] = std::to_string(next_seq);
+  meta["next_cluster"] = std::to_string(next_cluster);
+  meta["candidate_pairs"] = std::to_string(candidate_pairs);
+  meta["verified_pairs"] = std::to_string(verified_pairs);
+  meta["checksum"] = Hex64(MetaChecksum(meta));
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement st, db->Prepare("UPDATE meta SET value = ?2 WHERE key = ?1"));
+  for (const char* key : {"next_seq", "next_cluster", "candidate_pairs", "verified_pairs", "checksum"}) {
+    st.BindText(1, key);
+    st.BindText(2, meta[key]);
+    DEDUP_RETURN_IF_ERROR(st.Run());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InsertEvents(SqliteDb* db, const std::vector<ClusterEvent>& events) {
+  if (events.empty()) return absl::OkStatus();
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement st,
+                         db->Prepare("INSERT INTO merges(seq, time, kind, old_cluster, new_cluster, document, checksum) "
+                                     "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  for (const ClusterEvent& e : events) {
+    const std::string_view kind = EventKindName(e.kind);
+    st.BindInt(1, e.seq);
+    st.BindInt(2, e.time);
+    st.BindText(3, kind);
+    st.BindInt(4, e.old_cluster);
+    st.BindInt(5, e.new_cluster);
+    st.BindText(6, e.document);
+    st.BindInt(7, EventChecksum(e.seq, e.time, kind, e.old_cluster, e.new_cluster, e.document));
+    DEDUP_RETURN_IF_ERROR(st.Run());
+  }
+  return absl::OkStatus();
+}
+
+// Starts BEGIN IMMEDIATE and checks that nobody else wrote since Load().
+absl::StatusOr<SqliteTransaction> BeginWrite(SqliteDb* db, int64_t data_version) {
+  DEDUP_ASSIGN_OR_RETURN(SqliteTransaction txn, SqliteTransaction::Begin(db, true));
+  DEDUP_ASSIGN_OR_RETURN(int64_t now_version, db->QueryInt("PRAGMA data_version"));
+  if (now_version != data_version) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: the index was changed by another process since it was opened (only one process may write an "
+        "index at a time); reopen it",
+        db->path()));
+  }
+  return txn;
+}
+
+}  // namespace
+
+absl::Status IngestIndex::CommitInsert(const InsertPlan& plan) {
+  SqliteDb* db = db_.get();
+  const int k = params_.sketch.num_perm;
+  DEDUP_ASSIGN_OR_RETURN(SqliteTransaction txn, BeginWrite(db, data_version_));
+  {
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement ins,
+                           db->Prepare("INSERT INTO documents(seq, id, cluster, num_shingles, published, inserted, "
+                                       "checksum, signature) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+    std::string scratch, blob;
+    for (const InsertPlan::NewDoc& d : plan.docs) {
+      const uint32_t* sig = d.sketch.signature.values().data();
+      ins.BindInt(1, d.seq);
+      ins.BindText(2, d.id);
+      ins.BindInt(3, plan.Resolve(d.cluster));
+      ins.BindInt(4, d.sketch.num_shingles);
+      if (d.published == kNoTime) {
+        ins.BindNull(5);
+      } else {
+        ins.BindInt(5, d.published);
+      }
+      ins.BindInt(6, plan.now);
+      ins.BindInt(7, DocumentChecksum(d.seq, d.id, d.sketch.num_shingles, d.published, plan.now, sig, k, &scratch));
+      blob.clear();
+      AppendSignatureLe(sig, k, &blob);
+      ins.BindBlob(8, blob.data(), blob.size());
+      DEDUP_RETURN_IF_ERROR(ins.Run());
+    }
+  }
+  if (!plan.events.empty()) {
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement move, db->Prepare("UPDATE documents SET cluster = ? WHERE seq = ?"));
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement drop, db->Prepare("DELETE FROM clusters WHERE id = ?"));
+    for (const ClusterEvent& e : plan.events) {
+      auto it = clusters_.find(e.old_cluster);
+      if (it == clusters_.end()) continue;  // Created by this batch: its documents are new.
+      const int64_t target = plan.Resolve(e.old_cluster);
+      for (DocIndex m : it->second.members) {
+        move.BindInt(1, target);
+        move.BindInt(2, slots_[m].seq);
+        DEDUP_RETURN_IF_ERROR(move.Run());
+      }
+      drop.BindInt(1, e.old_cluster);
+      DEDUP_RETURN_IF_ERROR(drop.Run());
+    }
+    DEDUP_RETURN_IF_ERROR(InsertEvents(db, plan.events));
+  }
+  {
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement up,
+                           db->Prepare("INSERT INTO clusters(id, canonical, size, created) VALUES(?1, ?2, ?3, ?4) "
+                                       "ON CONFLICT(id) DO UPDATE SET canonical = ?2, size = ?3"));
+    for (const auto& [id, d] : plan.drafts) {
+      if (d.merged) continue;
+      up.BindInt(1, id);
+      up.BindInt(2, d.canonical >= 0 ? slots_[d.canonical].seq : plan.docs[PendingIndex(d.canonical)].seq);
+      up.BindInt(3, d.size);
+      up.BindInt(4, d.created);
+      DEDUP_RETURN_IF_ERROR(up.Run());
+    }
+  }
+  DEDUP_RETURN_IF_ERROR(WriteCounters(db, plan.next_seq, plan.next_cluster, candidate_pairs_ + plan.candidate_pairs,
+                                      verified_pairs_ + plan.verified_pairs));
+  return txn.Commit();
+}
+
+void IngestIndex::ApplyInsert(const InsertPlan& plan) {
+  std::unique_lock<std::shared_mutex> write(state_mu_);
+  const int k = params_.sketch.num_perm;
+  const DocIndex base = static_cast<DocIndex>(slots_.size());
+  // Merged clusters' stored members move first, to their final cluster.
+  for (const ClusterEvent& e : plan.events) {
+    auto it = clusters_.find(e.old_cluster);
+    if (it == clusters_.end()) continue;
+    const int64_t target = plan.Resolve(e.old_cluster);
+    std::vector<DocIndex> members = std::move(it->second.members);
+    clusters_.erase(it);
+    ClusterState& t = clusters_[target];
+    for (DocIndex m : members) {
+      slots_[m].cluster = target;
+      t.members.push_back(m);
+    }
+  }
+  for (size_t i = 0; i < plan.docs.size(); ++i) {
+    const InsertPlan::NewDoc& d = plan.docs[i];
+    const DocIndex slot = base + static_cast<DocIndex>(i);
+    const int64_t cluster = plan.Resolve(d.cluster);
+    slots_.push_back(Slot{d.seq, cluster, d.published, plan.now, d.sketch.num_shingles});
+    ids_.push_back(d.id);
+    const auto values = d.sketch.signature.values();
+    signatures_.insert(signatures_.end(), values.begin(), values.begin() + k);
+    by_id_.emplace(d.id, slot);
+    lsh_->Insert(slot, d.sketch);
+    clusters_[cluster].members.push_back(slot);
+  }
+  live_ += static_cast<int64_t>(plan.docs.size());
+  for (const auto& [id, d] : plan.drafts) {
+    if (d.merged) continue;
+    ClusterState& c = clusters_[id];
+    c.canonical = d.canonical >= 0 ? static_cast<DocIndex>(d.canonical) : base + static_cast<DocIndex>(PendingIndex(d.canonical));
+    c.created = d.created;
+  }
+  next_seq_ = plan.next_seq;
+  next_cluster_ = plan.next_cluster;
+  next_event_seq_ = plan.next_event_seq;
+  candidate_pairs_ += plan.candidate_pairs;
+  verified_pairs_ += plan.verified_pairs;
+  merge_events_ += static_cast<int64_t>(plan.events.size());
+}
+
+// -----------------------------------------------------------------------------------
+// Removal and expiry.
+
+absl::StatusOr<RemoveResult> IngestIndex::Remove(absl::Span<const std::string> ids) {
+  std::lock_guard<std::mutex> writer(writer_mu_);
+  DEDUP_RETURN_IF_ERROR(CheckWritable());
+  std::vector<DocIndex> slots;
+  std::vector<std::string> missing;
+  absl::flat_hash_set<std::string_view> seen;
+  for (const std::string& id : ids) {
+    if (!seen.insert(id).second) continue;
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) {
+      missing.push_back(id);
+    } else {
+      slots.push_back(it->second);
+    }
+  }
+  DEDUP_ASSIGN_OR_RETURN(RemoveResult r, RemoveSlots(std::move(slots)));
+  r.missing = std::move(missing);
+  return r;
+}
+
+absl::StatusOr<RemoveResult> IngestIndex::Expire(int64_t before, ExpireBy by) {
+  std::lock_guard<std::mutex> writer(writer_mu_);
+  DEDUP_RETURN_IF_ERROR(CheckWritable());
+  std::vector<DocIndex> slots;
+  for (DocIndex s = 0; s < slots_.size(); ++s) {
+    if (!alive(s)) continue;
+    const Slot& x = slots_[s];
+    const int64_t t = by == ExpireBy::kPublished && x.published != kNoTime ? x.published : x.inserted;
+    if (t < before) slots.push_back(s);
+  }
+  return RemoveSlots(std::move(slots));
+}
+
+// Called with writer_mu_ held.
+absl::StatusOr<RemoveResult> IngestIndex::RemoveSlots(std::vector<DocIndex> slots) {
+  RemovePlan plan;
+  {
+    std::shared_lock<std::shared_mutex> read(state_mu_);
+    std::sort(slots.begin(), slots.end());
+    plan.removed = slots;
+    plan.result.removed = static_cast<int64_t>(slots.size());
+    plan.now = Now();
+    plan.next_cluster = next_cluster_;
+    plan.next_event_seq = next_event_seq_;
+    if (slots.empty()) return plan.result;
+    // Affected clusters, each with its first removed document (for the split events).
+    std::map<int64_t, DocIndex> affected;
+    absl::flat_hash_set<DocIndex> removed(slots.begin(), slots.end());
+    for (DocIndex s : slots) affected.emplace(slots_[s].cluster, s);  // Ascending s: keeps the first.
+    const int k = params_.sketch.num_perm;
+    std::vector<DocIndex> candidates;
+    for (const auto& [cluster, first_removed] : affected) {
+      const ClusterState& c = clusters_.at(cluster);
+      std::vector<DocIndex> rest;
+      for (DocIndex m : c.members) {
+        if (!removed.contains(m)) rest.push_back(m);
+      }
+      if (rest.empty()) {
+        plan.deleted_clusters.push_back(cluster);
+        continue;
+      }
+      std::sort(rest.begin(), rest.end());
+      // Re-cluster the rest: components of their verified pairs, as a batch run would.
+      absl::flat_hash_map<DocIndex, uint32_t> pos;
+      for (uint32_t i = 0; i < rest.size(); ++i) pos.emplace(rest[i], i);
+      std::vector<uint32_t> parent(rest.size());
+      for (uint32_t i = 0; i < rest.size(); ++i) parent[i] = i;
+      auto find = [&](uint32_t x) {
+        while (parent[x] != x) x = parent[x] = parent[parent[x]];
+        return x;
+      };
+      for (uint32_t i = 0; i < rest.size(); ++i) {
+        candidates.clear();
+        lsh_->Query(SketchOf(rest[i]), &candidates);
+        for (DocIndex other : candidates) {
+          auto it = pos.find(other);
+          if (it == pos.end() || it->second >= i) continue;  // Each earlier member once.
+          const DocIndex a = other, b = rest[i];
+          const PairEstimate e = EstimatePair(sig(a), slots_[a].num_shingles, sig(b), slots_[b].num_shingles, k);
+          if (Classify(e, slots_[a].num_shingles, slots_[b].num_shingles, params_.match) == MatchKind::kNone) continue;
+          uint32_t x = find(it->second), y = find(i);
+          if (x == y) continue;
+          if (x > y) std::swap(x, y);
+          parent[y] = x;  // The root is the component's earliest member.
+        }
+      }
+      std::vector<int> part_of(rest.size(), -1);
+      const size_t first_part = plan.parts.size();
+      for (uint32_t i = 0; i < rest.size(); ++i) {
+        const uint32_t root = find(i);
+        if (part_of[root] < 0) {
+          part_of[root] = static_cast<int>(plan.parts.size());
+          const bool is_new = plan.parts.size() > first_part;
+          const int64_t id = is_new ? plan.next_cluster++ : cluster;
+          plan.parts.push_back(RemovePlan::Part{id, rest[i], is_new ? plan.now : c.created, {}, is_new});
+          if (is_new) {
+            plan.events.push_back(ClusterEvent{plan.next_event_seq++, plan.now, ClusterEvent::Kind::kSplit, cluster,
+                                               id, ids_[first_removed]});
+            ++plan.result.clusters_split;
+          }
+        }
+        RemovePlan::Part& part = plan.parts[part_of[root]];
+        part.members.push_back(rest[i]);
+        const Slot &x = slots_[rest[i]], &y = slots_[part.canonical];
+        if (Better({x.published, x.seq, x.num_shingles}, {y.published, y.seq, y.num_shingles}, params_.canonical)) {
+          part.canonical = rest[i];
+        }
+      }
+    }
+    plan.result.clusters_deleted = static_cast<int64_t>(plan.deleted_clusters.size());
+  }
+  absl::Status st = CommitRemove(plan);
+  if (!st.ok()) {
+    if (absl::IsUnavailable(st) || absl::IsDataLoss(st) || absl::IsInternal(st)) broken_ = true;
+    return st;
+  }
+  ApplyRemove(plan);
+  return plan.result;
+}
+
+absl::Status IngestIndex::CommitRemove(const RemovePlan& plan) {
+  SqliteDb* db = db_.get();
+  DEDUP_ASSIGN_OR_RETURN(SqliteTransaction txn, BeginWrite(db, data_version_));
+  {
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement del, db->Prepare("DELETE FROM documents WHERE seq = ?"));
+    for (DocIndex s : plan.removed) {
+      del.BindInt(1, slots_[s].seq);
+      DEDUP_RETURN_IF_ERROR(del.Run());
+    }
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement drop, db->Prepare("DELETE FROM clusters WHERE id = ?"));
+    for (int64_t c : plan.deleted_clusters) {
+      drop.BindInt(1, c);
+      DEDUP_RETURN_IF_ERROR(drop.Run());
+    }
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement move, db->Prepare("UPDATE documents SET cluster = ? WHERE seq = ?"));
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement up,
+                           db->Prepare("INSERT INTO clusters(id, canonical, size, created) VALUES(?1, ?2, ?3, ?4) "
+                                       "ON CONFLICT(id) DO UPDATE SET canonical = ?2, size = ?3"));
+    for (const RemovePlan::Part& p : plan.parts) {
+      if (p.is_new) {
+        for (DocIndex m : p.members) {
+          move.BindInt(1, p.cluster);
+          move.BindInt(2, slots_[m].seq);
+          DEDUP_RETURN_IF_ERROR(move.Run());
+        }
+      }
+      up.BindInt(1, p.cluster);
+      up.BindInt(2, slots_[p.canonical].seq);
+      up.BindInt(3, static_cast<int64_t>(p.members.size()));
+      up.BindInt(4, p.created);
+      DEDUP_RETURN_IF_ERROR(up.Run());
+    }
+  }
+  DEDUP_RETURN_IF_ERROR(InsertEvents(db, plan.events));
+  DEDUP_RETURN_IF_ERROR(WriteCounters(db, next_seq_, plan.next_cluster, candidate_pairs_, verified_pairs_));
+  return txn.Commit();
+}
+
+void IngestIndex::ApplyRemove(const RemovePlan& plan) {
+  std::unique_lock<std::shared_mutex> write(state_mu_);
+  for (DocIndex s : plan.removed) {
+    by_id_.erase(ids_[s]);
+    std::string().swap(ids_[s]);
+    slots_[s].cluster = 0;  // A tombstone: LSH may still return it; every reader skips it.
+  }
+  live_ -= static_cast<int64_t>(plan.removed.size());
+  for (int64_t c : plan.deleted_clusters) clusters_.erase(c);
+  for (const RemovePlan::Part& p : plan.parts) {
+    ClusterState& c = clusters_[p.cluster];
+    c.canonical = p.canonical;
+    c.created = p.created;
+    c.members = p.members;
+    for (DocIndex m : p.members) slots_[m].cluster = p.cluster;
+  }
+  next_cluster_ = plan.next_cluster;
+  next_event_seq_ = plan.next_event_seq;
+  split_events_ += static_cast<int64_t>(plan.events.size());
+  const int64_t dead = static_cast<int64_t>(slots_.size()) - live_;
+  if (dead > live_) RebuildLsh();
+}
+
+void IngestIndex::RebuildLsh() {
+  // Compacts slots (keeping insertion order) and rebuilds the band tables without the
+  // tombstones: O(live documents), amortized over at least as many removals.
+  const int k = params_.sketch.num_perm;
+  std::vector<DocIndex> new_slot(slots_.size(), 0);
+  std::vector<Slot> slots;
+  std::vector<std::string> ids;
+  std::vector<uint32_t> signatures;
+  slots.reserve(live_);
+  ids.reserve(live_);
+  signatures.reserve(static_cast<size_t>(live_) * k);
+  for (DocIndex s = 0; s < slots_.size(); ++s) {
+    if (!alive(s)) continue;
+    new_slot[s] = static_cast<DocIndex>(slots.size());
+    slots.push_back(slots_[s]);
+    ids.push_back(std::move(ids_[s]));
+    signatures.insert(signatures.end(), sig(s), sig(s) + k);
+  }
+  slots_ = std::move(slots);
+  ids_ = std::move(ids);
+  signatures_ = std::move(signatures);
+  for (auto& [id, slot] : by_id_) slot = new_slot[slot];
+  for (auto& [id, c] : clusters_) {
+    c.canonical = new_slot[c.canonical];
+    for (DocIndex& m : c.members) m = new_slot[m];
+  }
+  lsh_ = *LshIndex::Create(lsh_params_, k);
+  for (DocIndex s = 0; s < slots_.size(); ++s) lsh_->Insert(s, SketchOf(s));
+}
+
+// -----------------------------------------------------------------------------------
+// Reading: stats, events, export.
+
+IndexStats IngestIndex::Stats() const {
+  IndexStats s;
+  {
+    std::shared_lock<std::shared_mutex> read(state_mu_);
+    s.documents = live_;
+    s.clusters = static_cast<int64_t>(clusters_.size());
+    for (const auto& [id, c] : clusters_) s.duplicate_clusters += c.members.size() > 1;
+    s.duplicates = s.documents - s.clusters;
+    s.merges = merge_events_;
+    s.splits = split_events_;
+    s.next_cluster = next_cluster_;
+    s.candidate_pairs = candidate_pairs_;
+    s.verified_pairs = verified_pairs_;
+    bool first = true;
+    for (DocIndex i = 0; i < slots_.size(); ++i) {
+      if (!alive(i)) continue;
+      const Slot& x = slots_[i];
+      s.empty_documents += x.num_shingles == 0;
+      if (first || x.inserted < s.oldest_inserted) s.oldest_inserted = x.inserted;
+      if (first || x.inserted > s.newest_inserted) s.newest_inserted = x.inserted;
+      first = false;
+      if (x.published != kNoTime) {
+        if (s.oldest_published == kNoTime || x.published < s.oldest_published) s.oldest_published = x.published;
+        if (s.newest_published == kNoTime || x.published > s.newest_published) s.newest_published = x.published;
+      }
+    }
+  }
+  struct stat st;
+  if (::stat(path_.c_str(), &st) == 0) s.file_bytes = st.st_size;
+  if (::stat((path_ + "-wal").c_str(), &st) == 0) s.wal_bytes = st.st_size;
+  s.load_seconds = load_seconds_;
+  s.lsh = lsh_params_;
+  s.sketch_description = sketch_description_;
+  s.params = params_;
+  return s;
+}
+
+absl::StatusOr<std::vector<ClusterEvent>> IngestIndex::ClusterEvents(std::optional<int64_t> cluster) const {
+  std::lock_guard<std::mutex> writer(writer_mu_);
+  std::string sql = "SELECT seq, time, kind, old_cluster, new_cluster, document FROM merges";
+  if (cluster.has_value()) sql += " WHERE old_cluster = ?1 OR new_cluster = ?1";
+  sql += " ORDER BY seq";
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare(sql));
+  if (cluster.has_value()) st.BindInt(1, *cluster);
+  std::vector<ClusterEvent> events;
+  while (true) {
+    DEDUP_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    ClusterEvent e;
+    e.seq = st.ColumnInt(0);
+    e.time = st.ColumnInt(1);
+    e.kind = st.ColumnText(2) == "split" ? ClusterEvent::Kind::kSplit : ClusterEvent::Kind::kMerge;
+    e.old_cluster = st.ColumnInt(3);
+    e.new_cluster = st.ColumnInt(4);
+    e.document = std::string(st.ColumnText(5));
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+ClusterResult IngestIndex::ExportClusters(bool dense_ids) const {
+  std::shared_lock<std::shared_mutex> read(state_mu_);
+  const int k = params_.sketch.num_perm;
+  ClusterResult r;
+  std::vector<DocIndex> order;  // Live slots in insertion order.
+  order.reserve(live_);
+  std::vector<DocIndex> position(slots_.size(), 0);
+  for (DocIndex s = 0; s < slots_.size(); ++s) {
+    if (!alive(s)) continue;
+    position[s] = static_cast<DocIndex>(order.size());
+    order.push_back(s);
+  }
+  absl::flat_hash_map<int64_t, uint32_t> number;  // Stable id -> reported cluster number.
+  if (!dense_ids) r.clusters.resize(static_cast<size_t>(next_cluster_));
+  r.documents.reserve(order.size());
+  for (DocIndex s : order) {
+    const Slot& x = slots_[s];
+    uint32_t n;
+    if (dense_ids) {
+      auto [it, inserted] = number.emplace(x.cluster, static_cast<uint32_t>(r.clusters.size()));
+      if (inserted) r.clusters.emplace_back();
+      n = it->second;
+    } else {
+      n = static_cast<uint32_t>(x.cluster);
+    }
+    r.clusters[n].push_back(position[s]);
+    DocumentResult d;
+    d.id = ids_[s];
+    d.cluster = n;
+    d.published = x.published;
+    d.num_shingles = x.num_shingles;
+    const DocIndex rep = clusters_.at(x.cluster).canonical;
+    d.representative = position[rep];
+    if (rep == s) {
+      d.similarity = d.containment = 1.0;
+      d.relation = Relation::kRepresentative;
+    } else {
+      ++r.stats.duplicates;
+      const PairEstimate e = EstimatePair(sig(s), x.num_shingles, sig(rep), slots_[rep].num_shingles, k);
+      d.similarity = e.jaccard;
+      d.containment = e.a_in_b;
+      switch (Classify(e, x.num_shingles, slots_[rep].num_shingles, params_.match)) {
+        case MatchKind::kSimilar: d.relation = Relation::kSimilar; break;
+        case MatchKind::kAContainedInB: d.relation = Relation::kExcerpt; break;
+        case MatchKind::kBContainedInA: d.relation = Relation::kExtends; break;
+        case MatchKind::kNone: d.relation = Relation::kLinked; break;
+      }
+    }
+    r.stats.empty_documents += x.num_shingles == 0;
+    r.documents.push_back(std::move(d));
+  }
+  r.stats.documents = static_cast<int64_t>(r.documents.size());
+  r.stats.clusters = static_cast<int64_t>(clusters_.size());
+  for (const auto& [id, c] : clusters_) r.stats.duplicate_clusters += c.members.size() > 1;
+  r.stats.candidate_pairs = candidate_pairs_;
+  r.stats.verified_pairs = verified_pairs_;
+  r.lsh = lsh_params_;
+  return r;
+}
+
+// -----------------------------------------------------------------------------------
+// Verification, on a connection of its own.
+
+absl::StatusOr<VerifyReport> IngestIndex::VerifyFile(const std::string& path, const VerifyOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  VerifyReport report;
+  auto problem = [&](std::string p) {
+    if (report.problems.size() < options.max_problems) report.problems.push_back(std::move(p));
+  };
+  absl::Status header = CheckFileHeader(path);
+  if (absl::IsNotFound(header) || absl::IsPermissionDenied(header) || absl::IsUnavailable(header)) return header;
+  if (!header.ok()) {
+    problem(std::string(header.message()));
+    return report;
+  }
+  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db,
+                         SqliteDb::Open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_EXRESCODE));
+  DEDUP_RETURN_IF_ERROR(db->Exec("PRAGMA busy_timeout = 10000", "configuring the connection"));
+  DEDUP_ASSIGN_OR_RETURN(SqliteTransaction txn, SqliteTransaction::Begin(db.get(), false));
+  // The structure of the file.
+  {
+    absl::StatusOr<SqliteStatement> st =
+        db->Prepare(options.quick ? "PRAGMA quick_check" : "PRAGMA integrity_check");
+    if (!st.ok()) {
+      problem(std::string(st.status().message()));
+      return report;
+    }
+    while (true) {
+      absl::StatusOr<bool> row = st->Step();
+      if (!row.ok()) {
+        problem(std::string(row.status().message()));
+        return report;
+      }
+      if (!*row) break;
+      const std::string_view line = st->ColumnText(0);
+      if (line != "ok") problem(absl::StrFormat("SQLite integrity check: %s", std::string(line)));
+    }
+    if (!report.problems.empty()) return report;
+  }
+  absl::Status schema = CheckSchema(db.get());
+  if (!schema.ok()) {
+    problem(std::string(schema.message()));
+    return report;
+  }
+  absl::StatusOr<std::map<std::string, std::string>> meta = ReadMeta(db.get());
+  if (!meta.ok()) {
+    problem(std::string(meta.status().message()));
+    return report;
+  }
+  absl::Status compatible = CheckMetaCompatible(db.get(), *meta);
+  IndexParams p;
+  LshParams lsh;
+  if (compatible.ok()) compatible = ParseParamsMeta(path, *meta, &p, &lsh);
+  if (!compatible.ok()) {
+    problem(std::string(compatible.message()));
+    return report;
+  }
+  DEDUP_ASSIGN_OR_RETURN(int64_t user_version, db->QueryInt("PRAGMA user_version"));
+  if (user_version != kIngestFormatVersion) problem(absl::StrFormat("user_version is %d", user_version));
+  if ((*meta)["sketch"] != DescribeSketchOptions(p.sketch)) {
+    problem(absl::StrFormat("sketch \"%s\" is not what this dedup computes: \"%s\"", (*meta)["sketch"],
+                            DescribeSketchOptions(p.sketch)));
+  }
+  if ((*meta)["fingerprint"] != Hex64(SketchFingerprint(p.sketch))) problem("fingerprint does not match the sketch");
+  int64_t next_seq = 0, next_cluster = 0;
+  if (!ParseInt64((*meta)["next_seq"], &next_seq) || !ParseInt64((*meta)["next_cluster"], &next_cluster)) {
+    problem("meta counters next_seq / next_cluster are malformed");
+    return report;
+  }
+
+  // Documents.
+  const int k = p.sketch.num_perm;
+  struct Doc {
+    int64_t seq, cluster, published;
+    uint32_t n;
+    std::string id;
+  };
+  std::vector<Doc> docs;
+  std::vector<uint32_t> sigs;
+  {
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement st,
+                           db->Prepare("SELECT seq, id, cluster, num_shingles, published, inserted, checksum, "
+                                       "signature, typeof(signature) FROM documents ORDER BY seq"));
+    std::string scratch;
+    std::vector<uint32_t> sig(k);
+    while (true) {
+      absl::StatusOr<bool> row = st.Step();
+      if (!row.ok()) {
+        problem(std::string(row.status().message()));
+        return report;
+      }
+      if (!*row) break;
+      Doc d{st.ColumnInt(0), st.ColumnInt(2), st.ColumnIsNull(4) ? kNoTime : st.ColumnInt(4), 0,
+            std::string(st.ColumnText(1))};
+      const int64_t n = st.ColumnInt(3), inserted = st.ColumnInt(5), checksum = st.ColumnInt(6);
+      const std::string_view blob = st.ColumnBlob(7);
+      if (st.ColumnText(8) != "blob" || blob.size() != 4 * static_cast<size_t>(k)) {
+        problem(absl::StrFormat("document \"%s\": signature is %d bytes (%s), expected a %d-byte blob", d.id,
+                                blob.size(), std::string(st.ColumnText(8)), 4 * k));
+        continue;
+      }
+      if (n < 0 || n > UINT32_MAX) {
+        problem(absl::StrFormat("document \"%s\": num_shingles %d", d.id, n));
+        continue;
+      }
+      d.n = static_cast<uint32_t>(n);
+      ReadSignatureLe(blob, sig.data());
+      if (DocumentChecksum(d.seq, d.id, d.n, d.published, inserted, sig.data(), k, &scratch) != checksum) {
+        problem(absl::StrFormat("document \"%s\" (seq %d) fails its checksum", d.id, d.seq));
+      }
+      const bool all_empty = std::all_of(sig.begin(), sig.end(), [](uint32_t v) { return v == kEmptySlot; });
+      if ((d.n == 0) != all_empty) {
+        problem(absl::StrFormat("document \"%s\": %d shingles but %s signature", d.id, d.n,
+                                all_empty ? "an empty" : "a non-empty"));
+      }
+      if (d.id.empty()) problem(absl::StrFormat("document seq %d has an empty id", d.seq));
+      if (d.seq < 1 || d.seq >= next_seq) problem(absl::StrFormat("document \"%s\": seq %d >= next_seq", d.id, d.seq));
+      if (d.cluster < 1 || d.cluster >= next_cluster) {
+        problem(absl::StrFormat("document \"%s\": cluster %d outside [1, %d)", d.id, d.cluster, next_cluster));
+      }
+      docs.push_back(std::move(d));
+      sigs.insert(sigs.end(), sig.begin(), sig.end());
+    }
+  }
+  report.documents = static_cast<int64_t>(docs.size());
+
+  // Clusters against documents.
+  absl::flat_hash_map<int64_t, std::vector<uint32_t>> members;  // Cluster -> positions in docs.
+  absl::flat_hash_map<int64_t, uint32_t> position_of_seq;
+  for (uint32_t i = 0; i < docs.size(); ++i) {
+    members[docs[i].cluster].push_back(i);
+    position_of_seq.emplace(docs[i].seq, i);
+  }
+  auto key = [&](uint32_t i) { return DocKey{docs[i].published, docs[i].seq, docs[i].n}; };
+  {
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement st, db->Prepare("SELECT id, canonical, size FROM clusters ORDER BY id"));
+    absl::flat_hash_set<int64_t> with_rows;
+    while (true) {
+      DEDUP_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      ++report.clusters;
+      const int64_t id = st.ColumnInt(0), canonical = st.ColumnInt(1), size = st.ColumnInt(2);
+      with_rows.insert(id);
+      auto it = members.find(id);
+      if (it == members.end()) {
+        problem(absl::StrFormat("cluster %d has a row but no documents", id));
+        continue;
+      }
+      if (size != static_cast<int64_t>(it->second.size())) {
+        problem(absl::StrFormat("cluster %d: size %d, but %d documents", id, size, it->second.size()));
+      }
+      uint32_t best = it->second[0];
+      for (uint32_t m : it->second) {
+        if (Better(key(m), key(best), p.canonical)) best = m;
+      }
+      if (docs[best].seq != canonical) {
+        problem(absl::StrFormat("cluster %d: canonical is seq %d, the %s rule gives \"%s\" (seq %d)", id, canonical,
+                                CanonicalRuleName(p.canonical), docs[best].id, docs[best].seq));
+      }
+    }
+    for (const auto& [id, m] : members) {
+      if (!with_rows.contains(id)) problem(absl::StrFormat("cluster %d has documents but no row", id));
+    }
+  }
+
+  // Events.
+  {
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement st, db->Prepare("SELECT seq, time, kind, old_cluster, new_cluster, "
+                                                           "document, checksum FROM merges ORDER BY seq"));
+    while (true) {
+      DEDUP_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      ++report.events;
+      const int64_t seq = st.ColumnInt(0), time = st.ColumnInt(1), old_c = st.ColumnInt(3), new_c = st.ColumnInt(4);
+      const std::string kind(st.ColumnText(2)), document(st.ColumnText(5));
+      if (EventChecksum(seq, time, kind, old_c, new_c, document) != st.ColumnInt(6)) {
+        problem(absl::StrFormat("event %d fails its checksum", seq));
+      }
+      if (kind != "merge" && kind != "split") problem(absl::StrFormat("event %d has kind \"%s\"", seq, kind));
+      if (kind == "merge" && !(new_c < old_c)) {
+        problem(absl::StrFormat("merge event %d: cluster %d merged into the newer %d", seq, old_c, new_c));
+      }
+      if (kind == "split" && !(old_c < new_c)) {
+        problem(absl::StrFormat("split event %d: new cluster %d is older than %d", seq, new_c, old_c));
+      }
+      if (old_c < 1 || old_c >= next_cluster || new_c < 1 || new_c >= next_cluster) {
+        problem(absl::StrFormat("event %d names clusters outside [1, %d)", seq, next_cluster));
+      }
+    }
+  }
+  DEDUP_RETURN_IF_ERROR(txn.Commit());
+
+  // The clusters a batch run computes from the stored signatures must be the stored ones.
+  if (!options.quick && report.problems.empty()) {
+    DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<LshIndex> index, LshIndex::Create(lsh, k));
+    std::vector<uint32_t> parent(docs.size());
+    auto find = [&](uint32_t x) {
+      while (parent[x] != x) x = parent[x] = parent[parent[x]];
+      return x;
+    };
+    std::vector<DocIndex> candidates;
+    const uint64_t fp = SketchFingerprint(p.sketch);
+    for (uint32_t i = 0; i < docs.size(); ++i) {
+      parent[i] = i;
+      SketchedDocument sd;
+      sd.signature = Signature(std::vector<uint32_t>(&sigs[size_t{i} * k], &sigs[size_t{i} * k] + k), fp);
+      sd.num_shingles = docs[i].n;
+      candidates.clear();
+      index->Query(sd, &candidates);
+      for (DocIndex c : candidates) {
+        const PairEstimate e = EstimatePair(&sigs[size_t{c} * k], docs[c].n, &sigs[size_t{i} * k], docs[i].n, k);
+        if (Classify(e, docs[c].n, docs[i].n, p.match) == MatchKind::kNone) continue;
+        uint32_t a = find(c), b = find(i);
+        if (a == b) continue;
+        if (a > b) std::swap(a, b);
+        parent[b] = a;
+      }
+      index->Insert(i, sd);
+    }
+    // Same partition: each stored cluster is one component, and each component one cluster.
+    absl::flat_hash_map<uint32_t, int64_t> cluster_of_root;
+    absl::flat_hash_map<int64_t, uint32_t> root_of_cluster;
+    for (uint32_t i = 0; i < docs.size(); ++i) {
+      const uint32_t root = find(i);
+      auto [a, a_new] = cluster_of_root.emplace(root, docs[i].cluster);
+      auto [b, b_new] = root_of_cluster.emplace(docs[i].cluster, root);
+      if (a->second != docs[i].cluster) {
+        problem(absl::StrFormat("documents \"%s\" and \"%s\" match (through verified pairs) but are stored in "
+                                "clusters %d and %d",
+                                docs[root].id, docs[i].id, a->second, docs[i].cluster));
+      } else if (b->second != root) {
+        problem(absl::StrFormat("cluster %d holds \"%s\" and \"%s\", which re-clustering keeps apart",
+                                docs[i].cluster, docs[b->second].id, docs[i].id));
+      }
+    }
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace dedup

@@ -1,0 +1,892 @@
+// Tests of the durable ingestion index (dedup/ingest_index.h).
+//
+// Ground truth comes from batch runs: RunClusterPipeline over the same documents in the
+// same order must give exactly the clusters the index holds, however the documents were
+// ingested (batch sizes, sessions) and after removals and expiry. Corpora are the
+// shipped fixtures and a seeded synthetic corpus built here with near-duplicate forks and
+// "midpoint" documents that merge two clusters. File-format checks (checksums) are
+// recomputed here from the format described in ingest_index.h, independently of the
+// implementation.
+#include "dedup/ingest_index.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "dedup/minhash.h"
+#include "dedup/pipeline.h"
+#include "dedup/report.h"
+#include "tests/ingest_test_util.h"
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+namespace dedup {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace dedup::testing;  // NOLINT: the shared test helpers.
+
+IngestOptions WithParams(const IndexParams& p) {
+  IngestOptions o;
+  o.params = p;
+  return o;
+}
+
+// Ingests `docs` in random batches (1..max_batch), closing and reopening the index at
+// random points; returns every decision, in order.
+std::vector<CheckResult> IngestInSessions(const std::string& path, const std::vector<Document>& docs,
+                                          const IndexParams& params, uint64_t seed, size_t max_batch,
+                                          int* sessions = nullptr) {
+  uint64_t s = seed;
+  std::vector<CheckResult> decisions;
+  absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Create(path, WithParams(params));
+  EXPECT_TRUE(index.ok()) << index.status();
+  if (!index.ok()) return decisions;
+  int opened = 1;
+  for (size_t i = 0; i < docs.size();) {
+    const size_t n = std::min(docs.size() - i, 1 + Uniform(&s, max_batch));
+    absl::StatusOr<std::vector<CheckResult>> r =
+        (*index)->CheckAndInsert(absl::MakeConstSpan(docs.data() + i, n));
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (!r.ok()) return decisions;
+    decisions.insert(decisions.end(), r->begin(), r->end());
+    i += n;
+    if (Uniform(&s, 4) == 0) {  // A new session: close, reopen with the stored parameters.
+      index->reset();
+      index = IngestIndex::Open(path, {});
+      EXPECT_TRUE(index.ok()) << index.status();
+      if (!index.ok()) return decisions;
+      ++opened;
+    }
+  }
+  if (sessions != nullptr) *sessions = opened;
+  return decisions;
+}
+
+std::unique_ptr<IngestIndex> OpenOrDie(const std::string& path, IngestOptions options = {}) {
+  absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Open(path, options);
+  EXPECT_TRUE(index.ok()) << index.status();
+  return index.ok() ? std::move(*index) : nullptr;
+}
+
+void ExpectVerifies(const IngestIndex& index, const std::string& label) {
+  absl::StatusOr<VerifyReport> v = index.Verify();
+  ASSERT_TRUE(v.ok()) << label << ": " << v.status();
+  EXPECT_TRUE(v->ok()) << label << ": " << (v->problems.empty() ? "" : v->problems[0]);
+}
+
+// --- Creating and opening ----------------------------------------------------------
+
+TEST(IngestIndexTest, CreateOpenAndRefuseToOverwrite) {
+  TempDir dir;
+  const std::string path = dir.File("a.dedup");
+  {
+    absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Create(path, {});
+    ASSERT_TRUE(index.ok()) << index.status();
+    EXPECT_EQ((*index)->Stats().documents, 0);
+    EXPECT_EQ((*index)->sketch_description(), DescribeSketchOptions(SketchOptions{}));
+  }
+  // Only the index file remains: no temporary, no WAL after a clean close.
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir.File(""))) files.push_back(e.path().filename().string());
+  EXPECT_EQ(files, std::vector<std::string>{"a.dedup"});
+
+  absl::StatusOr<std::unique_ptr<IngestIndex>> again = IngestIndex::Create(path, {});
+  EXPECT_TRUE(absl::IsAlreadyExists(again.status())) << again.status();
+  absl::StatusOr<std::unique_ptr<IngestIndex>> missing = IngestIndex::Open(dir.File("none.dedup"), {});
+  EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
+  EXPECT_NE(missing.status().message().find("none.dedup"), std::string_view::npos);
+
+  std::unique_ptr<IngestIndex> index = OpenOrDie(path);
+  ASSERT_NE(index, nullptr);
+  // The defaults are the batch defaults, banding included.
+  const IndexParams defaults = IndexParamsFor(SketchOptions{}, ClusterOptions{});
+  EXPECT_TRUE(index->CheckParams(defaults).ok());
+  auto clusterer = Clusterer::Create(ClusterOptions{}, kDefaultNumPerm);
+  ASSERT_TRUE(clusterer.ok());
+  EXPECT_EQ(index->lsh_params(), (*clusterer)->lsh_params());
+}
+
+// --- Equivalence with batch runs ----------------------------------------------------
+
+TEST(IngestIndexTest, FixturesMatchBatchInAnyBatchingAndSessions) {
+  TempDir dir;
+  const std::string corpus = (FixturesDir() / "news.jsonl").string();
+  const std::vector<Document> docs = ReadCorpus(corpus);
+  ASSERT_EQ(docs.size(), 48u);
+  PipelineOptions options;
+  const ClusterResult batch = BatchRun(corpus, options);
+  const IndexParams params = IndexParamsFor(options.sketch, options.cluster);
+  int run = 0;
+  for (size_t max_batch : {1, 3, 7, 48}) {
+    const std::string path = dir.File(absl::StrFormat("news%d.dedup", run++));
+    IngestInSessions(path, docs, params, /*seed=*/max_batch, max_batch);
+    std::unique_ptr<IngestIndex> index = OpenOrDie(path);
+    ASSERT_NE(index, nullptr);
+    const ClusterResult exported = index->ExportClusters(/*dense_ids=*/true);
+    ExpectSameClusters(batch, exported, true, absl::StrFormat("max batch %d", max_batch));
+    // Reports too: the machine formats are byte-identical.
+    ReportInfo info;
+    for (ReportFormat f : {ReportFormat::kTsv, ReportFormat::kJson, ReportFormat::kJsonl, ReportFormat::kCsv}) {
+      std::ostringstream a, b;
+      WriteReport(batch, info, f, a);
+      WriteReport(exported, info, f, b);
+      EXPECT_EQ(a.str(), b.str()) << "format " << static_cast<int>(f);
+    }
+    ExpectVerifies(*index, "news");
+  }
+}
+
+struct ParamCase {
+  const char* name;
+  double threshold;
+  double containment;
+  CanonicalRule canonical;
+  int num_perm;
+  const char* shingle;
+  uint64_t seed;
+};
+
+class EquivalenceTest : public ::testing::TestWithParam<ParamCase> {};
+
+TEST_P(EquivalenceTest, SyntheticCorpusMatchesBatch) {
+  const ParamCase& c = GetParam();
+  PipelineOptions options;
+  options.cluster.threshold = c.threshold;
+  options.cluster.containment_threshold = c.containment;
+  options.cluster.canonical = c.canonical;
+  options.sketch.num_perm = c.num_perm;
+  options.sketch.shingle = *ParseShingleSpec(c.shingle);
+  options.sketch.seed = c.seed;
+  const IndexParams params = IndexParamsFor(options.sketch, options.cluster);
+  for (uint64_t corpus_seed : {11u, 12u}) {
+    TempDir dir;
+    const std::string corpus = dir.File("corpus.jsonl");
+    WriteJsonl(corpus, MakeCorpus(corpus_seed, 500));
+    const std::vector<Document> docs = ReadCorpus(corpus);
+    const ClusterResult batch = BatchRun(corpus, options);
+    int sessions = 0;
+    const std::vector<CheckResult> decisions =
+        IngestInSessions(dir.File("x.dedup"), docs, params, corpus_seed * 31, 40, &sessions);
+    ASSERT_EQ(decisions.size(), docs.size());
+    EXPECT_GT(sessions, 5);
+    std::unique_ptr<IngestIndex> index = OpenOrDie(dir.File("x.dedup"));
+    ASSERT_NE(index, nullptr);
+    const std::string label = absl::StrFormat("%s corpus %d", c.name, corpus_seed);
+    ExpectSameClusters(batch, index->ExportClusters(true), true, label);
+
+    // Stable ids: a cluster's id is the one its first document got as "new" (no
+    // removals here), and every other "new" id was merged away, once each.
+    const ClusterResult stable = index->ExportClusters(false);
+    int64_t news = 0;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      news += decisions[i].decision == Decision::kNew;
+      EXPECT_EQ(stable.documents[i].id, decisions[i].id);
+    }
+    for (const std::vector<DocIndex>& members : stable.clusters) {
+      if (members.empty()) continue;
+      const CheckResult& first = decisions[members[0]];
+      EXPECT_EQ(first.decision, Decision::kNew) << label << " " << first.id;
+      EXPECT_EQ(static_cast<int64_t>(stable.documents[members[0]].cluster), first.cluster) << label;
+    }
+    const IndexStats stats = index->Stats();
+    EXPECT_EQ(stats.merges, news - stats.clusters) << label;
+    absl::StatusOr<std::vector<ClusterEvent>> events = index->ClusterEvents();
+    ASSERT_TRUE(events.ok());
+    EXPECT_EQ(static_cast<int64_t>(events->size()), stats.merges);
+    for (const ClusterEvent& e : *events) EXPECT_LT(e.new_cluster, e.old_cluster) << "the older id survives";
+    // The same partition under both numberings.
+    for (size_t i = 0; i < docs.size(); ++i) {
+      for (size_t j : {i / 2, i / 3}) {
+        EXPECT_EQ(stable.documents[i].cluster == stable.documents[j].cluster,
+                  batch.documents[i].cluster == batch.documents[j].cluster);
+      }
+    }
+    ExpectVerifies(*index, label);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Params, EquivalenceTest,
+    ::testing::Values(ParamCase{"defaults", kDefaultThreshold, kDefaultContainmentThreshold, CanonicalRule::kEarliest,
+                                128, "word:5", 1},
+                      ParamCase{"no_containment", 0.7, 0.0, CanonicalRule::kEarliest, 128, "word:5", 1},
+                      ParamCase{"t05_first", 0.5, 0.0, CanonicalRule::kFirst, 128, "word:5", 1},
+                      ParamCase{"t06_longest", 0.6, 0.7, CanonicalRule::kLongest, 128, "word:5", 1},
+                      ParamCase{"k64_char", 0.8, 0.0, CanonicalRule::kEarliest, 64, "char:7", 7}),
+    [](const ::testing::TestParamInfo<ParamCase>& info) { return std::string(info.param.name); });
+
+TEST(IngestIndexTest, SyntheticCorpusHasMergesAndExcerpts) {
+  // The equivalence tests above are only as good as the corpus: it must exercise merges
+  // of two clusters, excerpts and empty documents.
+  TempDir dir;
+  const std::string corpus = dir.File("corpus.jsonl");
+  WriteJsonl(corpus, MakeCorpus(11, 500));
+  IngestInSessions(dir.File("x.dedup"), ReadCorpus(corpus), IndexParams{}, 3, 40);
+  std::unique_ptr<IngestIndex> index = OpenOrDie(dir.File("x.dedup"));
+  ASSERT_NE(index, nullptr);
+  const IndexStats stats = index->Stats();
+  EXPECT_GE(stats.merges, 5);
+  EXPECT_GE(stats.empty_documents, 3);
+  const ClusterResult r = index->ExportClusters(false);
+  int excerpts = 0;
+  for (const DocumentResult& d : r.documents) excerpts += d.relation == Relation::kExcerpt;
+  EXPECT_GE(excerpts, 5);
+}
+
+// --- Decisions -------------------------------------------------------------------------
+
+TEST(IngestIndexTest, QueryAnswersWhatInsertWould) {
+  TempDir dir;
+  const std::string corpus = dir.File("corpus.jsonl");
+  WriteJsonl(corpus, MakeCorpus(5, 300));
+  const std::vector<Document> docs = ReadCorpus(corpus);
+  auto index = IngestIndex::Create(dir.File("q.dedup"), {});
+  ASSERT_TRUE(index.ok()) << index.status();
+  int duplicates = 0, merges = 0;
+  for (const Document& d : docs) {
+    const IndexStats before = (*index)->Stats();
+    absl::StatusOr<CheckResult> q = (*index)->Query(d);
+    ASSERT_TRUE(q.ok()) << q.status();
+    EXPECT_EQ((*index)->Stats().documents, before.documents);
+    absl::StatusOr<CheckResult> r = (*index)->CheckAndInsert(d);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(q->decision, r->decision) << d.id;
+    EXPECT_EQ(q->cluster, r->cluster) << d.id;
+    EXPECT_EQ(q->canonical, r->canonical) << d.id;
+    EXPECT_EQ(q->similarity, r->similarity) << d.id;
+    EXPECT_EQ(q->containment, r->containment) << d.id;
+    EXPECT_EQ(q->merged, r->merged) << d.id;
+    duplicates += r->decision == Decision::kDuplicate;
+    merges += !r->merged.empty();
+    // A new document is its own canonical member, with similarity 1.
+    if (r->decision == Decision::kNew) {
+      EXPECT_EQ(r->canonical, d.id);
+      EXPECT_EQ(r->similarity, 1.0);
+    }
+  }
+  EXPECT_GT(duplicates, 50);
+  EXPECT_GT(merges, 0);
+  // Querying a stored document answers "existing" with its cluster.
+  absl::StatusOr<CheckResult> again = (*index)->Query(docs[10]);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->decision, Decision::kExisting);
+}
+
+TEST(IngestIndexTest, ReplaysAreIdempotentAndConflictsAreRefused) {
+  TempDir dir;
+  const std::vector<Document> docs = ReadCorpus((FixturesDir() / "news.jsonl").string());
+  const std::string path = dir.File("r.dedup");
+  auto index = IngestIndex::Create(path, {});
+  ASSERT_TRUE(index.ok());
+  auto first = (*index)->CheckAndInsert(absl::MakeConstSpan(docs).subspan(0, 30));
+  ASSERT_TRUE(first.ok()) << first.status();
+
+  // Resending a committed batch (plus new documents) changes nothing for the replays.
+  auto second = (*index)->CheckAndInsert(absl::MakeConstSpan(docs).subspan(20, 28));
+  ASSERT_TRUE(second.ok()) << second.status();
+  for (size_t i = 0; i < 10; ++i) {
+    EXPECT_EQ((*second)[i].decision, Decision::kExisting) << (*second)[i].id;
+    EXPECT_EQ((*second)[i].cluster, (*first)[20 + i].cluster);
+  }
+  EXPECT_EQ((*index)->Stats().documents, 48);
+  // Within one batch, a repeated id is a replay too.
+  std::vector<Document> twice = {docs[0], docs[0]};
+  auto rep = (*index)->CheckAndInsert(twice);
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ((*rep)[1].decision, Decision::kExisting);
+
+  // The same id with another text: refused, and nothing of the batch is stored.
+  Document fresh{.id = "fresh", .text = "a completely new article about turtles crossing the road at dawn"};
+  Document conflict = docs[3];
+  conflict.text += " An appended sentence makes this another text.";
+  std::vector<Document> bad = {fresh, conflict};
+  size_t failed = 99;
+  auto refused = (*index)->CheckAndInsert(bad, &failed);
+  EXPECT_TRUE(absl::IsAlreadyExists(refused.status())) << refused.status();
+  EXPECT_EQ(failed, 1u);
+  EXPECT_NE(refused.status().message().find(docs[3].id), std::string_view::npos);
+  EXPECT_EQ((*index)->Stats().documents, 48);
+  absl::StatusOr<CheckResult> q = (*index)->Query(fresh);
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->decision, Decision::kNew);
+  ExpectVerifies(**index, "replays");
+}
+
+TEST(IngestIndexTest, InvalidDocumentsFailTheBatchWithTheirPosition) {
+  TempDir dir;
+  auto index = IngestIndex::Create(dir.File("v.dedup"), {});
+  ASSERT_TRUE(index.ok());
+  std::vector<Document> docs = {{.id = "ok", .text = "fine text here"},
+                                {.id = "bad", .text = std::string("caf\xff\xfe text")},
+                                {.id = "", .text = "no id"}};
+  size_t failed = 99;
+  auto r = (*index)->CheckAndInsert(docs, &failed);
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+  EXPECT_EQ(failed, 1u);
+  EXPECT_EQ((*index)->Stats().documents, 0);
+}
+
+// --- Stable ids, merges and splits ------------------------------------------------------
+
+TEST(IngestIndexTest, MergeKeepsTheOlderIdAndRemovalSplits) {
+  // A and B share nothing but C, which is similar to each: C merges B's cluster into
+  // A's; removing C splits them again. The premises are checked on the signatures.
+  uint64_t s = 77;
+  const std::vector<std::string> vocab = Vocabulary(&s, 5000);
+  std::vector<std::string> a, b_only, c_words;
+  for (int i = 0; i < 300; ++i) a.push_back(vocab[Uniform(&s, vocab.size())]);
+  std::vector<std::string> b = a, c = a;
+  for (int i = 100; i < 200; ++i) b[i] = vocab[Uniform(&s, vocab.size())];  // B: a third replaced.
+  std::copy(b.begin() + 100, b.begin() + 150, c.begin() + 100);              // C: half of that.
+  // D: B with a few words changed (similar to B, not to A).
+  std::vector<std::string> d = b;
+  d[20] = "zzzz";
+  d[250] = "yyyy";
+  const Document A{.id = "A", .text = Join(a)}, B{.id = "B", .text = Join(b)}, C{.id = "C", .text = Join(c)},
+      D{.id = "D", .text = Join(d)};
+
+  IndexParams params;
+  params.match.threshold = 0.6;
+  params.match.containment_threshold = 0.0;
+  params.sketch.num_perm = 256;
+  auto sketcher = Sketcher::Create(params.sketch);
+  ASSERT_TRUE(sketcher.ok());
+  auto sign = [&](const Document& doc) {
+    SketchScratch scratch;
+    SketchedDocument out;
+    EXPECT_TRUE(sketcher->Sketch(doc.text, false, &scratch, &out).ok());
+    return out;
+  };
+  auto jaccard = [&](const Document& x, const Document& y) {
+    return *EstimateJaccard(sign(x).signature, sign(y).signature);
+  };
+  ASSERT_LT(jaccard(A, B), 0.6);
+  ASSERT_GE(jaccard(A, C), 0.6);
+  ASSERT_GE(jaccard(B, C), 0.6);
+  ASSERT_GE(jaccard(B, D), 0.6);
+  ASSERT_LT(jaccard(A, D), 0.6);
+
+  TempDir dir;
+  const std::string path = dir.File("m.dedup");
+  int64_t clock = 1000;
+  IngestOptions options = WithParams(params);
+  options.clock = [&clock] { return clock; };
+  {
+    auto index = IngestIndex::Create(path, options);
+    ASSERT_TRUE(index.ok()) << index.status();
+    auto ra = (*index)->CheckAndInsert(A);
+    auto rb = (*index)->CheckAndInsert(B);
+    ASSERT_TRUE(ra.ok() && rb.ok());
+    EXPECT_EQ(ra->decision, Decision::kNew);
+    EXPECT_EQ(rb->decision, Decision::kNew);
+    EXPECT_EQ(ra->cluster, 1);
+    EXPECT_EQ(rb->cluster, 2);
+  }
+  clock = 2000;
+  {
+    std::unique_ptr<IngestIndex> index = OpenOrDie(path, options);  // A new session.
+    ASSERT_NE(index, nullptr);
+    auto rc = index->CheckAndInsert(C);
+    ASSERT_TRUE(rc.ok());
+    EXPECT_EQ(rc->decision, Decision::kDuplicate);
+    EXPECT_EQ(rc->cluster, 1);
+    EXPECT_EQ(rc->merged, std::vector<int64_t>{2});
+    EXPECT_EQ(rc->canonical, "A");
+    auto events = index->ClusterEvents();
+    ASSERT_TRUE(events.ok());
+    ASSERT_EQ(events->size(), 1u);
+    EXPECT_EQ((*events)[0].kind, ClusterEvent::Kind::kMerge);
+    EXPECT_EQ((*events)[0].old_cluster, 2);
+    EXPECT_EQ((*events)[0].new_cluster, 1);
+    EXPECT_EQ((*events)[0].document, "C");
+    EXPECT_EQ((*events)[0].time, 2000);
+  }
+  clock = 3000;
+  {
+    std::unique_ptr<IngestIndex> index = OpenOrDie(path, options);
+    ASSERT_NE(index, nullptr);
+    auto rb = index->Query(B);  // B kept its document, and now reports cluster 1.
+    ASSERT_TRUE(rb.ok());
+    EXPECT_EQ(rb->decision, Decision::kExisting);
+    EXPECT_EQ(rb->cluster, 1);
+    auto rd = index->CheckAndInsert(D);
+    ASSERT_TRUE(rd.ok());
+    EXPECT_EQ(rd->cluster, 1);
+    EXPECT_TRUE(rd->merged.empty());
+
+    const std::vector<std::string> remove = {"C", "nope"};
+    auto removed = index->Remove(remove);
+    ASSERT_TRUE(removed.ok()) << removed.status();
+    EXPECT_EQ(removed->removed, 1);
+    EXPECT_EQ(removed->missing, std::vector<std::string>{"nope"});
+    EXPECT_EQ(removed->clusters_split, 1);
+    const ClusterResult r = index->ExportClusters(false);
+    ASSERT_EQ(r.documents.size(), 3u);  // A, B, D in insertion order.
+    EXPECT_EQ(r.documents[0].cluster, 1u);  // A: the earliest member keeps the id.
+    EXPECT_EQ(r.documents[1].cluster, 3u);  // B and D: a new id.
+    EXPECT_EQ(r.documents[2].cluster, 3u);
+    EXPECT_EQ(r.documents[r.documents[2].representative].id, "B");
+    auto events = index->ClusterEvents(3);
+    ASSERT_TRUE(events.ok());
+    ASSERT_EQ(events->size(), 1u);
+    EXPECT_EQ((*events)[0].kind, ClusterEvent::Kind::kSplit);
+    EXPECT_EQ((*events)[0].old_cluster, 1);
+    EXPECT_EQ((*events)[0].document, "C");
+    ExpectVerifies(*index, "after split");
+  }
+  std::unique_ptr<IngestIndex> index = OpenOrDie(path, options);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->Stats().splits, 1);
+  EXPECT_EQ(index->Stats().merges, 1);
+  EXPECT_EQ(index->Stats().next_cluster, 4);
+}
+
+TEST(IngestIndexTest, RemoveAndExpireMatchBatchOverWhatRemains) {
+  TempDir dir;
+  const std::vector<GenDoc> gen = MakeCorpus(21, 600);
+  const std::string corpus = dir.File("corpus.jsonl");
+  WriteJsonl(corpus, gen);
+  const std::vector<Document> docs = ReadCorpus(corpus);
+  PipelineOptions options;
+  const IndexParams params = IndexParamsFor(options.sketch, options.cluster);
+  // Insert time = 10 000 + batch number; batches of 20.
+  int64_t clock = 0;
+  IngestOptions ingest = WithParams(params);
+  ingest.clock = [&clock] { return clock; };
+  auto created = IngestIndex::Create(dir.File("e.dedup"), ingest);
+  ASSERT_TRUE(created.ok());
+  std::unique_ptr<IngestIndex> index = std::move(*created);
+  std::vector<int64_t> inserted(docs.size());
+  for (size_t i = 0; i < docs.size(); i += 20) {
+    clock = 10000 + static_cast<int64_t>(i / 20);
+    ASSERT_TRUE(index->CheckAndInsert(absl::MakeConstSpan(docs).subspan(i, 20)).ok());
+    for (size_t j = i; j < i + 20; ++j) inserted[j] = clock;
+  }
+  std::vector<bool> keep(docs.size(), true);
+  auto check = [&](const std::string& label) {
+    std::vector<GenDoc> rest;
+    for (size_t i = 0; i < gen.size(); ++i) {
+      if (keep[i]) rest.push_back(gen[i]);
+    }
+    const std::string remaining = dir.File("rest.jsonl");
+    WriteJsonl(remaining, rest);
+    ExpectSameClusters(BatchRun(remaining, options), index->ExportClusters(true), false, label);
+    ExpectVerifies(*index, label);
+  };
+
+  // Remove a third, at random, in a few calls.
+  uint64_t s = 5;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (keep[i] && Uniform(&s, 9) == 0) {
+        ids.push_back(docs[i].id);
+        keep[i] = false;
+      }
+    }
+    auto r = index->Remove(ids);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->removed, static_cast<int64_t>(ids.size()));
+  }
+  check("after removals");
+  const IndexStats after_removals = index->Stats();
+
+  // Expire by insert time: everything inserted before batch 12.
+  auto r = index->Expire(10012, ExpireBy::kInserted);
+  ASSERT_TRUE(r.ok()) << r.status();
+  int64_t expected = 0;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    if (keep[i] && inserted[i] < 10012) {
+      keep[i] = false;
+      ++expected;
+    }
+  }
+  EXPECT_EQ(r->removed, expected);
+  check("after expiring by insert time");
+
+  // Expire by publication time (documents without one: by insert time). More than half
+  // of the slots are now dead, so this also compacts the in-memory index.
+  const int64_t cutoff = 1679300000 + 60 * 400;
+  r = index->Expire(cutoff, ExpireBy::kPublished);
+  ASSERT_TRUE(r.ok()) << r.status();
+  expected = 0;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const int64_t t = gen[i].published != kNoTime ? gen[i].published : inserted[i];
+    if (keep[i] && t < cutoff) {
+      keep[i] = false;
+      ++expected;
+    }
+  }
+  EXPECT_EQ(r->removed, expected);
+  check("after expiring by publication time");
+  EXPECT_LT(index->Stats().documents, after_removals.documents / 2);
+
+  // New documents after the removals still agree (compaction kept the band tables right).
+  clock = 20000;
+  ASSERT_TRUE(index->CheckAndInsert(absl::MakeConstSpan(docs).subspan(0, 100)).ok());
+  std::vector<GenDoc> rest;
+  for (size_t i = 0; i < gen.size(); ++i) {
+    if (keep[i]) rest.push_back(gen[i]);
+  }
+  rest.insert(rest.end(), gen.begin(), gen.begin() + 100);
+  // Ids 0..99 that were removed come back; those still kept are replays ("existing").
+  std::vector<GenDoc> order;
+  absl::flat_hash_map<std::string, bool> seen;
+  for (const GenDoc& g : rest) {
+    if (seen.emplace(g.id, true).second) order.push_back(g);
+  }
+  WriteJsonl(dir.File("rest2.jsonl"), order);
+  ExpectSameClusters(BatchRun(dir.File("rest2.jsonl"), options), index->ExportClusters(true), false, "re-inserted");
+  ExpectVerifies(*index, "re-inserted");
+  // And after reopening.
+  index.reset();
+  index = OpenOrDie(dir.File("e.dedup"));
+  ASSERT_NE(index, nullptr);
+  ExpectSameClusters(BatchRun(dir.File("rest2.jsonl"), options), index->ExportClusters(true), false, "reopened");
+}
+
+// --- Parameters and file checks ---------------------------------------------------------
+
+TEST(IngestIndexTest, ParameterMismatchNamesBothValues) {
+  TempDir dir;
+  const std::string path = dir.File("p.dedup");
+  ASSERT_TRUE(IngestIndex::Create(path, {}).ok());
+  struct Case {
+    std::function<void(IndexParams*)> change;
+    const char* key;
+    std::string stored, asked;
+  };
+  const IndexParams defaults;
+  const std::vector<Case> cases = {
+      {[](IndexParams* p) { p->match.threshold = 0.85; }, "threshold", "0.7", "0.85"},
+      {[](IndexParams* p) { p->sketch.seed = 42; }, "seed", "1", "42"},
+      {[](IndexParams* p) { p->sketch.num_perm = 64; }, "num_perm", "128", "64"},
+      {[](IndexParams* p) { p->sketch.shingle = *ParseShingleSpec("char:7"); }, "shingle", "word:5", "char:7"},
+      {[](IndexParams* p) { p->match.containment_threshold = 0.5; }, "containment_threshold", "0.8", "0.5"},
+      {[](IndexParams* p) { p->canonical = CanonicalRule::kLongest; }, "canonical", "earliest", "longest"},
+      {[](IndexParams* p) { p->lsh = LshParams{10, 5}; }, "lsh_bands", "", "10"},
+  };
+  for (const Case& c : cases) {
+    IndexParams asked = defaults;
+    c.change(&asked);
+    absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Open(path, WithParams(asked));
+    ASSERT_TRUE(absl::IsFailedPrecondition(index.status())) << c.key << ": " << index.status();
+    const std::string message(index.status().message());
+    EXPECT_NE(message.find(path), std::string::npos) << message;
+    EXPECT_NE(message.find(c.key), std::string::npos) << message;
+    EXPECT_NE(message.find("requested " + c.asked), std::string::npos) << message;
+    if (!c.stored.empty()) {
+      EXPECT_NE(message.find("index has " + c.stored), std::string::npos) << message;
+    }
+  }
+  // Asking for exactly the stored parameters works.
+  EXPECT_TRUE(IngestIndex::Open(path, WithParams(defaults)).ok());
+}
+
+// Rewrites one meta value with a valid checksum, as the format in ingest_index.h defines it.
+void RewriteMeta(const std::string& path, const std::string& key, const std::string& value) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::map<std::string, std::string> meta;
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT key, value FROM meta", -1, &st, nullptr), SQLITE_OK);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    meta[reinterpret_cast<const char*>(sqlite3_column_text(st, 0))] =
+        reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
+  }
+  sqlite3_finalize(st);
+  meta[key] = value;
+  std::string buf;
+  for (const auto& [k, v] : meta) {
+    if (k != "checksum") buf += k + "=" + v + "\n";
+  }
+  meta["checksum"] = absl::StrFormat("%016x", XXH3_64bits(buf.data(), buf.size()));
+  for (const char* k : {key.c_str(), "checksum"}) {
+    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE meta SET value = ?2 WHERE key = ?1", -1, &st, nullptr), SQLITE_OK);
+    sqlite3_bind_text(st, 1, k, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, meta[k].c_str(), -1, SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+}
+
+TEST(IngestIndexTest, SignaturesOfAnotherNormalizationVersionAreRefused) {
+  TempDir dir;
+  const std::string path = dir.File("n.dedup");
+  ASSERT_TRUE(IngestIndex::Create(path, {}).ok());
+  std::string old = DescribeSketchOptions(SketchOptions{});
+  const size_t at = old.find("norm=");
+  ASSERT_NE(at, std::string::npos);
+  old.replace(at, old.find(' ', at) - at, "norm=0");
+  RewriteMeta(path, "sketch", old);
+  absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Open(path, {});
+  ASSERT_TRUE(absl::IsFailedPrecondition(index.status())) << index.status();
+  EXPECT_NE(index.status().message().find("norm=0"), std::string_view::npos) << index.status();
+  EXPECT_NE(index.status().message().find(DescribeSketchOptions(SketchOptions{})), std::string_view::npos);
+
+  // A meta value changed without its checksum is corruption.
+  ASSERT_TRUE(IngestIndex::Create(dir.File("m.dedup"), {}).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.File("m.dedup").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE meta SET value = '0.3' WHERE key = 'threshold'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  index = IngestIndex::Open(dir.File("m.dedup"), {});
+  EXPECT_TRUE(absl::IsDataLoss(index.status())) << index.status();
+}
+
+TEST(IngestIndexTest, FilesThatAreNotIndexes) {
+  TempDir dir;
+  auto expect_invalid = [&](const std::string& path, const char* what) {
+    absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Open(path, {});
+    EXPECT_TRUE(absl::IsInvalidArgument(index.status())) << what << ": " << index.status();
+    EXPECT_NE(index.status().message().find(path), std::string_view::npos) << index.status();
+  };
+  std::ofstream(dir.File("text.txt")) << "just some text, not a database\n";
+  expect_invalid(dir.File("text.txt"), "text file");
+  std::ofstream(dir.File("empty.dedup")).flush();
+  expect_invalid(dir.File("empty.dedup"), "empty file");
+  expect_invalid(dir.File(""), "directory");
+  // Another application's SQLite database.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.File("other.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES(1);", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  expect_invalid(dir.File("other.db"), "foreign database");
+}
+
+// An index of the news fixtures, closed (no WAL), and its exported clusters.
+std::string MakeSmallIndex(const TempDir& dir, ClusterResult* exported) {
+  const std::string path = dir.File("orig.dedup");
+  auto index = IngestIndex::Create(path, {});
+  EXPECT_TRUE(index.ok());
+  const std::vector<Document> docs = ReadCorpus((FixturesDir() / "news.jsonl").string());
+  for (size_t i = 0; i < docs.size(); i += 5) {
+    EXPECT_TRUE((*index)->CheckAndInsert(absl::MakeConstSpan(docs).subspan(i, std::min<size_t>(5, docs.size() - i))).ok());
+  }
+  const std::vector<std::string> gone = {docs[1].id, docs[2].id};
+  EXPECT_TRUE((*index)->Remove(gone).ok());
+  *exported = (*index)->ExportClusters(false);
+  return path;
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+TEST(IngestIndexTest, TruncatedFilesAreRefused) {
+  TempDir dir;
+  ClusterResult exported;
+  const std::string orig = MakeSmallIndex(dir, &exported);
+  const std::string bytes = ReadBytes(orig);
+  ASSERT_EQ(bytes.size() % 4096, 0u);
+  std::vector<size_t> lengths = {0, 1, 15, 16, 50, 99, 100, 101, 512, 4095};
+  for (size_t page = 4096; page < bytes.size(); page += 4096) {
+    for (size_t d : {page - 1, page, page + 1, page + 2048}) lengths.push_back(d);
+  }
+  lengths.push_back(bytes.size() - 1);
+  const std::string path = dir.File("cut.dedup");
+  for (size_t len : lengths) {
+    if (len >= bytes.size()) continue;
+    WriteBytes(path, bytes.substr(0, len));
+    absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Open(path, {});
+    ASSERT_FALSE(index.ok()) << "truncated to " << len << " of " << bytes.size() << " bytes";
+    EXPECT_TRUE(absl::IsDataLoss(index.status()) || absl::IsInvalidArgument(index.status()))
+        << len << ": " << index.status();
+    EXPECT_NE(index.status().message().find(path), std::string_view::npos) << index.status();
+  }
+}
+
+TEST(IngestIndexTest, CorruptBytesNeverGiveSilentGarbage) {
+  // Flip bytes anywhere in the file: opening fails with a clean error, or the index
+  // loads exactly what was stored, or verification reports the damage.
+  TempDir dir;
+  ClusterResult exported;
+  const std::string orig = MakeSmallIndex(dir, &exported);
+  const std::string bytes = ReadBytes(orig);
+  const std::string path = dir.File("flip.dedup");
+  uint64_t s = 99;
+  int refused = 0, verified_bad = 0, intact = 0;
+  // DEDUP_CORRUPT_TRIALS=N runs more trials (a longer hunt; 300 by default).
+  const char* env = std::getenv("DEDUP_CORRUPT_TRIALS");
+  const int trials = env != nullptr ? std::atoi(env) : 300;
+  for (int trial = 0; trial < trials; ++trial) {
+    std::string damaged = bytes;
+    const int flips = 1 + static_cast<int>(Uniform(&s, 3));
+    for (int f = 0; f < flips; ++f) {
+      // Half of the trials hit the header and the first pages, where the structure is.
+      const size_t at = trial % 2 ? Uniform(&s, damaged.size()) : Uniform(&s, std::min<size_t>(damaged.size(), 8192));
+      damaged[at] = static_cast<char>(damaged[at] ^ (1 + Uniform(&s, 255)));
+    }
+    WriteBytes(path, damaged);
+    absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Open(path, {});
+    if (!index.ok()) {
+      const absl::StatusCode code = index.status().code();
+      EXPECT_TRUE(code == absl::StatusCode::kDataLoss || code == absl::StatusCode::kInvalidArgument ||
+                  code == absl::StatusCode::kFailedPrecondition)
+          << index.status();
+      ++refused;
+      continue;
+    }
+    absl::StatusOr<VerifyReport> v = (*index)->Verify();
+    if (!v.ok() || !v->ok()) {
+      ++verified_bad;
+      continue;
+    }
+    const ClusterResult now = (*index)->ExportClusters(false);
+    ExpectSameClusters(exported, now, true, absl::StrFormat("trial %d: damage that verifies must be harmless", trial));
+    ++intact;
+  }
+  EXPECT_GT(refused, 50);
+  std::cout << "corrupt files: " << refused << " refused at open, " << verified_bad << " caught by verify, " << intact
+            << " harmless\n";
+}
+
+TEST(IngestIndexTest, ReadOnlyIndexAnswersButDoesNotWrite) {
+  TempDir dir;
+  ClusterResult exported;
+  const std::string path = MakeSmallIndex(dir, &exported);
+  IngestOptions ro;
+  ro.read_only = true;
+  std::unique_ptr<IngestIndex> index = OpenOrDie(path, ro);
+  ASSERT_NE(index, nullptr);
+  const Document doc{.id = "new", .text = "an article that is not in the index yet at all"};
+  EXPECT_TRUE(index->Query(doc).ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(index->CheckAndInsert(doc).status()));
+  const std::vector<std::string> ids = {exported.documents[0].id};
+  EXPECT_TRUE(absl::IsFailedPrecondition(index->Remove(ids).status()));
+  EXPECT_TRUE(absl::IsFailedPrecondition(index->Expire(INT64_MAX, ExpireBy::kInserted).status()));
+  if (geteuid() != 0) {  // Permissions do not bind root; tests/index_cli_test.sh mounts a read-only fs.
+    index.reset();
+    ASSERT_EQ(chmod(path.c_str(), 0444), 0);
+    absl::StatusOr<std::unique_ptr<IngestIndex>> rw = IngestIndex::Open(path, {});
+    EXPECT_TRUE(absl::IsFailedPrecondition(rw.status())) << rw.status();
+    EXPECT_NE(rw.status().message().find("read-only"), std::string_view::npos);
+  }
+}
+
+TEST(IngestIndexTest, FullFileRollsBackTheBatch) {
+  TempDir dir;
+  const std::string corpus = dir.File("corpus.jsonl");
+  WriteJsonl(corpus, MakeCorpus(8, 600));
+  const std::vector<Document> docs = ReadCorpus(corpus);
+  const std::string path = dir.File("full.dedup");
+  ASSERT_TRUE(IngestIndex::Create(path, {}).ok());
+  IngestOptions limited;
+  limited.max_file_bytes = 160 * 1024;
+  std::unique_ptr<IngestIndex> index = OpenOrDie(path, limited);
+  ASSERT_NE(index, nullptr);
+  size_t acknowledged = 0;
+  absl::Status error;
+  for (size_t i = 0; i < docs.size(); i += 25) {
+    auto r = index->CheckAndInsert(absl::MakeConstSpan(docs).subspan(i, 25));
+    if (!r.ok()) {
+      error = r.status();
+      break;
+    }
+    acknowledged = i + 25;
+  }
+  ASSERT_TRUE(absl::IsResourceExhausted(error)) << error;
+  EXPECT_NE(error.message().find(path), std::string_view::npos) << error;
+  ASSERT_GT(acknowledged, 0u);
+  // Nothing of the failed batch is visible; the index is intact and still answers.
+  EXPECT_EQ(index->Stats().documents, static_cast<int64_t>(acknowledged));
+  absl::StatusOr<CheckResult> unstored = index->Query(docs[acknowledged]);
+  ASSERT_TRUE(unstored.ok());
+  EXPECT_NE(unstored->decision, Decision::kExisting);
+  ExpectVerifies(*index, "after a full file");
+  index.reset();
+  // Without the limit, the acknowledged documents are there and ingestion continues.
+  index = OpenOrDie(path);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->Stats().documents, static_cast<int64_t>(acknowledged));
+  auto rest = index->CheckAndInsert(absl::MakeConstSpan(docs).subspan(acknowledged));
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  PipelineOptions options;
+  ExpectSameClusters(BatchRun(corpus, options), index->ExportClusters(true), true, "after a full file");
+}
+
+// --- Concurrency ---------------------------------------------------------------------------
+
+TEST(IngestIndexTest, ReadersRunWithAWriter) {
+  TempDir dir;
+  const std::string corpus = dir.File("corpus.jsonl");
+  WriteJsonl(corpus, MakeCorpus(31, 800));
+  const std::vector<Document> docs = ReadCorpus(corpus);
+  auto created = IngestIndex::Create(dir.File("c.dedup"), {});
+  ASSERT_TRUE(created.ok());
+  IngestIndex& index = **created;
+  ASSERT_TRUE(index.CheckAndInsert(absl::MakeConstSpan(docs).subspan(0, 100)).ok());
+  std::atomic<bool> done{false};
+  std::atomic<int> reads{0}, bad{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      uint64_t s = 1000 + t;
+      while (!done.load()) {
+        // Documents stored before the readers started are always found, in the cluster
+        // their id reports, and the counts are never torn.
+        const Document& d = docs[Uniform(&s, 100)];
+        absl::StatusOr<CheckResult> q = index.Query(d);
+        if (!q.ok() || q->decision != Decision::kExisting) ++bad;
+        const IndexStats st = index.Stats();
+        if (st.documents < 100 || st.duplicates != st.documents - st.clusters) ++bad;
+        if (t == 0 && reads % 20 == 0) {
+          const ClusterResult r = index.ExportClusters(false);
+          if (static_cast<int64_t>(r.documents.size()) != r.stats.documents) ++bad;
+        }
+        ++reads;
+      }
+    });
+  }
+  for (size_t i = 100; i < docs.size(); i += 10) {
+    ASSERT_TRUE(index.CheckAndInsert(absl::MakeConstSpan(docs).subspan(i, 10)).ok());
+    if (i % 200 == 0) {
+      const std::vector<std::string> ids = {docs[i + 1].id};
+      ASSERT_TRUE(index.Remove(ids).ok());
+    }
+  }
+  done = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_GT(reads.load(), 10);
+  ExpectVerifies(index, "after concurrent reads");
+}
+
+TEST(IngestIndexTest, ASecondWriterIsToldToReopen) {
+  TempDir dir;
+  const std::vector<Document> docs = ReadCorpus((FixturesDir() / "news.jsonl").string());
+  const std::string path = dir.File("w.dedup");
+  ASSERT_TRUE(IngestIndex::Create(path, {}).ok());
+  std::unique_ptr<IngestIndex> a = OpenOrDie(path), b = OpenOrDie(path);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->CheckAndInsert(absl::MakeConstSpan(docs).subspan(0, 10)).ok());
+  auto r = b->CheckAndInsert(absl::MakeConstSpan(docs).subspan(10, 10));
+  EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();
+  EXPECT_NE(r.status().message().find("another process"), std::string_view::npos);
+  b = OpenOrDie(path);
+  ASSERT_TRUE(b->CheckAndInsert(absl::MakeConstSpan(docs).subspan(10, 10)).ok());
+  EXPECT_EQ(b->Stats().documents, 20);
+  ExpectVerifies(*b, "two writers");
+}
+
+}  // namespace
+}  // namespace dedup
