@@ -11,20 +11,6 @@ namespace {
 
 std::string Num(double x) { return absl::StrFormat("%.6g", x); }
 
-std::string TsvEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\\': out += "\\\\"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
 
 std::string CsvField(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
@@ -152,6 +138,21 @@ absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name) {
   if (name == "csv") return ReportFormat::kCsv;
   return absl::InvalidArgumentError(
       absl::StrFormat("unknown format \"%s\" (expected text, json, jsonl, tsv or csv)", name));
+}
+
+std::string TsvEscape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\\': out += "\\\\"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
 }
 
 std::string JsonQuote(std::string_view s) {

@@ -51,6 +51,9 @@ struct ReportInfo {
 void WriteReport(const ClusterResult& result, const ReportInfo& info, ReportFormat format,
                  std::ostream& out);
 
+// A TSV field: tab, newline, carriage return and backslash written as \t \n \r \\.
+std::string TsvEscape(std::string_view s);
+
 // JSON string literal for `s` (quotes included); s must be valid UTF-8.
 std::string JsonQuote(std::string_view s);
 

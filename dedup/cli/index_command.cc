@@ -171,21 +171,6 @@ std::string FormatTime(int64_t t) {
 
 std::string Num(double x) { return absl::StrFormat("%.6g", x); }
 
-std::string TsvEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\\': out += "\\\\"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // Opens PATH for a command; --now (in `write`) fixes the clock.
 absl::StatusOr<std::unique_ptr<IngestIndex>> OpenIndex(const std::string& path, bool read_only,
                                                        const WriteFlags* write, int threads) {
