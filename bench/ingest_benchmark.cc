@@ -8,6 +8,9 @@
 //     the LSH tables), then queries the next Q documents one at a time and in batches
 //     of 256 (queries/s), and reports bytes on disk per document.
 //
+//   Both modes take the index parameters --threshold T --containment C --bands B --rows R
+//   (default: those of `dedup cluster`).
+//
 //   ingest_benchmark --stream --corpus C.jsonl --days D --per-day P --window W
 //                    [--batch-size B] [--sync ...] [--index PATH]
 //     A steady stream: each simulated day inserts P documents, then expires those
@@ -53,6 +56,10 @@ struct Flags {
   int days = 30;
   int64_t per_day = 10000;
   int window = 7;
+  // Index parameters (default: those of `dedup cluster`).
+  double threshold = -1;
+  double containment = -1;
+  int bands = 0, rows = 0;
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -89,6 +96,11 @@ bool ReadBatch(dedup::CorpusReader* reader, int64_t n, std::vector<dedup::Docume
 
 dedup::IngestOptions Options(const Flags& f) {
   dedup::IngestOptions o;
+  dedup::IndexParams p;
+  if (f.threshold >= 0) p.match.threshold = f.threshold;
+  if (f.containment >= 0) p.match.containment_threshold = f.containment;
+  if (f.bands > 0) p.lsh = dedup::LshParams{f.bands, f.rows};
+  o.params = p;
   o.durability = f.sync == "normal" ? dedup::Durability::kNormal : dedup::Durability::kFull;
   o.threads = f.threads;
   return o;
@@ -176,8 +188,10 @@ void RunThroughput(const Flags& f) {
               rss_after_open / 1e6, queries.size() / std::max(single_seconds, 1e-9), 1e3 * pct(0.5),
               1e3 * pct(0.99), queries.size() / std::max(batch_seconds, 1e-9));
   std::fprintf(stderr,
-               "  %lld clusters; %lld candidate pairs, %lld verified; RSS after inserting %.0f MB; %lld of %zu "
-               "queries matched\n",
+               "  LSH %d x %d, threshold %g, containment %g; %lld clusters; %lld candidate pairs, %lld verified; RSS "
+               "after inserting %.0f MB; %lld of %zu queries matched\n",
+               after_insert.lsh.bands, after_insert.lsh.rows, after_insert.params.match.threshold,
+               after_insert.params.match.containment_threshold,
                static_cast<long long>(after_insert.clusters), static_cast<long long>(after_insert.candidate_pairs),
                static_cast<long long>(after_insert.verified_pairs), rss_after_insert / 1e6,
                static_cast<long long>(query_duplicates), queries.size());
@@ -242,6 +256,10 @@ int main(int argc, char** argv) {
     else if (a == "--days") f.days = std::atoi(value().c_str());
     else if (a == "--per-day") f.per_day = std::atoll(value().c_str());
     else if (a == "--window") f.window = std::atoi(value().c_str());
+    else if (a == "--threshold") f.threshold = std::atof(value().c_str());
+    else if (a == "--containment") f.containment = std::atof(value().c_str());
+    else if (a == "--bands") f.bands = std::atoi(value().c_str());
+    else if (a == "--rows") f.rows = std::atoi(value().c_str());
     else Die("unknown argument " + a + " (see the comment at the top of bench/ingest_benchmark.cc)");
   }
   if (f.corpus.empty()) Die("--corpus FILE.jsonl is required");

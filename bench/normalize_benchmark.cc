@@ -5,12 +5,14 @@
 //                                  as real news has: the quotes and dashes are boundaries
 //                                  (normalize.cc), found with one cached lookup each.
 //   BM_NormalizeTokenize/accented  the unicode articles with every third 'e' written 'é'
-//                                  and every third 'u' as 'u' + U+0308 (to be composed),
-//                                  so ~half the words go through utf8proc, as in French
-//                                  or German news: the slow path's cost.
+//                                  (precomposed: a cached simple code point) and every
+//                                  third 'u' as 'u' + U+0308 (a combining mark: the word
+//                                  goes through utf8proc), for text in languages with
+//                                  accents, pessimistically decomposed.
 // References over the same bytes, in the same process:
 //   BM_Reference_ToLowerAsciiSplit  a trivial byte loop (table lowercase, split on
-//                                   non-alnum, same output layout): the ceiling.
+//                                   non-alnum, same output layout, push_back per byte):
+//                                   what a plain ASCII-only tokenizer costs.
 //   BM_Reference_Memcpy             copying the bytes: the memory-bandwidth bound.
 // Read results as ratios: BM_NormalizeTokenize/x bytes/s over BM_Reference_*/x bytes/s.
 #include <array>

@@ -537,8 +537,7 @@ struct IngestIndex::InsertPlan {
     DocRef canonical;
     int64_t size;
     int64_t created;
-    bool stored;           // Has a row in the database.
-    bool merged = false;   // Merged into another cluster by this batch.
+    bool merged = false;  // Merged into another cluster by this batch.
   };
   std::vector<NewDoc> docs;
   std::vector<CheckResult> results;
@@ -618,7 +617,7 @@ class IngestIndex::Planner {
     int64_t cluster;
     if (matched.empty()) {
       cluster = p_.next_cluster++;
-      p_.drafts.emplace(cluster, InsertPlan::Draft{self, 1, p_.now, /*stored=*/false});
+      p_.drafts.emplace(cluster, InsertPlan::Draft{self, 1, p_.now});
       r.decision = Decision::kNew;
     } else {
       // The oldest id survives; the others merge into it.
@@ -674,7 +673,7 @@ class IngestIndex::Planner {
     const ClusterState& c = ix_.clusters_.at(cluster);
     return p_.drafts
         .emplace(cluster, InsertPlan::Draft{static_cast<DocRef>(c.canonical),
-                                            static_cast<int64_t>(c.members.size()), c.created, true})
+                                            static_cast<int64_t>(c.members.size()), c.created})
         .first->second;
   }
   DocRef CanonicalOf(int64_t cluster) const {

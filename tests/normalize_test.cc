@@ -344,9 +344,9 @@ TEST(TokenizeEquivalence, InvalidUtf8GivesTheSameError) {
 
 // The facts the word-by-word normalization rests on (normalize.cc's top comment),
 // checked against utf8proc's own tables: every ASCII separator has combining class 0,
-// maps to itself and is never the second element of a composition; and a composition
+// maps to itself and is never the second element of a composition; a composition
 // that starts with one ('=' + U+0338 -> U+2260) gives a separator that composes no
-// further.
+// further; ASCII letters and digits are simple code points.
 TEST(TokenizeEquivalence, AsciiSeparatorsAreBoundaries) {
   std::vector<int32_t> second_elements;
   for (int32_t cp = 0; cp < 0x110000; ++cp) {
@@ -357,8 +357,17 @@ TEST(TokenizeEquivalence, AsciiSeparatorsAreBoundaries) {
   int composing = 0;
   for (int32_t c = 0; c < 0x80; ++c) {
     const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (alnum) continue;
     const utf8proc_property_t* p = utf8proc_get_property(c);
+    if (alnum) {  // Simple: maps to itself lower-cased, a starter that is no second element.
+      EXPECT_EQ(p->combining_class, 0) << c;
+      EXPECT_TRUE(p->comb_index == UINT16_MAX || p->comb_index < 0x8000) << c;
+      utf8proc_int32_t mapped[8];
+      int boundclass = 0;
+      ASSERT_EQ(utf8proc_decompose_char(c, mapped, 8, kRefOptions, &boundclass), 1) << c;
+      EXPECT_EQ(mapped[0], (c >= 'A' && c <= 'Z') ? c + 32 : c);
+      EXPECT_EQ(RefClassify(c), RefClass::kWord) << c;
+      continue;
+    }
     EXPECT_EQ(p->combining_class, 0) << c;
     EXPECT_TRUE(p->comb_index == UINT16_MAX || p->comb_index < 0x8000) << c;
     EXPECT_EQ(RefClassify(c), RefClass::kSeparator) << c;
