@@ -14,6 +14,7 @@ if [[ $# -ne 2 ]]; then
   echo "usage: $0 DEDUP_BINARY REPO_ROOT" >&2
   exit 2
 fi
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DEDUP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 ROOT=$2
 cd "$ROOT" || exit 2
@@ -22,51 +23,7 @@ cd "$ROOT" || exit 2
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dedup_cli_test.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-}
-# check NAME CMD...: passes if CMD succeeds.
-check() {
-  local name=$1
-  shift
-  if "$@"; then pass; else fail "$name"; fi
-}
-
-# run ARGS...: runs dedup; sets RC, and OUT / ERR (paths of stdout / stderr).
-OUT=$TMP/out
-ERR=$TMP/err
-run() {
-  "$DEDUP" "$@" >"$OUT" 2>"$ERR"
-  RC=$?
-}
-# expect_rc NAME CODE: RC must be CODE (prints stderr on mismatch).
-expect_rc() {
-  if [[ $RC -eq $2 ]]; then
-    pass
-  else
-    fail "$1: exit code $RC, expected $2; stderr: $(head -c 500 "$ERR")"
-  fi
-}
-# err_has NAME STRING...: stderr contains every STRING (fixed strings).
-err_has() {
-  local name=$1
-  shift
-  local s
-  for s in "$@"; do
-    if grep -qF -- "$s" "$ERR"; then pass; else fail "$name: stderr lacks '$s': $(head -c 500 "$ERR")"; fi
-  done
-}
-# err_one_line NAME: stderr is exactly one line.
-err_one_line() {
-  local n
-  n=$(wc -l <"$ERR")
-  if [[ $n -eq 1 ]]; then pass; else fail "$1: stderr has $n lines: $(head -c 500 "$ERR")"; fi
-}
-same_file() { cmp -s "$1" "$2"; }
+source "$HERE/cli_lib.sh"
 
 NEWS=fixtures/news
 TRUTH=fixtures/news_truth.tsv

@@ -15,6 +15,7 @@ if [[ $# -ne 2 ]]; then
   echo "usage: $0 DEDUP_BINARY REPO_ROOT" >&2
   exit 2
 fi
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DEDUP=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 ROOT=$2
 cd "$ROOT" || exit 2
@@ -28,45 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL: $*"
-}
-check() {
-  local name=$1
-  shift
-  if "$@"; then pass; else fail "$name"; fi
-}
-OUT=$TMP/out
-ERR=$TMP/err
-run() {
-  "$DEDUP" "$@" >"$OUT" 2>"$ERR"
-  RC=$?
-}
-expect_rc() {
-  if [[ $RC -eq $2 ]]; then
-    pass
-  else
-    fail "$1: exit code $RC, expected $2; stderr: $(head -c 500 "$ERR")"
-  fi
-}
-err_has() {
-  local name=$1
-  shift
-  local s
-  for s in "$@"; do
-    if grep -qF -- "$s" "$ERR"; then pass; else fail "$name: stderr lacks '$s': $(head -c 500 "$ERR")"; fi
-  done
-}
-err_one_line() {
-  local n
-  n=$(wc -l <"$ERR")
-  if [[ $n -eq 1 ]]; then pass; else fail "$1: stderr has $n lines: $(head -c 500 "$ERR")"; fi
-}
-same_file() { cmp -s "$1" "$2"; }
+source "$HERE/cli_lib.sh"
 
 NEWS=fixtures/news.jsonl
 TRUTH=fixtures/news_truth.tsv
