@@ -10,10 +10,16 @@
 //   pipeline-1t / pipeline-Nt  the streaming `dedup cluster` pipeline (RunClusterPipeline),
 //                              each in a forked child so that its peak RSS (wait4) is
 //                              its own; the two outputs must be byte-identical
-//   read                       JSONL parsing into documents (CorpusReader)
+//   read                       JSONL parsing into documents held in memory (CorpusReader)
+//   read-stream                the same, each document dropped after reading (the parser
+//                              as the streaming pipeline uses it)
 //   boilerplate                the boilerplate pass (LearnBoilerplate: read + tokenize + count)
 //   tokenize+hash              Tokenize + HashShingles only: the reference for signing
-//   sign-1t / sign-Nt          Sketcher::Sketch (tokenize, hash, MinHash) on 1 and N threads
+//   sign-1t / sign-Nt          Sketcher::Sketch (tokenize, boilerplate removal, hash, MinHash)
+//                              on 1 and N threads
+//   sign-plain-1t              Sketcher::Sketch without a boilerplate model: tokenize, hash,
+//                              count, MinHash -- the same work as tokenize+hash plus MinHash
+//   read+sign-1t               JSONL in -> signatures out, streaming, no boilerplate model
 //   index                      LshIndex query + insert for every document (p50/p99 query)
 //   cluster                    Clusterer::Add for every document (query, verify, union,
 //                              insert) + Finish; heap bytes per document (mallinfo2)
@@ -31,6 +37,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -55,6 +62,11 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+int64_t FileSize(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<int64_t>(size);
+}
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
 struct Phase {
@@ -149,12 +161,14 @@ int main(int argc, char** argv) {
   CLI::App app{"dedup end-to-end benchmark: throughput per phase, memory and quality"};
   std::string corpus, truth_path, json_path, reference_path;
   int threads = 0, num_perm = dedup::kDefaultNumPerm;
+  std::string minhash = dedup::MinHashEngineFlag(dedup::SketchOptions{}.engine);
   double threshold = dedup::kDefaultThreshold;
   int64_t oracle_max_docs = 20000;
   app.add_option("--corpus", corpus, "JSONL corpus (e.g. from dedup-gen-corpus)")->required();
   app.add_option("--truth", truth_path, "Truth TSV for the quality figures");
   app.add_option("--threads", threads, "Threads for the parallel phases (default: all cores)");
   app.add_option("--num-perm", num_perm, "MinHash K")->capture_default_str();
+  app.add_option("--minhash", minhash, "MinHash engine: classic or oph")->capture_default_str();
   app.add_option("--threshold", threshold, "Similarity threshold")->capture_default_str();
   app.add_option("--oracle-max-docs", oracle_max_docs, "Run the exact oracle up to this many documents")
       ->capture_default_str();
@@ -165,6 +179,12 @@ int main(int argc, char** argv) {
 
   dedup::PipelineOptions options;
   options.sketch.num_perm = num_perm;
+  if (auto engine = dedup::ParseMinHashEngine(minhash); engine.ok()) {
+    options.sketch.engine = *engine;
+  } else {
+    std::cerr << "dedup-e2e-bench: " << engine.status().message() << "\n";
+    return 2;
+  }
   options.cluster.threshold = threshold;
   std::vector<Phase> phases;
 
@@ -202,6 +222,16 @@ int main(int argc, char** argv) {
   }
   const int64_t n = static_cast<int64_t>(docs.size());
   phases.push_back({"read", Seconds(start), n, bytes, "JSONL parse (simdjson) into memory"});
+  {
+    start = Clock::now();
+    auto stream = dedup::CorpusReader::Open({corpus}, {});
+    dedup::Document d;
+    int64_t stream_docs = 0;
+    while (stream.ok() && *(*stream)->Next(&d)) ++stream_docs;
+    phases.push_back({"read-stream", Seconds(start), stream_docs, bytes,
+                      absl::StrFormat("JSONL parse, documents dropped; %.2f GB/s of JSONL file",
+                                      static_cast<double>(FileSize(corpus)) / 1e9 / Seconds(start))});
+  }
 
   // Boilerplate model (pass 1 of the pipeline: reads and tokenizes the corpus again).
   start = Clock::now();
@@ -241,6 +271,26 @@ int main(int argc, char** argv) {
       (void)sketcher.Sketch(docs[i].text, false, &s, &sketches[i], &boilerplate, source_keys[i]);
     }
     phases.push_back({"sign-1t", Seconds(start), n, bytes, ""});
+  }
+  {
+    dedup::SketchScratch s;
+    dedup::SketchedDocument out;
+    start = Clock::now();
+    for (size_t i = 0; i < docs.size(); ++i) (void)sketcher.Sketch(docs[i].text, false, &s, &out);
+    phases.push_back({"sign-plain-1t", Seconds(start), n, bytes, "no boilerplate model"});
+  }
+  {
+    dedup::SketchScratch s;
+    dedup::SketchedDocument out;
+    start = Clock::now();
+    auto stream = dedup::CorpusReader::Open({corpus}, {});
+    dedup::Document d;
+    int64_t signed_docs = 0;
+    while (stream.ok() && *(*stream)->Next(&d)) {
+      (void)sketcher.Sketch(d.text, false, &s, &out);
+      ++signed_docs;
+    }
+    phases.push_back({"read+sign-1t", Seconds(start), signed_docs, bytes, "JSONL in, signatures out"});
   }
   {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
@@ -366,6 +416,10 @@ int main(int argc, char** argv) {
   const Phase* sn = find(absl::StrFormat("sign-%dt", threads));
   std::cout << "\n  ratios (same run):\n";
   std::cout << absl::StrFormat("    sign-1t / tokenize+hash-1t throughput   %.3f\n", tok->seconds / s1->seconds);
+  std::cout << absl::StrFormat("    sign-plain-1t / tokenize+hash-1t         %.3f\n",
+                               tok->seconds / find("sign-plain-1t")->seconds);
+  std::cout << absl::StrFormat("    read+sign-1t / tokenize+hash-1t          %.3f\n",
+                               tok->seconds / find("read+sign-1t")->seconds);
   std::cout << absl::StrFormat("    sign-%dt / sign-1t speed-up               %.2fx\n", threads, s1->seconds / sn->seconds);
   std::cout << absl::StrFormat("    pipeline-%dt / pipeline-1t speed-up       %.2fx\n", threads, p1.seconds / pn.seconds);
   if (ref.present) {

@@ -76,6 +76,31 @@ BENCHMARK(BM_MinHashSign)->Apply(MinHashArgs);
 void BM_MinHashSign_Portable(benchmark::State& state) { SignBenchmark(state, dedup::MinHashKernel::kPortable); }
 BENCHMARK(BM_MinHashSign_Portable)->Apply(MinHashArgs);
 
+// One permutation hashing with optimal densification: O(n + K) per set.
+void BM_OphSign(benchmark::State& state) {
+  const int k = static_cast<int>(state.range(0));
+  const int n = static_cast<int>(state.range(1));
+  const auto sets = RandomShingleSets(kDocs, n);
+  auto hasher = dedup::MinHasher::Create(
+      {.num_perm = k, .seed = kMinHashSeed, .engine = dedup::MinHashEngine::kOph}, /*fingerprint=*/0);
+  if (!hasher.ok()) {
+    state.SkipWithError(hasher.status().ToString().c_str());
+    return;
+  }
+  state.SetLabel("oph");
+  std::vector<uint32_t> out(static_cast<size_t>(k));
+  for (auto _ : state) {
+    for (const auto& s : sets) {
+      hasher->SignInto(s, out.data());
+      benchmark::DoNotOptimize(out.data());
+      benchmark::ClobberMemory();
+    }
+  }
+  SetCounters(state, n);
+}
+// n = 500 as for the classic engine, and short sets (n < K) where densification works.
+BENCHMARK(BM_OphSign)->Apply(MinHashArgs)->Args({128, 50})->Args({128, 5000});
+
 // The same hash functions as MinHasher::Create: a_i odd, b_i from SplitMix64(seed).
 struct ScalarParams {
   std::vector<uint64_t> a, b;
@@ -143,9 +168,12 @@ void BM_Reference_ScalarMinHash(benchmark::State& state) {
 }
 BENCHMARK(BM_Reference_ScalarMinHash)->Apply(MinHashArgs);
 
-void BM_SketchDocument(benchmark::State& state, dedup::bench_util::TextFlavor flavor) {
+void BM_SketchDocument(benchmark::State& state, dedup::bench_util::TextFlavor flavor,
+                       dedup::MinHashEngine engine) {
   const auto& docs = dedup::bench_util::NewsCorpus(flavor);
-  auto sketcher = dedup::Sketcher::Create({});  // word:5, K = 128, seed 1.
+  dedup::SketchOptions options;  // word:5, K = 128, seed 1.
+  options.engine = engine;
+  auto sketcher = dedup::Sketcher::Create(options);
   if (!sketcher.ok()) {
     state.SkipWithError(sketcher.status().ToString().c_str());
     return;
@@ -169,7 +197,11 @@ void BM_SketchDocument(benchmark::State& state, dedup::bench_util::TextFlavor fl
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(docs.size()));  // Docs.
   state.counters["shingles_per_doc"] = static_cast<double>(shingles) / static_cast<double>(docs.size());
 }
-BENCHMARK_CAPTURE(BM_SketchDocument, ascii, dedup::bench_util::TextFlavor::kAscii);
-BENCHMARK_CAPTURE(BM_SketchDocument, unicode, dedup::bench_util::TextFlavor::kUnicode);
+BENCHMARK_CAPTURE(BM_SketchDocument, ascii, dedup::bench_util::TextFlavor::kAscii, dedup::MinHashEngine::kClassic);
+BENCHMARK_CAPTURE(BM_SketchDocument, unicode, dedup::bench_util::TextFlavor::kUnicode,
+                  dedup::MinHashEngine::kClassic);
+BENCHMARK_CAPTURE(BM_SketchDocument, ascii_oph, dedup::bench_util::TextFlavor::kAscii, dedup::MinHashEngine::kOph);
+BENCHMARK_CAPTURE(BM_SketchDocument, unicode_oph, dedup::bench_util::TextFlavor::kUnicode,
+                  dedup::MinHashEngine::kOph);
 
 }  // namespace

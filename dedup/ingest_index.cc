@@ -199,6 +199,7 @@ std::map<std::string, std::string> ParamsMeta(const IndexParams& p, const LshPar
   m["shingle"] = ShingleSpec(p.sketch.shingle);
   m["num_perm"] = std::to_string(p.sketch.num_perm);
   m["seed"] = std::to_string(p.sketch.seed);
+  m["minhash"] = MinHashEngineFlag(p.sketch.engine);
   m["threshold"] = DoubleText(p.match.threshold);
   m["containment_threshold"] = DoubleText(p.match.containment_threshold);
   m["min_containment_shingles"] = std::to_string(p.match.min_containment_shingles);
@@ -215,7 +216,7 @@ std::string DiffParams(const IndexParams& stored, const LshParams& stored_lsh, c
   std::map<std::string, std::string> a = ParamsMeta(stored, stored_lsh), b = ParamsMeta(asked, asked_lsh);
   std::string out;
   // The individual options first, then the derived description (normalization version).
-  static const char* const kOrder[] = {"shingle",   "num_perm",  "seed",
+  static const char* const kOrder[] = {"shingle",   "num_perm",  "seed", "minhash",
                                        "threshold", "containment_threshold",
                                        "min_containment_shingles", "min_containment_ratio",
                                        "canonical", "lsh_bands", "lsh_rows", "sketch"};
@@ -391,6 +392,14 @@ absl::Status ParseParamsMeta(const std::string& path, const std::map<std::string
   {
     auto [q, ec] = std::from_chars(v.data(), v.data() + v.size(), p->sketch.seed);
     if (ec != std::errc() || q != v.data() + v.size() || v.empty()) return bad("seed", v);
+  }
+  // Indexes written before the engine was a choice made classic signatures.
+  if (auto it = meta.find("minhash"); it != meta.end()) {
+    absl::StatusOr<MinHashEngine> engine = ParseMinHashEngine(it->second);
+    if (!engine.ok()) return bad("minhash", it->second);
+    p->sketch.engine = *engine;
+  } else {
+    p->sketch.engine = MinHashEngine::kClassic;
   }
   DEDUP_ASSIGN_OR_RETURN(v, get("threshold"));
   if (!ParseDouble(v, &p->match.threshold)) return bad("threshold", v);

@@ -110,6 +110,21 @@ bool CpuHasAvx2() {
 
 }  // namespace
 
+const char* MinHashEngineName(MinHashEngine engine) {
+  return engine == MinHashEngine::kOph ? "oph32" : "mas32";
+}
+
+const char* MinHashEngineFlag(MinHashEngine engine) {
+  return engine == MinHashEngine::kOph ? "oph" : "classic";
+}
+
+absl::StatusOr<MinHashEngine> ParseMinHashEngine(std::string_view name) {
+  if (name == "classic") return MinHashEngine::kClassic;
+  if (name == "oph") return MinHashEngine::kOph;
+  return absl::InvalidArgumentError(
+      absl::StrFormat("unknown MinHash engine \"%s\" (expected classic or oph)", name));
+}
+
 bool MinHashKernelSupported(MinHashKernel kernel) {
   switch (kernel) {
     case MinHashKernel::kPortable:
@@ -176,15 +191,51 @@ absl::StatusOr<MinHasher> MinHasher::Create(const MinHashOptions& options, uint6
     a[i] = SplitMix64(&state) | 1;  // Odd: multiplication by a_i is a bijection mod 2^64.
     b[i] = SplitMix64(&state);
   }
-  return MinHasher(std::move(a), std::move(b), fingerprint);
+  MinHasher hasher(std::move(a), std::move(b), fingerprint);
+  hasher.engine_ = options.engine;
+  // kOph's keys come after the classic parameters in the same SplitMix64 stream.
+  hasher.oph_key_ = SplitMix64(&state);
+  hasher.densify_key_ = SplitMix64(&state);
+  return hasher;
+}
+
+// One permutation hashing with optimal densification (see minhash.h).
+void MinHasher::SignOph(absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const {
+  const uint64_t k = a_.size();
+  std::fill(out, out + k, kEmptySlot);
+  if (shingle_hashes.empty()) return;
+  // Which bins received a shingle (a slot may legitimately hold kEmptySlot's value).
+  uint64_t filled[kMaxNumPerm / 64] = {};
+  const uint64_t key = oph_key_;
+  for (uint64_t x : shingle_hashes) {
+    const uint64_t y = Mix64(x + key);
+    const uint64_t bin = ((y >> 32) * k) >> 32;
+    const uint32_t value = static_cast<uint32_t>(y);
+    out[bin] = std::min(out[bin], value);
+    filled[bin >> 6] |= uint64_t{1} << (bin & 63);
+  }
+  auto is_filled = [&](uint64_t bin) { return (filled[bin >> 6] >> (bin & 63)) & 1; };
+  for (uint64_t i = 0; i < k; ++i) {
+    if (is_filled(i)) continue;
+    // At least one bin is filled, so this ends; expected attempts K / (filled bins).
+    for (uint64_t attempt = 1;; ++attempt) {
+      const uint64_t j = ((Mix64(densify_key_ + (i << 32) + attempt) >> 32) * k) >> 32;
+      if (is_filled(j)) {
+        out[i] = out[j];
+        break;
+      }
+    }
+  }
 }
 
 void MinHasher::SignInto(absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const {
+  if (engine_ == MinHashEngine::kOph) return SignOph(shingle_hashes, out);
   SignIntoWithKernel(DefaultMinHashKernel(), shingle_hashes, out);
 }
 
 void MinHasher::SignIntoWithKernel(MinHashKernel kernel, absl::Span<const uint64_t> shingle_hashes,
                                    uint32_t* out) const {
+  if (engine_ == MinHashEngine::kOph) return SignOph(shingle_hashes, out);
   const size_t k = a_.size();
   std::fill(out, out + k, kEmptySlot);
   size_t done = 0;  // Functions computed by the SIMD kernel; the rest are portable.

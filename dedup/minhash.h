@@ -1,5 +1,9 @@
 // MinHash: fixed-size signatures whose slot agreement estimates Jaccard similarity.
 //
+// Two engines (MinHashEngine), which give different signatures of the same set; the
+// engine is part of the parameter fingerprint, so their signatures are never compared.
+//
+// kClassic ("mas32"): K independent hash functions, O(n * K) per set.
 // A MinHasher holds K hash functions h_i(x) = ((a_i * x + b_i) mod 2^64) >> 32, with
 // a_i odd and b_i drawn from SplitMix64(seed). Slot i of a signature is min over the
 // document's shingle hashes x of h_i(x). For two sets A and B,
@@ -11,6 +15,23 @@
 // Every signature carries the 64-bit fingerprint of the parameters that made it
 // (see sketch.h); EstimateJaccard() refuses to compare signatures whose fingerprints
 // differ, since their slots mean different things.
+//
+// kOph ("oph32"): one permutation hashing with optimal densification (Li, Owen & Zhang,
+// NIPS 2012; Shrivastava, ICML 2017), O(n + K) per set. Each shingle hash x is mixed by
+// a seeded 64-bit bijection y = Mix64(x + key) (SplitMix64's output function, below;
+// key from SplitMix64(seed)); its high 32 bits choose one of K bins
+// (bin = (hi32(y) * K) >> 32), its low 32 bits are the value, and slot i is the least
+// value in bin i. Bins no shingle fell into are then filled by densification: empty bin
+// i tries bins j_1, j_2, ... drawn by a seeded hash of (i, attempt) -- the same sequence
+// for every set -- and copies the value of the first non-empty one. Shrivastava proves
+// that for every slot P[slot agrees] = J again (unbiased). The variance: for sets much
+// larger than K (no empty bins) it is the classic J (1 - J) / K times about
+// (|A u B| - K) / (|A u B| - 1), since the bins partition the set as sampling without
+// replacement does (0.94 at |A u B| = 4000, K = 256); for sets not much larger than K,
+// where densification copies values, it is higher than that, and for sets smaller than
+// K up to ~1.3x the classic variance (tested in minhash_test.cc, measured by
+// bench/minhash_accuracy.cc). The bins of one signature partition the shingles, so the slots are
+// not independent; LSH banding stays close to the S-curve for sets much larger than K.
 //
 // The signature of an empty shingle set has every slot = kEmptySlot; it agrees with
 // nothing (EstimateJaccard returns 0 when either side is empty).
@@ -33,6 +54,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -45,9 +67,21 @@ inline constexpr int kDefaultNumPerm = 128;
 inline constexpr int kMaxNumPerm = 4096;
 inline constexpr uint32_t kEmptySlot = std::numeric_limits<uint32_t>::max();
 
+enum class MinHashEngine {
+  kClassic,  // K hash functions: "mas32".
+  kOph,      // One permutation hashing with optimal densification: "oph32".
+};
+// The engine's name in the parameter fingerprint: "mas32" or "oph32".
+const char* MinHashEngineName(MinHashEngine engine);
+// The engine's name on the command line: "classic" or "oph".
+const char* MinHashEngineFlag(MinHashEngine engine);
+// Parses a command-line name; InvalidArgument naming the accepted values otherwise.
+absl::StatusOr<MinHashEngine> ParseMinHashEngine(std::string_view name);
+
 struct MinHashOptions {
   int num_perm = kDefaultNumPerm;  // K, number of hash functions / slots; 1..4096.
   uint64_t seed = 1;               // Seeds the hash functions' parameters.
+  MinHashEngine engine = MinHashEngine::kClassic;
 };
 
 // An immutable MinHash signature: K 32-bit slots plus the parameter fingerprint.
@@ -72,7 +106,7 @@ class Signature {
   uint64_t fingerprint_ = 0;
 };
 
-// SignInto's implementations ("kernels"). All compute the same signatures; the choice
+// SignInto's implementations of the classic engine ("kernels"). All compute the same signatures; the choice
 // only changes speed. Exposed for tests and benchmarks.
 enum class MinHashKernel {
   kPortable,  // Plain C++ (auto-vectorized for the build's target).
@@ -89,19 +123,27 @@ class MinHasher {
   // Fails with InvalidArgument if num_perm is outside [1, kMaxNumPerm].
   static absl::StatusOr<MinHasher> Create(const MinHashOptions& options, uint64_t fingerprint);
 
-  // Signature of the set of `shingle_hashes` (duplicates allowed). Cost O(n * K).
+  // Signature of the set of `shingle_hashes` (duplicates allowed). Cost O(n * K) with
+  // the classic engine, O(n + K) (plus densification, O(K^2 / n) expected for n < K)
+  // with kOph.
   Signature Sign(absl::Span<const uint64_t> shingle_hashes) const;
   // Same, into out[0..K); for callers that store signatures contiguously.
   void SignInto(absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const;
-  // Same, with a given kernel (which must be supported); for tests and benchmarks.
+  // Same, with a given kernel (which must be supported) for the classic engine; the
+  // kernel is ignored by kOph. For tests and benchmarks.
   void SignIntoWithKernel(MinHashKernel kernel, absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const;
 
   int num_perm() const { return static_cast<int>(a_.size()); }
   uint64_t fingerprint() const { return fingerprint_; }
+  MinHashEngine engine() const { return engine_; }
 
  private:
   MinHasher(std::vector<uint64_t> a, std::vector<uint64_t> b, uint64_t fingerprint);
+  void SignOph(absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const;
 
+  MinHashEngine engine_ = MinHashEngine::kClassic;
+  uint64_t oph_key_ = 0;      // kOph: added to x before mixing.
+  uint64_t densify_key_ = 0;  // kOph: seeds the densification sequence.
   std::vector<uint64_t> a_;  // Odd multipliers.
   std::vector<uint64_t> b_;  // Additive offsets.
   // a_ and b_ of each block of 8 functions, laid out for the AVX2 kernel (minhash.cc).
@@ -117,6 +159,13 @@ absl::StatusOr<double> EstimateJaccard(const Signature& a, const Signature& b);
 
 // Standard error of the MinHash estimate at true similarity j with k slots.
 inline double MinHashStandardError(double j, int k) { return std::sqrt(j * (1.0 - j) / k); }
+
+// SplitMix64's output function: a bijection of 64-bit values with full avalanche.
+inline uint64_t Mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
 
 // SplitMix64: the deterministic, portable generator used to derive parameters.
 inline uint64_t SplitMix64(uint64_t* state) {

@@ -9,9 +9,9 @@
 namespace dedup {
 
 std::string DescribeSketchOptions(const SketchOptions& options) {
-  return absl::StrFormat("dedup-sketch/1 norm=%d shingle=%s hash=xxh3_64 minhash=mas32 k=%d seed=%d",
-                         kNormalizationVersion, ShingleSpec(options.shingle), options.num_perm,
-                         options.seed);
+  return absl::StrFormat("dedup-sketch/1 norm=%d shingle=%s hash=xxh3_64 minhash=%s k=%d seed=%d",
+                         kNormalizationVersion, ShingleSpec(options.shingle),
+                         MinHashEngineName(options.engine), options.num_perm, options.seed);
 }
 
 uint64_t SketchFingerprint(const SketchOptions& options) {
@@ -50,7 +50,7 @@ uint32_t CountDistinct(const std::vector<uint64_t>& hashes, std::vector<uint64_t
 absl::StatusOr<Sketcher> Sketcher::Create(const SketchOptions& options) {
   DEDUP_RETURN_IF_ERROR(ValidateShingleOptions(options.shingle));
   DEDUP_ASSIGN_OR_RETURN(MinHasher hasher,
-                         MinHasher::Create({.num_perm = options.num_perm, .seed = options.seed},
+                         MinHasher::Create({.num_perm = options.num_perm, .seed = options.seed, .engine = options.engine},
                                            SketchFingerprint(options)));
   return Sketcher(options, std::move(hasher));
 }

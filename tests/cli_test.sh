@@ -306,6 +306,7 @@ usage_case "--threshold 1.5" "1.5" cluster "$NEWS" --threshold 1.5
 usage_case "--threshold -0.1" "threshold" cluster "$NEWS" --threshold -0.1
 usage_case "--threshold abc" "abc" cluster "$NEWS" --threshold abc
 usage_case "--num-perm 0" "num-perm" cluster "$NEWS" --num-perm 0
+usage_case "--minhash fast" "fast" cluster "$NEWS" --minhash fast
 usage_case "--bands 50 --rows 50" "exceeds" cluster "$NEWS" --bands 50 --rows 50
 usage_case "--bands without --rows" "--rows" cluster "$NEWS" --bands 5
 usage_case "--rows without --bands" "--bands" cluster "$NEWS" --rows 5
@@ -445,6 +446,20 @@ head -n 3 fixtures/bad/malformed.jsonl | tail -n 2 >"$TMP/one_then_bad.jsonl"
 run compare "$TMP/one_then_bad.jsonl" "$SEED"
 expect_rc "compare: bad line after the document" 1
 err_has "compare: bad line after the document" "one_then_bad.jsonl:2:"
+
+# ---------------------------------------------------------------------------
+# The MinHash engine: oph by default, classic on request; both find the fixtures'
+# clusters, and the engine is part of the reported sketch description.
+for engine in classic oph; do
+  run cluster "$NEWS" --minhash "$engine" --format json
+  expect_rc "--minhash $engine" 0
+  check "--minhash $engine: named in the sketch" python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))["parameters"]
+assert ("minhash=" + sys.argv[2]) in p["sketch"], p' "$OUT" "$([[ $engine == oph ]] && echo oph32 || echo mas32)"
+done
+run cluster "$NEWS" --format json
+check "default engine is oph" grep -qF 'minhash=oph32' "$OUT"
 
 # ---------------------------------------------------------------------------
 

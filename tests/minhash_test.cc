@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "dedup/lsh_index.h"
 #include "dedup/sketch.h"
 #include "tests/test_util.h"
 
@@ -86,7 +87,9 @@ TEST(MinHasher, EveryKernelMatchesReference) {
 // Pinned (values recorded from the first release; MatchesReferenceImplementation checks
 // the formula independently): changing them silently invalidates every stored signature.
 TEST(MinHasher, GoldenSignaturePrefix) {
-  auto sketcher = Sketcher::Create({});
+  SketchOptions options;
+  options.engine = MinHashEngine::kClassic;
+  auto sketcher = Sketcher::Create(options);
   ASSERT_TRUE(sketcher.ok());
   SketchScratch scratch;
   SketchedDocument doc;
@@ -100,6 +103,26 @@ TEST(MinHasher, GoldenSignaturePrefix) {
   EXPECT_EQ(doc.signature.values()[2], 54315004u);
   EXPECT_EQ(doc.signature.values()[3], 213256404u);
   EXPECT_EQ(sketcher->fingerprint(), 6748558803466220507ull);
+}
+
+// The default engine's pinned values, recorded like the classic ones above;
+// OphMinHasher.MatchesReferenceImplementation checks the scheme independently.
+TEST(OphMinHasher, GoldenSignaturePrefix) {
+  auto sketcher = Sketcher::Create({});
+  ASSERT_TRUE(sketcher.ok());
+  ASSERT_EQ(sketcher->options().engine, MinHashEngine::kOph);
+  SketchScratch scratch;
+  SketchedDocument doc;
+  ASSERT_TRUE(sketcher->Sketch("Chinese President Xi Jinping arrived in Moscow on Monday for a "
+                               "three-day state visit.",
+                               false, &scratch, &doc)
+                  .ok());
+  ASSERT_EQ(doc.signature.size(), 128);
+  EXPECT_EQ(doc.signature.values()[0], 3253886347u);
+  EXPECT_EQ(doc.signature.values()[1], 1290786114u);
+  EXPECT_EQ(doc.signature.values()[2], 1290786114u  /* densified: 9 shingles, 128 bins */);
+  EXPECT_EQ(doc.signature.values()[3], 3768028914u);
+  EXPECT_EQ(sketcher->fingerprint(), 6604979628963749252ull);
 }
 
 TEST(MinHasher, DuplicatesAndOrderDoNotMatter) {
@@ -188,6 +211,168 @@ TEST(EstimateJaccard, Extremes) {
   auto disjoint = MakeSetPair(&state, 0, 500);
   // P[any slot agrees] <= K * 2^-32 per slot collision: 0 with overwhelming probability.
   EXPECT_EQ(*EstimateJaccard(h.Sign(disjoint.a), h.Sign(disjoint.b)), 0.0);
+}
+
+// ---------------------------------------------------------------------------------
+// One permutation hashing with optimal densification (MinHashEngine::kOph).
+
+MinHasher OphHasher(int k, uint64_t seed = 1) {
+  auto h = MinHasher::Create({.num_perm = k, .seed = seed, .engine = MinHashEngine::kOph}, /*fingerprint=*/43);
+  EXPECT_TRUE(h.ok());
+  return *h;
+}
+
+// An independent, plainly written reference of the documented kOph scheme: the keys
+// are the two SplitMix64 values after the classic engine's 2K parameters.
+std::vector<uint32_t> ReferenceOph(const std::vector<uint64_t>& set, int k, uint64_t seed) {
+  uint64_t state = seed;
+  for (int i = 0; i < 2 * k; ++i) SplitMix64(&state);
+  const uint64_t key = SplitMix64(&state), densify = SplitMix64(&state);
+  std::vector<bool> filled(k, false);
+  std::vector<uint32_t> sig(k, kEmptySlot);
+  auto bin_of = [k](uint64_t y) { return static_cast<int>(((y >> 32) * static_cast<uint64_t>(k)) >> 32); };
+  for (uint64_t x : set) {
+    const uint64_t y = Mix64(x + key);
+    const int bin = bin_of(y);
+    filled[bin] = true;
+    sig[bin] = std::min(sig[bin], static_cast<uint32_t>(y));
+  }
+  if (set.empty()) return sig;
+  std::vector<uint32_t> out = sig;
+  for (int i = 0; i < k; ++i) {
+    if (filled[i]) continue;
+    for (uint64_t attempt = 1;; ++attempt) {
+      const int j = bin_of(Mix64(densify + (static_cast<uint64_t>(i) << 32) + attempt));
+      if (filled[j]) {
+        out[i] = sig[j];
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+TEST(OphMinHasher, MatchesReferenceImplementation) {
+  uint64_t state = 4242;
+  for (int k : {1, 7, 64, 128, 256, kMaxNumPerm}) {
+    for (size_t n : {0, 1, 2, 10, 127, 128, 1000, 20000}) {
+      std::vector<uint64_t> set;
+      for (size_t i = 0; i < n; ++i) set.push_back(SplitMix64(&state));
+      const uint64_t seed = static_cast<uint64_t>(k) * 131 + n;
+      Signature sig = OphHasher(k, seed).Sign(set);
+      ASSERT_EQ(std::vector<uint32_t>(sig.values().begin(), sig.values().end()), ReferenceOph(set, k, seed))
+          << "k=" << k << " n=" << n;
+      // Every bin is filled after densification unless the set is empty.
+      EXPECT_EQ(sig.empty(), n == 0);
+    }
+  }
+}
+
+TEST(OphMinHasher, DuplicatesAndOrderDoNotMatterAndEnginesDiffer) {
+  MinHasher h = OphHasher(64);
+  std::vector<uint64_t> a{5, 1, 9, 1, 5}, b{9, 5, 1};
+  EXPECT_EQ(h.Sign(a), h.Sign(b));
+  const Signature classic = Hasher(64).Sign(a), oph = h.Sign(a);
+  EXPECT_NE(std::vector<uint32_t>(classic.values().begin(), classic.values().end()),
+            std::vector<uint32_t>(oph.values().begin(), oph.values().end()));
+  // The engine is part of the fingerprint.
+  SketchOptions o;
+  o.engine = MinHashEngine::kClassic;
+  SketchOptions oph_options = o;
+  oph_options.engine = MinHashEngine::kOph;
+  EXPECT_NE(SketchFingerprint(o), SketchFingerprint(oph_options));
+  EXPECT_NE(DescribeSketchOptions(oph_options).find("minhash=oph32"), std::string::npos);
+  EXPECT_EQ(*ParseMinHashEngine("oph"), MinHashEngine::kOph);
+  EXPECT_EQ(*ParseMinHashEngine("classic"), MinHashEngine::kClassic);
+  EXPECT_EQ(ParseMinHashEngine("fast").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Unbiasedness, for set sizes from well below K (most bins densified) to far above it:
+// over N independent pairs the mean of d = estimate - J must lie within 4 standard
+// errors of 0, the standard error estimated from the sample itself (sd(d) / sqrt(N)),
+// since the densified estimator's variance has no simple closed form.
+TEST(OphMinHasher, EstimateIsUnbiasedAtEverySize) {
+  uint64_t state = 99;
+  for (int k : {64, 128, 256}) {
+    MinHasher h = OphHasher(k, 555);
+    for (int scale : {1, 4, 40}) {  // Mean union sizes ~40, ~160, ~1600.
+      const int n = 1500;
+      double sum = 0, sum2 = 0;
+      for (int trial = 0; trial < n; ++trial) {
+        auto pair = MakeSetPair(&state, (5 + (trial % 12) * 4) * scale, (1 + (trial % 7) * 2) * scale);
+        const double d = *EstimateJaccard(h.Sign(pair.a), h.Sign(pair.b)) - pair.jaccard;
+        sum += d;
+        sum2 += d * d;
+      }
+      const double mean = sum / n, sd = std::sqrt(sum2 / n - mean * mean);
+      EXPECT_LE(std::fabs(mean), 4.0 * sd / std::sqrt(n)) << "k=" << k << " scale=" << scale;
+    }
+  }
+}
+
+// For sets much larger than K (no empty bin: P <= K e^(-|A u B| / K) < 1e-6 here) each
+// slot agrees with probability J and the bins partition the set like sampling K of
+// |A u B| elements without replacement, so the variance is that of the classic engine,
+// J (1 - J) / K, times about the finite-population correction
+// f = (|A u B| - K) / (|A u B| - 1) <= 1. The z-scores of ErrorMatchesTheory must have
+// mean 0 (|mean| <= 4 / sqrt(N)) and variance at most 1 + 4 sqrt(2 / N), and at least
+// min f - 4 sqrt(2 / N) (a scheme whose slots do not vary independently enough fails).
+TEST(OphMinHasher, LargeSetErrorIsAtMostClassic) {
+  uint64_t state = 31337;
+  for (int k : {64, 128, 256}) {
+    MinHasher h = OphHasher(k, 777);
+    const int n = 1200;
+    double sum_z = 0, sum_z2 = 0, min_f = 1;
+    for (int trial = 0; trial < n; ++trial) {
+      const int common = 4000 + (trial % 12) * 400;
+      const int only = 200 + (trial % 7) * 300;
+      auto pair = MakeSetPair(&state, common, only);
+      const double u = common + 2.0 * only;
+      min_f = std::min(min_f, (u - k) / (u - 1));
+      const double est = *EstimateJaccard(h.Sign(pair.a), h.Sign(pair.b));
+      const double z = (est - pair.jaccard) / MinHashStandardError(pair.jaccard, k);
+      sum_z += z;
+      sum_z2 += z * z;
+    }
+    const double mean = sum_z / n, var = sum_z2 / n - mean * mean;
+    EXPECT_LE(std::fabs(mean), 4.0 / std::sqrt(n)) << "k=" << k;
+    EXPECT_LE(var, 1.0 + 4.0 * std::sqrt(2.0 / n)) << "k=" << k;
+    EXPECT_GE(var, min_f - 4.0 * std::sqrt(2.0 / n)) << "k=" << k;
+  }
+}
+
+// LSH banding over kOph signatures of large sets: the candidate count over M pairs per
+// similarity level lies within 4 binomial standard deviations of the S-curve.
+TEST(OphMinHasher, LshCandidateRateFollowsTheSCurve) {
+  const int k = 128;
+  for (LshParams params : {LshParams{16, 8}, LshParams{42, 3}}) {
+    MinHasher h = OphHasher(k, 11);
+    uint64_t state = 2025;
+    const int pairs_per_level = 300;
+    for (int common : {400, 800, 1600, 2800}) {
+      const int only = 300;
+      int hits = 0;
+      double expected = 0, variance = 0;
+      for (int i = 0; i < pairs_per_level; ++i) {
+        auto pair = MakeSetPair(&state, common, only);
+        auto index = *LshIndex::Create(params, k);
+        SketchedDocument a, b;
+        a.signature = h.Sign(pair.a);
+        a.num_shingles = static_cast<uint32_t>(pair.a.size());
+        b.signature = h.Sign(pair.b);
+        b.num_shingles = static_cast<uint32_t>(pair.b.size());
+        index->Insert(0, a);
+        std::vector<DocIndex> out;
+        index->Query(b, &out);
+        hits += !out.empty();
+        const double p = CandidateProbability(pair.jaccard, params);
+        expected += p;
+        variance += p * (1 - p);
+      }
+      EXPECT_NEAR(hits, expected, 4 * std::sqrt(variance) + 1)
+          << params.bands << "x" << params.rows << " J=" << static_cast<double>(common) / (common + 2 * only);
+    }
+  }
 }
 
 }  // namespace

@@ -15,6 +15,11 @@ void SketchFlags::Register(CLI::App* app) {
       ->check(CLI::Range(1, kMaxNumPerm))
       ->capture_default_str();
   app->add_option("--seed", seed, "Seed for shingle hashing and the MinHash functions")->capture_default_str();
+  app->add_option("--minhash", minhash,
+                  "MinHash engine: classic (K hash functions) or oph (one permutation hashing with\n"
+                  "optimal densification, O(n + K))")
+      ->check(CLI::IsMember({"classic", "oph"}))
+      ->capture_default_str();
 }
 
 absl::StatusOr<SketchOptions> SketchFlags::ToOptions() const {
@@ -22,6 +27,7 @@ absl::StatusOr<SketchOptions> SketchFlags::ToOptions() const {
   DEDUP_ASSIGN_OR_RETURN(options.shingle, ParseShingleSpec(shingle));
   options.num_perm = num_perm;
   options.seed = seed;
+  DEDUP_ASSIGN_OR_RETURN(options.engine, ParseMinHashEngine(minhash));
   return options;
 }
 

@@ -35,6 +35,7 @@ struct SketchFlags {
   std::string shingle = "word:5";
   int num_perm = kDefaultNumPerm;
   uint64_t seed = 1;
+  std::string minhash = MinHashEngineFlag(SketchOptions{}.engine);
 
   void Register(CLI::App* app);
   absl::StatusOr<SketchOptions> ToOptions() const;

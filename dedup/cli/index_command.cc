@@ -40,7 +40,7 @@ struct ParamFlags {
   int bands = 0;
   int rows = 0;
 
-  static constexpr const char* kNames[] = {"--shingle", "--num-perm", "--seed", "--threshold", "--containment",
+  static constexpr const char* kNames[] = {"--shingle", "--num-perm", "--seed", "--minhash", "--threshold", "--containment",
                                            "--min-containment-shingles", "--min-containment-ratio",
                                            "--canonical", "--bands", "--rows"};
 
@@ -85,6 +85,7 @@ struct ParamFlags {
     if (given("--shingle")) base.sketch.shingle = s->shingle;
     if (given("--num-perm")) base.sketch.num_perm = s->num_perm;
     if (given("--seed")) base.sketch.seed = s->seed;
+    if (given("--minhash")) base.sketch.engine = s->engine;
     if (given("--threshold")) base.match.threshold = threshold;
     if (given("--containment")) base.match.containment_threshold = containment;
     if (given("--min-containment-shingles")) base.match.min_containment_shingles = min_containment_shingles;
