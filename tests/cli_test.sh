@@ -448,7 +448,7 @@ expect_rc "compare: bad line after the document" 1
 err_has "compare: bad line after the document" "one_then_bad.jsonl:2:"
 
 # ---------------------------------------------------------------------------
-# The MinHash engine: oph by default, classic on request; both find the fixtures'
+# The MinHash engine: classic by default, oph on request; both find the fixtures'
 # clusters, and the engine is part of the reported sketch description.
 for engine in classic oph; do
   run cluster "$NEWS" --minhash "$engine" --format json
@@ -459,7 +459,7 @@ p = json.load(open(sys.argv[1]))["parameters"]
 assert ("minhash=" + sys.argv[2]) in p["sketch"], p' "$OUT" "$([[ $engine == oph ]] && echo oph32 || echo mas32)"
 done
 run cluster "$NEWS" --format json
-check "default engine is oph" grep -qF 'minhash=oph32' "$OUT"
+check "default engine is classic" grep -qF 'minhash=mas32' "$OUT"
 
 # ---------------------------------------------------------------------------
 
