@@ -5,7 +5,11 @@
 //                     index_MB and bytes_per_doc (heap growth measured with mallinfo2).
 //   BM_LshQuery/N     4096 queries against an N-document index built once per size and
 //                     cached; items/s = queries; counter candidates_per_query.
+//   memory_bytes_per_doc (BM_LshInsert): LshIndex::MemoryBytes() / N, the tables exactly.
 // References, in the same process:
+//   BM_Reference_ChainedInsert/N, BM_Reference_ChainedQuery/N  the same for the previous
+//                     layout (bench/lsh_reference_index.h: absl::flat_hash_map per band +
+//                     chained entries), the same band keys.
 //   BM_Reference_FlatHashMapInsert/N  the same documents' band-key insertions into one
 //                     absl::flat_hash_map per band, nothing else (same signature generation).
 //   BM_Reference_FlatHashMapLookup/N  one absl::flat_hash_map<uint64_t, uint32_t> of N keys,
@@ -21,10 +25,12 @@
 // need no 512 MB of stored signatures.
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "bench/bench_util.h"
+#include "bench/lsh_reference_index.h"
 #include "benchmark/benchmark.h"
 #include "dedup/lsh_index.h"
 #include "dedup/minhash.h"
@@ -96,13 +102,23 @@ uint32_t* MutableSlots(dedup::SketchedDocument* s) {
   return const_cast<uint32_t*>(s->signature.values().data());
 }
 
-std::unique_ptr<dedup::LshIndex> NewIndex() {
+using dedup::bench_util::ChainedLshIndex;
+
+template <typename Index>
+std::unique_ptr<Index> NewIndex();
+template <>
+std::unique_ptr<dedup::LshIndex> NewIndex<dedup::LshIndex>() {
   auto index = dedup::LshIndex::Create(Params(), kNumPerm);
   if (!index.ok()) std::abort();
   return std::move(*index);
 }
+template <>
+std::unique_ptr<ChainedLshIndex> NewIndex<ChainedLshIndex>() {
+  return std::make_unique<ChainedLshIndex>(Params(), kNumPerm);
+}
 
-void Fill(dedup::LshIndex* index, int64_t n) {
+template <typename Index>
+void Fill(Index* index, int64_t n) {
   dedup::SketchedDocument sketch = MakeSketch(42);
   for (int64_t d = 0; d < n; ++d) {
     FillSignature(static_cast<uint64_t>(d), MutableSlots(&sketch));
@@ -114,22 +130,29 @@ void Fill(dedup::LshIndex* index, int64_t n) {
 struct CachedIndex {
   int64_t n = -1;
   std::unique_ptr<dedup::LshIndex> index;
+  std::unique_ptr<ChainedLshIndex> chained;
   int64_t bytes = 0;
 };
+template <typename Index>
+std::unique_ptr<Index>& Slot(CachedIndex& c);
+template <>
+std::unique_ptr<dedup::LshIndex>& Slot<dedup::LshIndex>(CachedIndex& c) { return c.index; }
+template <>
+std::unique_ptr<ChainedLshIndex>& Slot<ChainedLshIndex>(CachedIndex& c) { return c.chained; }
 CachedIndex& Cache() {
   static CachedIndex* cache = new CachedIndex;
   return *cache;
 }
+template <typename Index>
 const CachedIndex& GetIndex(int64_t n) {
   CachedIndex& c = Cache();
-  if (c.n != n) {
-    c.index.reset();
-    c.n = -1;
+  if (c.n != n || Slot<Index>(c) == nullptr) {
+    c = CachedIndex{};
     const int64_t before = dedup::bench_util::AllocatedBytes();
-    auto index = NewIndex();
+    auto index = NewIndex<Index>();
     Fill(index.get(), n);
     c.bytes = dedup::bench_util::AllocatedBytes() - before;
-    c.index = std::move(index);
+    Slot<Index>(c) = std::move(index);
     c.n = n;
   }
   return c;
@@ -140,10 +163,11 @@ void SetMemoryCounters(benchmark::State& state, int64_t bytes, int64_t n) {
   state.counters["bytes_per_doc"] = static_cast<double>(bytes) / static_cast<double>(n);
 }
 
+template <typename Index>
 void BM_LshInsert(benchmark::State& state) {
   const int64_t n = state.range(0);
   Cache() = CachedIndex{};  // Free a cached index before building another.
-  std::unique_ptr<dedup::LshIndex> index;
+  std::unique_ptr<Index> index;
   int64_t bytes = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -152,7 +176,7 @@ void BM_LshInsert(benchmark::State& state) {
     dedup::SketchedDocument sketch = MakeSketch(42);
     const int64_t sketch_bytes = dedup::bench_util::AllocatedBytes() - before;
     state.ResumeTiming();
-    index = NewIndex();
+    index = NewIndex<Index>();
     for (int64_t d = 0; d < n; ++d) {
       FillSignature(static_cast<uint64_t>(d), MutableSlots(&sketch));
       index->Insert(static_cast<dedup::DocIndex>(d), sketch);
@@ -161,9 +185,12 @@ void BM_LshInsert(benchmark::State& state) {
     bytes = dedup::bench_util::AllocatedBytes() - before - sketch_bytes;
   }
   SetMemoryCounters(state, bytes, n);
+  if constexpr (std::is_same_v<Index, dedup::LshIndex>) {
+    state.counters["memory_bytes_per_doc"] = static_cast<double>(index->MemoryBytes()) / static_cast<double>(n);
+  }
   state.SetItemsProcessed(state.iterations() * n);
   // Hand the index to BM_LshQuery/n, registered to run next.
-  Cache().index = std::move(index);
+  Slot<Index>(Cache()) = std::move(index);
   Cache().n = n;
   Cache().bytes = bytes;
 }
@@ -222,17 +249,19 @@ QuerySet MakeQueries(int64_t n) {
   return qs;
 }
 
+template <typename Index>
 void BM_LshQuery(benchmark::State& state) {
   const int64_t n = state.range(0);
   const QuerySet queries = MakeQueries(n);
-  const CachedIndex& cached = GetIndex(n);
+  const CachedIndex& cached = GetIndex<Index>(n);
+  const Index& index = *Slot<Index>(const_cast<CachedIndex&>(cached));
   std::vector<dedup::DocIndex> candidates;
   int64_t total_candidates = 0;
   for (auto _ : state) {
     total_candidates = 0;
     for (const dedup::SketchedDocument& q : queries.sketches) {
       candidates.clear();
-      cached.index->Query(q, &candidates);
+      index.Query(q, &candidates);
       total_candidates += static_cast<int64_t>(candidates.size());
     }
     benchmark::DoNotOptimize(candidates.data());
@@ -268,11 +297,18 @@ void BM_Reference_FlatHashMapLookup(benchmark::State& state) {
 }
 
 // Grouped by size, so BM_LshQuery/N reuses the index BM_LshInsert/N just built, and the
-// references run after the index is freed (peak memory: one structure, ~600 MB at 1M).
+// references run after the index is freed (peak memory: one structure, ~650 MB at 1M for
+// the chained reference).
 void RegisterAll() {
   for (int64_t n : {10'000, 100'000, 1'000'000}) {
-    benchmark::RegisterBenchmark("BM_LshInsert", BM_LshInsert)->Arg(n)->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark("BM_LshQuery", BM_LshQuery)->Arg(n)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("BM_LshInsert", BM_LshInsert<dedup::LshIndex>)->Arg(n)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_LshQuery", BM_LshQuery<dedup::LshIndex>)->Arg(n)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("BM_Reference_ChainedInsert", BM_LshInsert<ChainedLshIndex>)
+        ->Arg(n)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_Reference_ChainedQuery", BM_LshQuery<ChainedLshIndex>)
+        ->Arg(n)
+        ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("BM_Reference_FlatHashMapInsert", BM_Reference_FlatHashMapInsert)
         ->Arg(n)
         ->Unit(benchmark::kMillisecond);

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
 #include "dedup/status_macros.h"
 
@@ -83,37 +85,142 @@ absl::StatusOr<std::unique_ptr<LshIndex>> LshIndex::Create(const LshParams& para
 }
 
 LshIndex::LshIndex(const LshParams& params, int num_perm)
-    : params_(params), num_perm_(num_perm), tables_(params.bands) {}
+    : params_(params), num_perm_(num_perm), bands_(params.bands) {}
 
 uint64_t LshIndex::BandKey(const uint32_t* signature, int band) const {
   return XXH3_64bits_withSeed(signature + static_cast<size_t>(band) * params_.rows,
                               sizeof(uint32_t) * params_.rows, static_cast<uint64_t>(band));
 }
 
+namespace {
+// Spare slots after the last home (and after the last occupied slot when a rehash
+// places one past it): runs near the top of the key range spill into them.
+constexpr size_t kTail = 64;
+constexpr size_t kMinCapacity = 16;
+}  // namespace
+
+// Rebuilds `b` with about kGrowth times the home positions. The slots are in key order
+// already, so each goes to max(its new home, the previous slot's position + 1): one
+// sequential pass, and the result is what inserting them one by one would give.
+void LshIndex::Grow(Band& b) {
+  const uint64_t old_capacity = b.capacity;
+  uint64_t capacity = std::max<uint64_t>(
+      {kMinCapacity, static_cast<uint64_t>(std::ceil(static_cast<double>(old_capacity) * kGrowth)),
+       static_cast<uint64_t>(static_cast<double>(b.used + 1) / kMaxLoad) + 1});
+  std::vector<Slot> old = std::move(b.slots);
+  b.capacity = capacity;
+  b.max_used = static_cast<size_t>(kMaxLoad * static_cast<double>(capacity));
+  std::vector<Slot> slots(capacity + kTail, Slot{0, kEmpty});
+  size_t next = 0;
+  for (const Slot& s : old) {
+    if (s.value == kEmpty) continue;
+    const size_t pos = std::max(Home(b, s.tag >> 1), next);
+    if (pos + 1 >= slots.size()) {  // Rare: a run spilling past the whole tail.
+      slots.reserve(pos + kTail);   // Exactly (a plain resize could double the array).
+      slots.resize(pos + kTail, Slot{0, kEmpty});
+    }
+    slots[pos] = s;
+    next = pos + 1;
+  }
+  b.slots = std::move(slots);
+}
+
+// False when the band must grow first (load above kMaxLoad, or no empty slot left
+// before the array's last one to shift into); the band is then unchanged.
+bool LshIndex::TryInsert(Band& b, uint32_t key31, DocIndex doc) {
+  if (b.used >= b.max_used) return false;
+  Slot* s = b.slots.data();
+  size_t i = Home(b, key31);
+  int inline_count = 0;
+  for (;; ++i) {
+    if (s[i].value == kEmpty) break;
+    const uint32_t k = s[i].tag >> 1;
+    if (k < key31) continue;
+    if (k > key31) break;
+    if (s[i].tag & 1) {  // The key's overflow bucket: no new slot.
+      b.overflow[s[i].value].push_back(doc);
+      return true;
+    }
+    ++inline_count;
+  }
+  size_t e = i;  // The first empty slot at or after the insertion point.
+  while (s[e].value != kEmpty) ++e;
+  if (e + 1 >= b.slots.size()) return false;  // The last slot stays empty: lookups stop there.
+  std::memmove(s + i + 1, s + i, (e - i) * sizeof(Slot));
+  if (inline_count < kInlinePerKey) {
+    s[i] = Slot{key31 << 1, doc};
+  } else {
+    s[i] = Slot{(key31 << 1) | 1u, static_cast<uint32_t>(b.overflow.size())};
+    b.overflow.push_back(std::vector<DocIndex>{doc});
+  }
+  ++b.used;
+  return true;
+}
+
+void LshIndex::InsertInto(Band& b, uint32_t key31, DocIndex doc) {
+  while (!TryInsert(b, key31, doc)) Grow(b);
+}
+
+void LshIndex::Lookup(const Band& b, uint32_t key31, std::vector<DocIndex>* out) {
+  if (b.capacity == 0) return;
+  const Slot* s = b.slots.data();
+  for (size_t i = Home(b, key31);; ++i) {
+    const Slot slot = s[i];
+    if (slot.value == kEmpty) return;
+    const uint32_t k = slot.tag >> 1;
+    if (k < key31) continue;
+    if (k > key31) return;
+    if (slot.tag & 1) {  // The overflow slot is the key's last.
+      const std::vector<DocIndex>& docs = b.overflow[slot.value];
+      out->insert(out->end(), docs.begin(), docs.end());
+      return;
+    }
+    out->push_back(slot.value);
+  }
+}
+
+// Both Insert and Query hash every band first and prefetch each band's home slot, so
+// the bands' cache misses overlap instead of being paid one after another.
+void LshIndex::PrefetchHomes(const uint32_t* sig, uint32_t* keys) const {
+  for (int band = 0; band < params_.bands; ++band) {
+    keys[band] = KeyOf(BandKey(sig, band));
+    const Band& b = bands_[band];
+    if (b.capacity == 0) continue;
+    const Slot* home = b.slots.data() + Home(b, keys[band]);
+    __builtin_prefetch(home);
+    __builtin_prefetch(home + 4);  // The walk often crosses into the next cache line.
+  }
+}
+
 void LshIndex::Insert(DocIndex doc, const SketchedDocument& sketch) {
   ++size_;
   if (IsEmpty(sketch)) return;
   DEDUP_CHECK(sketch.signature.size() == num_perm_);
-  const uint32_t* sig = sketch.signature.values().data();
-  for (int band = 0; band < params_.bands; ++band) {
-    auto [it, inserted] = tables_[band].try_emplace(BandKey(sig, band), kNone);
-    entries_.push_back(Entry{doc, it->second});
-    it->second = static_cast<uint32_t>(entries_.size() - 1);
-  }
+  DEDUP_CHECK(doc != kEmpty);
+  absl::InlinedVector<uint32_t, 64> keys(static_cast<size_t>(params_.bands));
+  PrefetchHomes(sketch.signature.values().data(), keys.data());
+  for (int band = 0; band < params_.bands; ++band) InsertInto(bands_[band], keys[band], doc);
 }
 
 void LshIndex::Query(const SketchedDocument& sketch, std::vector<DocIndex>* out) const {
   if (IsEmpty(sketch)) return;
   DEDUP_CHECK(sketch.signature.size() == num_perm_);
-  const uint32_t* sig = sketch.signature.values().data();
+  absl::InlinedVector<uint32_t, 64> keys(static_cast<size_t>(params_.bands));
+  PrefetchHomes(sketch.signature.values().data(), keys.data());
   const size_t first = out->size();
-  for (int band = 0; band < params_.bands; ++band) {
-    auto it = tables_[band].find(BandKey(sig, band));
-    if (it == tables_[band].end()) continue;
-    for (uint32_t e = it->second; e != kNone; e = entries_[e].next) out->push_back(entries_[e].doc);
-  }
+  for (int band = 0; band < params_.bands; ++band) Lookup(bands_[band], keys[band], out);
   std::sort(out->begin() + first, out->end());
   out->erase(std::unique(out->begin() + first, out->end()), out->end());
+}
+
+size_t LshIndex::MemoryBytes() const {
+  size_t bytes = bands_.capacity() * sizeof(Band);
+  for (const Band& b : bands_) {
+    bytes += b.slots.capacity() * sizeof(Slot);
+    bytes += b.overflow.capacity() * sizeof(std::vector<DocIndex>);
+    for (const std::vector<DocIndex>& docs : b.overflow) bytes += docs.capacity() * sizeof(DocIndex);
+  }
+  return bytes;
 }
 
 void BruteForceIndex::Insert(DocIndex doc, const SketchedDocument& sketch) {

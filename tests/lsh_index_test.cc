@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <set>
+#include <utility>
 
 #include "tests/test_util.h"
 
@@ -197,6 +200,161 @@ TEST(LshIndex, RecallAgainstBruteForce) {
   // 10) bounds the variance inflation.
   EXPECT_GE(found, expected_found - 4 * std::sqrt(5 * variance) - 1)
       << "recall " << static_cast<double>(found) / oracle_pairs;
+}
+
+// A sketch with the given signature (no shingles kept; num_shingles > 0 so it is indexed).
+SketchedDocument FromSlots(std::vector<uint32_t> slots) {
+  SketchedDocument d;
+  d.signature = Signature(std::move(slots), /*fingerprint=*/0);
+  d.num_shingles = 1;
+  return d;
+}
+
+// Many documents sharing one band key (site chrome, or a large cluster): all found, each
+// once, in increasing order; and documents with keys of their own stay findable among them.
+TEST(LshIndex, ManyDocumentsShareOneBandKey) {
+  const int k = 8;
+  auto index = *LshIndex::Create({4, 2}, k);
+  uint64_t state = 9;
+  std::vector<SketchedDocument> loners;
+  std::vector<DocIndex> shared;
+  // Inserted out of order: 3000 documents whose band 0 is {7, 7}, and every 10th one a
+  // document with random bands only.
+  for (int i = 0; i < 3300; ++i) {
+    const DocIndex doc = static_cast<DocIndex>((i * 7919) % 3300);
+    std::vector<uint32_t> slots(k);
+    for (uint32_t& v : slots) v = static_cast<uint32_t>(SplitMix64(&state));
+    if (i % 11 == 10) {
+      loners.push_back(FromSlots(slots));
+      index->Insert(doc, loners.back());
+      // Its own candidates: itself alone (its random bands match nobody's).
+      std::vector<DocIndex> out;
+      index->Query(loners.back(), &out);
+      ASSERT_EQ(out, std::vector<DocIndex>{doc});
+    } else {
+      slots[0] = slots[1] = 7;
+      index->Insert(doc, FromSlots(slots));
+      shared.push_back(doc);
+    }
+  }
+  std::sort(shared.begin(), shared.end());
+  std::vector<uint32_t> q(k, 1);
+  q[0] = q[1] = 7;
+  std::vector<DocIndex> out = {123456};  // Query appends.
+  index->Query(FromSlots(q), &out);
+  ASSERT_EQ(out.size(), shared.size() + 1);
+  EXPECT_EQ(out[0], 123456u);
+  EXPECT_TRUE(std::equal(shared.begin(), shared.end(), out.begin() + 1));
+  // Loners inserted early are still found after the shared key's run grew.
+  for (const SketchedDocument& d : loners) {
+    out.clear();
+    index->Query(d, &out);
+    EXPECT_EQ(out.size(), 1u);
+  }
+}
+
+// Interleaved Insert and Query through many rehashes, against a reference built here
+// with std::multimap from each band's 64-bit key to its documents. Each band key of a
+// document is drawn from a mix: unique (50%), one of 5000 values (a few documents per
+// key), one of 50 (~100 per key), or one shared value (~400 documents, past the inline
+// slots into overflow). The index may add documents that share only the top 31 bits of
+// a band key (documented false candidates) -- and nothing else.
+TEST(LshIndex, MatchesAMultimapReferenceThroughGrowth) {
+  const int k = 16;
+  const LshParams params{8, 2};
+  auto index = *LshIndex::Create(params, k);
+  std::vector<std::multimap<uint64_t, DocIndex>> reference(params.bands);
+  uint64_t state = 1234;
+  auto random_sketch = [&] {
+    std::vector<uint32_t> slots(k);
+    for (int b = 0; b < params.bands; ++b) {
+      const uint64_t pick = SplitMix64(&state) % 100;
+      const uint64_t pool = pick < 50 ? (1ull << 32) : pick < 80 ? 5000 : pick < 98 ? 50 : 1;
+      const uint32_t value = static_cast<uint32_t>(SplitMix64(&state) % pool);
+      for (int r = 0; r < params.rows; ++r) slots[b * params.rows + r] = value;
+    }
+    return FromSlots(std::move(slots));
+  };
+  std::vector<SketchedDocument> docs;
+  size_t last_memory = 0;
+  int growths = 0;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    // Document numbers spread over the whole range, the largest included.
+    const DocIndex doc = i == 0 ? 0xFFFFFFFEu : static_cast<DocIndex>(static_cast<uint64_t>(i) * 214013);
+    docs.push_back(random_sketch());
+    index->Insert(doc, docs.back());
+    for (int b = 0; b < params.bands; ++b) {
+      reference[b].emplace(index->BandKey(docs.back().signature.values().data(), b), doc);
+    }
+    if (index->MemoryBytes() != last_memory) ++growths;
+    last_memory = index->MemoryBytes();
+    if (i % 41 != 0 && i != n - 1) continue;
+    // One query for a fresh document, one for an indexed one.
+    for (const SketchedDocument& q : {random_sketch(), docs[SplitMix64(&state) % docs.size()]}) {
+      std::set<DocIndex> want, near;
+      for (int b = 0; b < params.bands; ++b) {
+        const uint64_t key = index->BandKey(q.signature.values().data(), b);
+        auto [lo, hi] = reference[b].equal_range(key);
+        for (auto it = lo; it != hi; ++it) want.insert(it->second);
+        // Keys equal in their top 31 bits: allowed extras.
+        for (auto it = reference[b].lower_bound(key & ~((uint64_t{1} << 33) - 1));
+             it != reference[b].end() && (it->first >> 33) == (key >> 33); ++it) {
+          near.insert(it->second);
+        }
+      }
+      std::vector<DocIndex> got;
+      index->Query(q, &got);
+      ASSERT_TRUE(std::is_sorted(got.begin(), got.end())) << "after " << i + 1 << " inserts";
+      ASSERT_EQ(std::adjacent_find(got.begin(), got.end()), got.end()) << "duplicates";
+      for (DocIndex d : want) {
+        ASSERT_TRUE(std::binary_search(got.begin(), got.end(), d)) << d << " missing after " << i + 1;
+      }
+      for (DocIndex d : got) ASSERT_TRUE(near.count(d)) << d << " is not a candidate";
+    }
+  }
+  EXPECT_EQ(index->size(), static_cast<size_t>(n));
+  EXPECT_GE(growths, 20);  // 16 home slots at first, 1.25x per growth, ~20k keys per band.
+}
+
+TEST(LshIndex, DocumentNumbersNearTheTopOfTheRange) {
+  const int k = 8;
+  auto index = *LshIndex::Create({4, 2}, k);
+  const std::vector<uint32_t> slots = {1, 2, 3, 4, 5, 6, 7, 8};
+  // More copies than fit inline, so the overflow bucket holds large numbers too.
+  std::vector<DocIndex> docs = {0xFFFFFFFEu, 0xFFFFFFFDu, 0, 0xFFFFFFF0u, 1, 0x80000000u, 0x7FFFFFFFu};
+  for (DocIndex d : docs) index->Insert(d, FromSlots(slots));
+  std::vector<DocIndex> out;
+  index->Query(FromSlots(slots), &out);
+  std::sort(docs.begin(), docs.end());
+  EXPECT_EQ(out, docs);
+  EXPECT_EQ(index->size(), docs.size());
+}
+
+TEST(LshIndexDeathTest, TheEmptySlotMarkerIsNotADocument) {
+  auto index = *LshIndex::Create({4, 2}, 8);
+  EXPECT_DEATH(index->Insert(0xFFFFFFFFu, FromSlots({1, 2, 3, 4, 5, 6, 7, 8})), "");
+}
+
+// MemoryBytes() counts the slot arrays: 8 bytes per band per document over a load that
+// stays between kMaxLoad / kGrowth and kMaxLoad once the tables are large.
+TEST(LshIndex, MemoryBytesPerDocument) {
+  const int k = 128;
+  const LshParams params{42, 3};
+  auto index = *LshIndex::Create(params, k);
+  EXPECT_LT(index->MemoryBytes(), 42 * 100u);
+  uint64_t state = 5;
+  std::vector<uint32_t> slots(k);
+  const int n = 30000;
+  for (int i = 0; i < n; ++i) {
+    for (uint32_t& v : slots) v = static_cast<uint32_t>(SplitMix64(&state));
+    index->Insert(static_cast<DocIndex>(i), FromSlots(slots));
+  }
+  const double per_doc = static_cast<double>(index->MemoryBytes()) / n;
+  const double low = 8.0 * params.bands / LshIndex::kMaxLoad;
+  const double high = low * LshIndex::kGrowth;
+  EXPECT_GE(per_doc, low);
+  EXPECT_LE(per_doc, high + 64.0 * 8 * params.bands / n + 1);  // + each band's spare tail.
 }
 
 TEST(BruteForceIndex, ReturnsExactlyThePairsAboveThreshold) {
