@@ -1,4 +1,4 @@
-// minhash_accuracy: estimation error and LSH candidate rate of the two MinHash engines.
+// minhash_accuracy: estimation error and LSH candidate rate of the MinHash engines.
 //
 // Usage: build/release/bench/minhash_accuracy [--pairs N]
 //
@@ -24,6 +24,7 @@
 namespace {
 
 using dedup::MinHashEngine;
+constexpr MinHashEngine kEngines[] = {MinHashEngine::kClassic, MinHashEngine::kOph, MinHashEngine::kFss};
 
 struct Stats {
   double sum = 0, sum2 = 0, var_ratio = 0;
@@ -40,13 +41,13 @@ int main(int argc, char** argv) {
   const double levels[] = {0.3, 0.5, 0.7, 0.9};
   std::printf("## Estimation error (%d pairs per cell and J level; J in {0.3, 0.5, 0.7, 0.9})\n\n", pairs);
   std::printf("| K | union size | classic: mean error | classic: sd / theory | classic: |z|>3 | "
-              "oph: mean error | oph: sd / theory | oph: |z|>3 |\n");
-  std::printf("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+              "oph: mean error | oph: sd / theory | oph: |z|>3 | fss: mean error | fss: sd / theory | fss: |z|>3 |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   for (int k : {64, 128, 256}) {
     for (int u : {32, 64, 128, 256, 1024, 8192}) {
-      Stats st[2];
-      for (int e = 0; e < 2; ++e) {
-        const MinHashEngine engine = e == 0 ? MinHashEngine::kClassic : MinHashEngine::kOph;
+      Stats st[3];
+      for (int e = 0; e < 3; ++e) {
+        const MinHashEngine engine = kEngines[e];
         auto h = *dedup::MinHasher::Create({.num_perm = k, .seed = 17, .engine = engine}, 0);
         uint64_t state = 1000 + static_cast<uint64_t>(k) * 7919 + u;  // Same pairs for both engines.
         for (double j : levels) {
@@ -75,21 +76,21 @@ int main(int argc, char** argv) {
                       std::sqrt(s.var_ratio / std::size(levels)), 100.0 * s.beyond3 / s.n);
         return std::string(buf);
       };
-      std::printf("| %d | %d | %s | %s |\n", k, u, cell(st[0]).c_str(), cell(st[1]).c_str());
+      std::printf("| %d | %d | %s | %s | %s |\n", k, u, cell(st[0]).c_str(), cell(st[1]).c_str(), cell(st[2]).c_str());
     }
   }
 
   std::printf("\n## LSH candidate rate, K = 128 (%d pairs per cell)\n\n", pairs);
-  std::printf("| banding | union size | J | S-curve | classic | oph |\n| --- | --- | --- | --- | --- | --- |\n");
+  std::printf("| banding | union size | J | S-curve | classic | oph | fss |\n| --- | --- | --- | --- | --- | --- | --- |\n");
   for (dedup::LshParams lsh : {dedup::LshParams{42, 3}, dedup::LshParams{14, 9}}) {
     for (int u : {64, 1024}) {
       for (double j : {0.3, 0.5, 0.7, 0.9}) {
         const int common = static_cast<int>(std::lround(j * u));
         const int only = (u - common) / 2;
         const double jj = static_cast<double>(common) / (common + 2 * only);
-        double rate[2];
-        for (int e = 0; e < 2; ++e) {
-          const MinHashEngine engine = e == 0 ? MinHashEngine::kClassic : MinHashEngine::kOph;
+        double rate[3];
+        for (int e = 0; e < 3; ++e) {
+          const MinHashEngine engine = kEngines[e];
           auto h = *dedup::MinHasher::Create({.num_perm = 128, .seed = 23, .engine = engine}, 0);
           uint64_t state = 5000 + static_cast<uint64_t>(u) + static_cast<uint64_t>(j * 100);
           int hits = 0;
@@ -108,8 +109,8 @@ int main(int argc, char** argv) {
           }
           rate[e] = static_cast<double>(hits) / pairs;
         }
-        std::printf("| %dx%d | %d | %.3f | %.3f | %.3f | %.3f |\n", lsh.bands, lsh.rows, u, jj,
-                    dedup::CandidateProbability(jj, lsh), rate[0], rate[1]);
+        std::printf("| %dx%d | %d | %.3f | %.3f | %.3f | %.3f | %.3f |\n", lsh.bands, lsh.rows, u, jj,
+                    dedup::CandidateProbability(jj, lsh), rate[0], rate[1], rate[2]);
       }
     }
   }

@@ -76,18 +76,18 @@ BENCHMARK(BM_MinHashSign)->Apply(MinHashArgs);
 void BM_MinHashSign_Portable(benchmark::State& state) { SignBenchmark(state, dedup::MinHashKernel::kPortable); }
 BENCHMARK(BM_MinHashSign_Portable)->Apply(MinHashArgs);
 
-// One permutation hashing with optimal densification: O(n + K) per set.
-void BM_OphSign(benchmark::State& state) {
+// The O(n + K) engines: one permutation hashing with optimal densification, and fast
+// similarity sketching.
+void EngineSignBenchmark(benchmark::State& state, dedup::MinHashEngine engine) {
   const int k = static_cast<int>(state.range(0));
   const int n = static_cast<int>(state.range(1));
   const auto sets = RandomShingleSets(kDocs, n);
-  auto hasher = dedup::MinHasher::Create(
-      {.num_perm = k, .seed = kMinHashSeed, .engine = dedup::MinHashEngine::kOph}, /*fingerprint=*/0);
+  auto hasher = dedup::MinHasher::Create({.num_perm = k, .seed = kMinHashSeed, .engine = engine}, /*fingerprint=*/0);
   if (!hasher.ok()) {
     state.SkipWithError(hasher.status().ToString().c_str());
     return;
   }
-  state.SetLabel("oph");
+  state.SetLabel(dedup::MinHashEngineFlag(engine));
   std::vector<uint32_t> out(static_cast<size_t>(k));
   for (auto _ : state) {
     for (const auto& s : sets) {
@@ -98,8 +98,12 @@ void BM_OphSign(benchmark::State& state) {
   }
   SetCounters(state, n);
 }
-// n = 500 as for the classic engine, and short sets (n < K) where densification works.
+void BM_OphSign(benchmark::State& state) { EngineSignBenchmark(state, dedup::MinHashEngine::kOph); }
+void BM_FssSign(benchmark::State& state) { EngineSignBenchmark(state, dedup::MinHashEngine::kFss); }
+// n = 500 as for the classic engine, and short sets (n < K) where densification (oph) or
+// further rounds (fss) fill the empty bins.
 BENCHMARK(BM_OphSign)->Apply(MinHashArgs)->Args({128, 50})->Args({128, 5000});
+BENCHMARK(BM_FssSign)->Apply(MinHashArgs)->Args({128, 50})->Args({128, 5000});
 
 // The same hash functions as MinHasher::Create: a_i odd, b_i from SplitMix64(seed).
 struct ScalarParams {
@@ -203,5 +207,8 @@ BENCHMARK_CAPTURE(BM_SketchDocument, unicode, dedup::bench_util::TextFlavor::kUn
 BENCHMARK_CAPTURE(BM_SketchDocument, ascii_oph, dedup::bench_util::TextFlavor::kAscii, dedup::MinHashEngine::kOph);
 BENCHMARK_CAPTURE(BM_SketchDocument, unicode_oph, dedup::bench_util::TextFlavor::kUnicode,
                   dedup::MinHashEngine::kOph);
+BENCHMARK_CAPTURE(BM_SketchDocument, ascii_fss, dedup::bench_util::TextFlavor::kAscii, dedup::MinHashEngine::kFss);
+BENCHMARK_CAPTURE(BM_SketchDocument, unicode_fss, dedup::bench_util::TextFlavor::kUnicode,
+                  dedup::MinHashEngine::kFss);
 
 }  // namespace

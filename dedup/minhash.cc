@@ -1,6 +1,7 @@
 #include "dedup/minhash.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -111,18 +112,35 @@ bool CpuHasAvx2() {
 }  // namespace
 
 const char* MinHashEngineName(MinHashEngine engine) {
-  return engine == MinHashEngine::kOph ? "oph32" : "mas32";
+  switch (engine) {
+    case MinHashEngine::kOph:
+      return "oph32";
+    case MinHashEngine::kFss:
+      return "fss32";
+    case MinHashEngine::kClassic:
+      break;
+  }
+  return "mas32";
 }
 
 const char* MinHashEngineFlag(MinHashEngine engine) {
-  return engine == MinHashEngine::kOph ? "oph" : "classic";
+  switch (engine) {
+    case MinHashEngine::kOph:
+      return "oph";
+    case MinHashEngine::kFss:
+      return "fss";
+    case MinHashEngine::kClassic:
+      break;
+  }
+  return "classic";
 }
 
 absl::StatusOr<MinHashEngine> ParseMinHashEngine(std::string_view name) {
   if (name == "classic") return MinHashEngine::kClassic;
   if (name == "oph") return MinHashEngine::kOph;
+  if (name == "fss") return MinHashEngine::kFss;
   return absl::InvalidArgumentError(
-      absl::StrFormat("unknown MinHash engine \"%s\" (expected classic or oph)", name));
+      absl::StrFormat("unknown MinHash engine \"%s\" (expected classic, oph or fss)", name));
 }
 
 bool MinHashKernelSupported(MinHashKernel kernel) {
@@ -196,6 +214,7 @@ absl::StatusOr<MinHasher> MinHasher::Create(const MinHashOptions& options, uint6
   // kOph's keys come after the classic parameters in the same SplitMix64 stream.
   hasher.oph_key_ = SplitMix64(&state);
   hasher.densify_key_ = SplitMix64(&state);
+  hasher.fss_key_ = SplitMix64(&state);
   return hasher;
 }
 
@@ -228,14 +247,60 @@ void MinHasher::SignOph(absl::Span<const uint64_t> shingle_hashes, uint32_t* out
   }
 }
 
+// Fast similarity sketching (see minhash.h).
+void MinHasher::SignFss(absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const {
+  const uint64_t k = a_.size();
+  std::fill(out, out + k, kEmptySlot);
+  if (shingle_hashes.empty()) return;
+  uint64_t filled[kMaxNumPerm / 64] = {};
+  const uint64_t words = (k + 63) / 64;
+  uint64_t num_filled = 0;
+  // A slot value is (round << value_bits) | top value_bits of the element's hash, so a
+  // later round never beats an earlier one: once every bin is filled, no further round
+  // can change the signature and the loop stops.
+  const int round_bits = std::bit_width(2 * k - 1);
+  const int value_bits = 32 - round_bits;
+  // Branch-free: which bins are filled is counted once per round.
+  auto offer = [&](uint64_t bin, uint32_t value) {
+    out[bin] = std::min(out[bin], value);
+    filled[bin >> 6] |= uint64_t{1} << (bin & 63);
+  };
+  auto count_filled = [&] {
+    num_filled = 0;
+    for (uint64_t w = 0; w < words; ++w) num_filled += static_cast<uint64_t>(std::popcount(filled[w]));
+  };
+  for (uint64_t round = 0; round < 2 * k && num_filled < k; ++round) {
+    const uint64_t key = fss_key_ + round * 0x9E3779B97F4A7C15ull;
+    const uint32_t round_part = static_cast<uint32_t>(round << value_bits);
+    if (round < k) {
+      // Random bins: one per element and round.
+      for (uint64_t x : shingle_hashes) {
+        const uint64_t y = Mix64(x + key);
+        offer(((y >> 32) * k) >> 32, round_part | (static_cast<uint32_t>(y) >> round_bits));
+      }
+    } else {
+      // A rotation per element, so that after K more rounds every element has visited
+      // every bin and the signature is complete.
+      for (uint64_t x : shingle_hashes) {
+        const uint64_t y = Mix64(x + key);
+        const uint64_t start = ((Mix64(x + fss_key_) >> 32) * k) >> 32;
+        offer((start + round - k) % k, round_part | (static_cast<uint32_t>(y) >> round_bits));
+      }
+    }
+    count_filled();
+  }
+}
+
 void MinHasher::SignInto(absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const {
   if (engine_ == MinHashEngine::kOph) return SignOph(shingle_hashes, out);
+  if (engine_ == MinHashEngine::kFss) return SignFss(shingle_hashes, out);
   SignIntoWithKernel(DefaultMinHashKernel(), shingle_hashes, out);
 }
 
 void MinHasher::SignIntoWithKernel(MinHashKernel kernel, absl::Span<const uint64_t> shingle_hashes,
                                    uint32_t* out) const {
   if (engine_ == MinHashEngine::kOph) return SignOph(shingle_hashes, out);
+  if (engine_ == MinHashEngine::kFss) return SignFss(shingle_hashes, out);
   const size_t k = a_.size();
   std::fill(out, out + k, kEmptySlot);
   size_t done = 0;  // Functions computed by the SIMD kernel; the rest are portable.

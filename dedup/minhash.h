@@ -1,6 +1,6 @@
 // MinHash: fixed-size signatures whose slot agreement estimates Jaccard similarity.
 //
-// Two engines (MinHashEngine), which give different signatures of the same set; the
+// Three engines (MinHashEngine), which give different signatures of the same set; the
 // engine is part of the parameter fingerprint, so their signatures are never compared.
 //
 // kClassic ("mas32"): K independent hash functions, O(n * K) per set.
@@ -32,6 +32,22 @@
 // K up to ~1.3x the classic variance (tested in minhash_test.cc, measured by
 // bench/minhash_accuracy.cc). The bins of one signature partition the shingles, so the slots are
 // not independent; LSH banding stays close to the S-curve for sets much larger than K.
+//
+// kFss ("fss32"): fast similarity sketching (Dahlgaard, Knudsen & Thorup, FOCS 2017),
+// O(n + K log K) per set. In round t = 0, 1, ... every shingle x is mixed with the
+// round's key, y = Mix64(x + key + t * 0x9E3779B97F4A7C15), and offers the value
+// (t << 24) | (lo32(y) >> 8) (for K = 128; the round takes bit_width(2K - 1) bits) to one
+// bin: bin (hi32(y) * K) >> 32 in rounds t < K, bin (b0(x) + t - K) mod K in rounds
+// t >= K, where b0(x) is x's round-0 bin -- a rotation, so that every element reaches
+// every bin and the loop ends. Slot i is the least value offered to bin i. A later round
+// never beats an earlier one, so the loop stops after the first round that leaves no bin
+// empty (two rounds for a 500-shingle document at K = 128). Slot i is therefore the
+// least over the set of a value v_i(x) that each element has independently of the
+// others: P[slot agrees] = J exactly (up to equal 24-bit values in one round, ~2^-24),
+// and the estimate's variance is at most the classic J (1 - J) / K at every set size --
+// lower for sets smaller than a few K, where each element reaches several bins and the
+// slots sample the set without replacement (tested in minhash_test.cc, measured by
+// bench/minhash_accuracy.cc).
 //
 // The signature of an empty shingle set has every slot = kEmptySlot; it agrees with
 // nothing (EstimateJaccard returns 0 when either side is empty).
@@ -70,6 +86,7 @@ inline constexpr uint32_t kEmptySlot = std::numeric_limits<uint32_t>::max();
 enum class MinHashEngine {
   kClassic,  // K hash functions: "mas32".
   kOph,      // One permutation hashing with optimal densification: "oph32".
+  kFss,      // Fast similarity sketching: "fss32".
 };
 // The engine's name in the parameter fingerprint: "mas32" or "oph32".
 const char* MinHashEngineName(MinHashEngine engine);
@@ -140,10 +157,12 @@ class MinHasher {
  private:
   MinHasher(std::vector<uint64_t> a, std::vector<uint64_t> b, uint64_t fingerprint);
   void SignOph(absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const;
+  void SignFss(absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const;
 
   MinHashEngine engine_ = MinHashEngine::kClassic;
   uint64_t oph_key_ = 0;      // kOph: added to x before mixing.
   uint64_t densify_key_ = 0;  // kOph: seeds the densification sequence.
+  uint64_t fss_key_ = 0;      // kFss: seeds the rounds' hashes.
   std::vector<uint64_t> a_;  // Odd multipliers.
   std::vector<uint64_t> b_;  // Additive offsets.
   // a_ and b_ of each block of 8 functions, laid out for the AVX2 kernel (minhash.cc).

@@ -376,5 +376,129 @@ TEST(OphMinHasher, LshCandidateRateFollowsTheSCurve) {
   }
 }
 
+// ---------------------------------------------------------------------------------
+// Fast similarity sketching (MinHashEngine::kFss).
+
+MinHasher FssHasher(int k, uint64_t seed = 1) {
+  auto h = MinHasher::Create({.num_perm = k, .seed = seed, .engine = MinHashEngine::kFss}, /*fingerprint=*/44);
+  EXPECT_TRUE(h.ok());
+  return *h;
+}
+
+// A plain reference of the documented scheme: every round in full (no early stop), so
+// it also checks that stopping once every bin is filled changes nothing.
+std::vector<uint32_t> ReferenceFss(const std::vector<uint64_t>& set, int k, uint64_t seed) {
+  uint64_t state = seed;
+  for (int i = 0; i < 2 * k + 2; ++i) SplitMix64(&state);  // Classic parameters, oph keys.
+  const uint64_t key = SplitMix64(&state);
+  int round_bits = 0;
+  while ((uint64_t{1} << round_bits) < 2 * static_cast<uint64_t>(k)) ++round_bits;
+  std::vector<uint32_t> sig(k, kEmptySlot);
+  for (uint64_t round = 0; round < 2 * static_cast<uint64_t>(k); ++round) {
+    for (uint64_t x : set) {
+      const uint64_t y = Mix64(x + key + round * 0x9E3779B97F4A7C15ull);
+      uint64_t bin;
+      if (round < static_cast<uint64_t>(k)) {
+        bin = ((y >> 32) * k) >> 32;
+      } else {
+        bin = ((((Mix64(x + key) >> 32) * k) >> 32) + round - k) % k;
+      }
+      const uint32_t value =
+          static_cast<uint32_t>(round << (32 - round_bits)) | (static_cast<uint32_t>(y) >> round_bits);
+      sig[bin] = std::min(sig[bin], value);
+    }
+  }
+  return sig;
+}
+
+TEST(FssMinHasher, MatchesReferenceImplementation) {
+  uint64_t state = 777;
+  for (int k : {1, 7, 64, 128, 256}) {
+    for (size_t n : {0, 1, 2, 10, 127, 128, 1000}) {
+      std::vector<uint64_t> set;
+      for (size_t i = 0; i < n; ++i) set.push_back(SplitMix64(&state));
+      const uint64_t seed = static_cast<uint64_t>(k) * 17 + n;
+      Signature sig = FssHasher(k, seed).Sign(set);
+      ASSERT_EQ(std::vector<uint32_t>(sig.values().begin(), sig.values().end()), ReferenceFss(set, k, seed))
+          << "k=" << k << " n=" << n;
+      EXPECT_EQ(sig.empty(), n == 0);
+    }
+  }
+  // Order and duplicates do not matter; the engine is in the fingerprint.
+  MinHasher h = FssHasher(64);
+  EXPECT_EQ(h.Sign(std::vector<uint64_t>{5, 1, 9, 1, 5}), h.Sign(std::vector<uint64_t>{9, 5, 1}));
+  SketchOptions o;
+  o.engine = MinHashEngine::kFss;
+  EXPECT_NE(DescribeSketchOptions(o).find("minhash=fss32"), std::string::npos);
+  SketchOptions c = o;
+  c.engine = MinHashEngine::kClassic;
+  EXPECT_NE(SketchFingerprint(o), SketchFingerprint(c));
+  EXPECT_EQ(*ParseMinHashEngine("fss"), MinHashEngine::kFss);
+}
+
+// Slot j is the least of v_j(x) over the set, v_j(x) a per-element value independent
+// across elements, so P[slot agrees] = J for every set size (up to equal 24-bit values
+// within one round, ~2^-24). The z-scores against the classic standard error
+// sqrt(J (1 - J) / K): mean within 4 / sqrt(N) of 0, and variance at most that of
+// independent functions, 1 + 4 sqrt(2 / N) -- at every size, including sets smaller
+// than K (where the rounds spread each element over several bins, sampling the set
+// without replacement: the variance is lower, not higher as with densification).
+TEST(FssMinHasher, ErrorIsAtMostClassicAtEverySize) {
+  uint64_t state = 4711;
+  for (int k : {64, 128, 256}) {
+    MinHasher h = FssHasher(k, 99);
+    for (int scale : {1, 4, 40}) {  // Mean union sizes ~40, ~160, ~1600.
+      const int n = 1500;
+      double sum_z = 0, sum_z2 = 0;
+      for (int trial = 0; trial < n; ++trial) {
+        auto pair = MakeSetPair(&state, (5 + (trial % 12) * 4) * scale, (1 + (trial % 7) * 2) * scale);
+        const double est = *EstimateJaccard(h.Sign(pair.a), h.Sign(pair.b));
+        const double z = (est - pair.jaccard) / MinHashStandardError(pair.jaccard, k);
+        sum_z += z;
+        sum_z2 += z * z;
+      }
+      const double mean = sum_z / n, var = sum_z2 / n - mean * mean;
+      EXPECT_LE(std::fabs(mean), 4.0 / std::sqrt(n)) << "k=" << k << " scale=" << scale;
+      EXPECT_LE(var, 1.0 + 4.0 * std::sqrt(2.0 / n)) << "k=" << k << " scale=" << scale;
+    }
+  }
+}
+
+// LSH banding over kFss signatures follows the S-curve (4 binomial sigma), for short
+// and long sets.
+TEST(FssMinHasher, LshCandidateRateFollowsTheSCurve) {
+  const int k = 128;
+  MinHasher h = FssHasher(k, 12);
+  uint64_t state = 2026;
+  for (LshParams params : {LshParams{16, 8}, LshParams{42, 3}}) {
+    for (int scale : {1, 10}) {
+      for (int common : {40, 80, 160, 280}) {
+        const int only = 30;
+        int hits = 0;
+        double expected = 0, variance = 0;
+        for (int i = 0; i < 300; ++i) {
+          auto pair = MakeSetPair(&state, common * scale, only * scale);
+          auto index = *LshIndex::Create(params, k);
+          SketchedDocument a, b;
+          a.signature = h.Sign(pair.a);
+          a.num_shingles = static_cast<uint32_t>(pair.a.size());
+          b.signature = h.Sign(pair.b);
+          b.num_shingles = static_cast<uint32_t>(pair.b.size());
+          index->Insert(0, a);
+          std::vector<DocIndex> out;
+          index->Query(b, &out);
+          hits += !out.empty();
+          const double p = CandidateProbability(pair.jaccard, params);
+          expected += p;
+          variance += p * (1 - p);
+        }
+        EXPECT_NEAR(hits, expected, 4 * std::sqrt(variance) + 1)
+            << params.bands << "x" << params.rows << " scale " << scale << " J="
+            << static_cast<double>(common) / (common + 2 * only);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dedup
