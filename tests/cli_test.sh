@@ -448,7 +448,7 @@ expect_rc "compare: bad line after the document" 1
 err_has "compare: bad line after the document" "one_then_bad.jsonl:2:"
 
 # ---------------------------------------------------------------------------
-# The MinHash engine: fss by default, classic and oph on request; both find the fixtures'
+# The MinHash engine: classic by default, fss and oph on request; both find the fixtures'
 # clusters, and the engine is part of the reported sketch description.
 for engine in classic oph fss; do
   run cluster "$NEWS" --minhash "$engine" --format json
@@ -459,7 +459,7 @@ p = json.load(open(sys.argv[1]))["parameters"]
 assert ("minhash=" + sys.argv[2]) in p["sketch"], p' "$OUT" "$(case $engine in classic) echo mas32 ;; *) echo "${engine}32" ;; esac)"
 done
 run cluster "$NEWS" --format json
-check "default engine is fss" grep -qF 'minhash=fss32' "$OUT"
+check "default engine is classic" grep -qF 'minhash=mas32' "$OUT"
 
 # ---------------------------------------------------------------------------
 
