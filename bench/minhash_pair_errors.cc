@@ -9,7 +9,7 @@
 // from the exact shingle sets with the one it makes from each engine's signatures:
 //   false accepts   exact: no match, estimate: match   (what merges distinct articles)
 //   false rejects   exact: match, estimate: no match   (missed copies)
-// summed over the seeds. Candidate generation (LSH) is left out: this isolates the
+// summed over the seeds. Candidate generation (LSH) and pairs across sites are left out: this isolates the
 // estimator. The counts are over millions of pairs, so they compare engines with far
 // less noise than the clusters' merged-pair counts, where one wrong edge can join two
 // large clusters.
