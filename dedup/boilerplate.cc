@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
+#include "oneapi/tbb/parallel_for.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -183,19 +184,32 @@ BoilerplateModel BoilerplateDetector::Build() const {
   auto keys_of = [&](size_t d) {
     return std::make_tuple(keys_.data() + offsets_[d], keys_.data() + offsets_[d + 1], openings_.data() + offsets_[d]);
   };
-  std::vector<size_t> all(sources_.size());
-  for (size_t d = 0; d < all.size(); ++d) all[d] = d;
-  model.corpus_ = FindInScope(all, keys_of, options_.min_docs, options_.min_contexts, options_.block_adjacency,
-                              options_.block_df_ratio);
-  // Per source: documents grouped by source key, in input order.
-  absl::flat_hash_map<uint64_t, std::vector<size_t>> by_source;
-  for (size_t d = 0; d < sources_.size(); ++d) {
-    if (sources_[d] != 0) by_source[sources_[d]].push_back(d);
+  // Scope 0 is the whole corpus; scopes 1.. are the sources (documents grouped by source
+  // key, in input order). The scopes are independent, so they are searched in parallel
+  // (in the caller's task arena); the result is a set, the same for any thread count.
+  std::vector<std::pair<uint64_t, std::vector<size_t>>> scopes(1);
+  scopes[0].second.resize(sources_.size());
+  for (size_t d = 0; d < sources_.size(); ++d) scopes[0].second[d] = d;
+  {
+    absl::flat_hash_map<uint64_t, size_t> scope_of;
+    for (size_t d = 0; d < sources_.size(); ++d) {
+      if (sources_[d] == 0) continue;
+      auto [it, inserted] = scope_of.try_emplace(sources_[d], scopes.size());
+      if (inserted) scopes.push_back({sources_[d], {}});
+      scopes[it->second].second.push_back(d);
+    }
   }
-  for (const auto& [source, docs] : by_source) {
-    for (uint64_t line : FindInScope(docs, keys_of, options_.min_source_docs, options_.min_source_contexts,
-                                     options_.block_adjacency, options_.block_df_ratio)) {
-      if (!model.corpus_.contains(line)) model.per_source_.insert({source, line});
+  std::vector<absl::flat_hash_set<uint64_t>> found(scopes.size());
+  tbb::parallel_for(size_t{0}, scopes.size(), [&](size_t i) {
+    const bool corpus = i == 0;
+    found[i] = FindInScope(scopes[i].second, keys_of, corpus ? options_.min_docs : options_.min_source_docs,
+                           corpus ? options_.min_contexts : options_.min_source_contexts,
+                           options_.block_adjacency, options_.block_df_ratio);
+  });
+  model.corpus_ = std::move(found[0]);
+  for (size_t i = 1; i < scopes.size(); ++i) {
+    for (uint64_t line : found[i]) {
+      if (!model.corpus_.contains(line)) model.per_source_.insert({scopes[i].first, line});
     }
   }
   return model;

@@ -92,6 +92,7 @@ class BoilerplateDetector {
   void AddDocument(std::string_view source, const TokenizedText& tokens);
   // Adds precomputed line keys (from ComputeLineKeys()).
   void AddLineKeys(uint64_t source_key, const struct LineKeys& keys);
+  // Runs the per-scope searches in parallel (oneTBB, in the caller's task arena).
   BoilerplateModel Build() const;
   size_t documents() const { return sources_.size(); }
 

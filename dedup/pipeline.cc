@@ -181,7 +181,10 @@ absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>
         return absl::OkStatus();
       },
       [&](Item& item) { detector.AddLineKeys(SourceKey(item.doc.source), item.line_keys); }));
-  return detector.Build();
+  BoilerplateModel model;
+  tbb::task_arena arena(threads);
+  arena.execute([&] { model = detector.Build(); });
+  return model;
 }
 
 absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>& inputs,
