@@ -71,7 +71,8 @@
 //   PRAGMA application_id = 0x44445550 ("DDUP"), PRAGMA user_version = 1.
 //   meta(key TEXT PRIMARY KEY, value TEXT): format_version, created_by, created_at,
 //     sketch (DescribeSketchOptions), fingerprint (SketchFingerprint, 16 hex digits),
-//     shingle, num_perm, seed, threshold, containment_threshold,
+//     shingle, num_perm, seed, minhash (classic | oph | fss; files written before the
+//     engine was a choice lack it and are classic), threshold, containment_threshold,
 //     min_containment_shingles, min_containment_ratio, canonical, lsh_bands, lsh_rows,
 //     next_seq, next_cluster, candidate_pairs, verified_pairs, and checksum = XXH3-64
 //     (seed 0) of "key=value\n" for every other key in byte order, as 16 hex digits.
