@@ -1,7 +1,13 @@
 // minhash_pair_errors: how often each MinHash engine's estimate flips a match decision.
 //
-// Usage: build/release/bench/minhash_pair_errors --corpus corpus.jsonl [--seeds 4]
-//            [--threshold 0.7] [--containment 0.8] [--max-pairs N]
+// Usage: build/release/bench/minhash_pair_errors --corpus corpus.jsonl [--truth truth.tsv]
+//            [--seeds 4] [--threshold 0.7] [--containment 0.8] [--max-pairs N]
+//
+// With --truth (the generator's truth TSV), the pairs also include every pair of the
+// same topic (same-topic hard negatives, across sites) and of the same true group, and
+// each error is split by whether the two documents are copies of one original ("same
+// group": a false accept there is harmless) or not ("across groups": a false accept
+// there merges distinct articles -- the error that costs precision).
 //
 // For every pair of documents of the same `source` (they share the site's header and
 // footer: the hardest negatives, since no boilerplate is removed here -- the ingestion
@@ -20,17 +26,20 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "dedup/corpus.h"
+#include "dedup/eval.h"
 #include "dedup/sketch.h"
 #include "dedup/verify.h"
 
 int main(int argc, char** argv) {
-  std::string corpus;
+  std::string corpus, truth_path;
   int seeds = 4;
   double threshold = 0.7, containment = 0.8;
   int64_t max_pairs = 20'000'000;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--corpus")) corpus = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--truth")) truth_path = argv[i + 1];
     else if (!std::strcmp(argv[i], "--seeds")) seeds = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--threshold")) threshold = std::atof(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--containment")) containment = std::atof(argv[i + 1]);
@@ -63,13 +72,37 @@ int main(int argc, char** argv) {
     dedup::SketchScratch scratch;
     for (size_t i = 0; i < docs.size(); ++i) (void)sketcher.Shingles(docs[i].text, &scratch, &shingles[i]);
   }
-  // Exact decisions of every same-source pair.
+  // The groups whose pairs are examined: sources, and with a truth file topics and true
+  // groups too.
+  std::vector<std::vector<uint32_t>> groups;
+  for (auto& [source, members] : by_source) groups.push_back(members);
+  std::vector<std::string> group_of(docs.size());  // True group (source_id); empty without truth.
+  if (!truth_path.empty()) {
+    auto truth = dedup::GroundTruth::Read(truth_path);
+    if (!truth.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(truth.status().message()).c_str());
+      return 1;
+    }
+    absl::flat_hash_map<std::string, std::vector<uint32_t>> by_topic, by_group;
+    for (uint32_t d = 0; d < docs.size(); ++d) {
+      const dedup::TruthRecord* r = truth->Find(docs[d].id);
+      if (r == nullptr) continue;
+      group_of[d] = r->source_id;
+      by_group[r->source_id].push_back(d);
+      if (!r->topic.empty()) by_topic[r->topic].push_back(d);
+    }
+    for (auto& [k, v] : by_topic) groups.push_back(v);
+    for (auto& [k, v] : by_group) groups.push_back(v);
+  }
+  // Exact decisions of every pair, each pair once.
   std::vector<std::pair<uint32_t, uint32_t>> pairs;
   std::vector<bool> exact_match;
-  for (const auto& [source, members] : by_source) {
+  absl::flat_hash_set<uint64_t> seen;
+  for (const auto& members : groups) {
     for (size_t x = 0; x < members.size(); ++x) {
       for (size_t y = x + 1; y < members.size() && static_cast<int64_t>(pairs.size()) < max_pairs; ++y) {
-        const uint32_t a = members[x], b = members[y];
+        const uint32_t a = std::min(members[x], members[y]), b = std::max(members[x], members[y]);
+        if (!seen.insert((static_cast<uint64_t>(a) << 32) | b).second) continue;
         const auto e = dedup::ExactPair(shingles[a], shingles[b]);
         pairs.push_back({a, b});
         exact_match.push_back(dedup::Classify(e, static_cast<uint32_t>(shingles[a].size()),
@@ -80,13 +113,14 @@ int main(int argc, char** argv) {
   }
   int64_t exact_matches = 0;
   for (bool m : exact_match) exact_matches += m;
-  std::printf("%zu documents, %zu same-source pairs, %lld exact matches; threshold %.2f, containment %.2f, "
+  std::printf("%zu documents, %zu pairs, %lld exact matches; threshold %.2f, containment %.2f, "
               "K=%d, %d seeds\n\n",
               docs.size(), pairs.size(), static_cast<long long>(exact_matches), threshold, containment, k, seeds);
-  std::printf("| engine | false accepts | false rejects | per million pairs (accepts / rejects) |\n");
-  std::printf("| --- | --- | --- | --- |\n");
+  std::printf("| engine | false accepts | false rejects | per million pairs (accepts / rejects) | "
+              "false accepts across groups | false rejects within groups |\n");
+  std::printf("| --- | --- | --- | --- | --- | --- |\n");
   for (dedup::MinHashEngine engine : engines) {
-    int64_t false_accepts = 0, false_rejects = 0;
+    int64_t false_accepts = 0, false_rejects = 0, accepts_across = 0, rejects_within = 0;
     for (int seed = 1; seed <= seeds; ++seed) {
       dedup::SketchOptions options;
       options.engine = engine;
@@ -107,12 +141,17 @@ int main(int argc, char** argv) {
         const bool m = dedup::Classify(e, sizes[a], sizes[b], match) != dedup::MatchKind::kNone;
         false_accepts += m && !exact_match[p];
         false_rejects += !m && exact_match[p];
+        const bool same_group = !group_of[a].empty() && group_of[a] == group_of[b];
+        accepts_across += m && !exact_match[p] && !same_group;
+        rejects_within += !m && exact_match[p] && same_group;
       }
     }
     const double million = static_cast<double>(pairs.size()) * seeds / 1e6;
-    std::printf("| %s | %lld | %lld | %.2f / %.2f |\n", dedup::MinHashEngineFlag(engine),
+    std::printf("| %s | %lld | %lld | %.2f / %.2f | %s | %s |\n", dedup::MinHashEngineFlag(engine),
                 static_cast<long long>(false_accepts), static_cast<long long>(false_rejects),
-                false_accepts / million, false_rejects / million);
+                false_accepts / million, false_rejects / million,
+                truth_path.empty() ? "-" : std::to_string(accepts_across).c_str(),
+                truth_path.empty() ? "-" : std::to_string(rejects_within).c_str());
   }
   return 0;
 }

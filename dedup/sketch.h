@@ -38,11 +38,10 @@ struct SketchOptions {
   ShingleOptions shingle;                // word:5 by default.
   int num_perm = kDefaultNumPerm;        // K.
   uint64_t seed = 1;                     // Seeds shingle hashing and the MinHash functions.
-  // Classic by default. fss and oph sketch ~2x faster and are as accurate per pair on
-  // random sets, but on the generated news corpus without boilerplate removal (the
-  // ingestion configuration) they merged more distinct articles than classic at every
-  // seed tried (BENCHMARKS.md, "MinHash engines"); until that is explained, precision
-  // comes first.
+  // Classic by default. fss and oph sketch ~2x faster and are as accurate on random
+  // sets, but without boilerplate removal (the ingestion configuration) they accepted
+  // 5-10x more pairs of different articles sharing a site's chrome (BENCHMARKS.md,
+  // "MinHash engines"): precision first.
   MinHashEngine engine = MinHashEngine::kClassic;
 };
 
