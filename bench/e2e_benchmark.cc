@@ -168,7 +168,10 @@ int main(int argc, char** argv) {
   app.add_option("--truth", truth_path, "Truth TSV for the quality figures");
   app.add_option("--threads", threads, "Threads for the parallel phases (default: all cores)");
   app.add_option("--num-perm", num_perm, "MinHash K")->capture_default_str();
-  app.add_option("--minhash", minhash, "MinHash engine: classic or oph")->capture_default_str();
+  app.add_option("--minhash", minhash, "MinHash engine: classic, oph or fss")->capture_default_str();
+  int signature_bits = 32;
+  app.add_option("--signature-bits", signature_bits, "Bits kept per slot for verification: 32, 16, 8")
+      ->capture_default_str();
   app.add_option("--threshold", threshold, "Similarity threshold")->capture_default_str();
   app.add_option("--oracle-max-docs", oracle_max_docs, "Run the exact oracle up to this many documents")
       ->capture_default_str();
@@ -186,6 +189,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.cluster.threshold = threshold;
+  options.cluster.signature_bits = signature_bits;
   std::vector<Phase> phases;
 
   // Streaming pipeline, in children (first, so their RSS is not inflated by ours).

@@ -14,6 +14,10 @@ absl::StatusOr<std::unique_ptr<Clusterer>> Clusterer::Create(const ClusterOption
         absl::StrFormat("threshold %g is out of range [0, 1]", options.threshold));
   }
   if (num_perm < 1) return absl::InvalidArgumentError(absl::StrFormat("num_perm %d < 1", num_perm));
+  if (!ValidSignatureBits(options.signature_bits)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("signature bits %d: expected 8, 16 or 32", options.signature_bits));
+  }
   if (!(options.containment_threshold >= 0.0 && options.containment_threshold <= 1.0)) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "containment threshold %g is out of range [0, 1]", options.containment_threshold));
@@ -64,6 +68,11 @@ std::string_view RelationName(Relation r) {
 
 PairEstimate Clusterer::Estimate(DocIndex a, DocIndex b) const {
   if (options_.exact) return ExactPair(shingles_[a], shingles_[b]);
+  if (options_.signature_bits != 32) {
+    const size_t bytes = PackedSignatureBytes(num_perm_, options_.signature_bits);
+    return EstimatePackedPair(&packed_[a * bytes], docs_[a].num_shingles, &packed_[b * bytes],
+                              docs_[b].num_shingles, num_perm_, options_.signature_bits);
+  }
   return EstimatePair(&signatures_[static_cast<size_t>(a) * num_perm_], docs_[a].num_shingles,
                       &signatures_[static_cast<size_t>(b) * num_perm_], docs_[b].num_shingles, num_perm_);
 }
@@ -95,7 +104,13 @@ DocIndex Clusterer::Add(std::string id, std::string snippet, SketchedDocument sk
   if (sketch.num_shingles == 0) ++stats_.empty_documents;
   parent_.push_back(doc);
   auto values = sketch.signature.values();
-  signatures_.insert(signatures_.end(), values.begin(), values.end());
+  if (options_.signature_bits != 32) {
+    const size_t bytes = PackedSignatureBytes(num_perm_, options_.signature_bits);
+    packed_.resize(packed_.size() + bytes);
+    PackSignature(values.data(), num_perm_, options_.signature_bits, &packed_[packed_.size() - bytes]);
+  } else {
+    signatures_.insert(signatures_.end(), values.begin(), values.end());
+  }
   if (options_.exact) shingles_.push_back(sketch.shingles);
   docs_.push_back(DocumentResult{.id = std::move(id),
                                  .snippet = std::move(snippet),

@@ -68,6 +68,11 @@ struct ClusterOptions {
   std::optional<LshParams> lsh;
   // Keep every verified pair in ClusterResult::verified_pairs (for evaluation).
   bool record_pairs = false;
+  // Bits kept of each signature slot for verification: 32 (all), 16 or 8 -- b-bit
+  // minwise hashing with the estimator correction of minhash.h. 16 halves and 8
+  // quarters the signatures' memory (512 -> 256 / 128 bytes at K = 128); LSH band keys
+  // still come from the full slots.
+  int signature_bits = 32;
 };
 
 // How a document relates to its cluster's representative.
@@ -148,7 +153,8 @@ class Clusterer {
   LshParams lsh_params_;
   std::unique_ptr<CandidateIndex> index_;
   std::vector<DocIndex> parent_;             // Union-find; a root is its set's smallest index.
-  std::vector<uint32_t> signatures_;         // num_perm_ slots per document, contiguous.
+  std::vector<uint32_t> signatures_;         // num_perm_ slots per document, contiguous (32 bits).
+  std::vector<uint8_t> packed_;              // Or PackedSignatureBytes per document (8, 16 bits).
   std::vector<std::vector<uint64_t>> shingles_;  // Per document, with `exact` only.
   std::vector<DocumentResult> docs_;
   std::vector<DocIndex> candidates_;         // Scratch.

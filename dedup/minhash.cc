@@ -339,6 +339,57 @@ double SignatureSimilarity(const uint32_t* a, const uint32_t* b, int k) {
   return static_cast<double>(equal) / k;
 }
 
+bool ValidSignatureBits(int bits) {
+  for (int b : kSignatureBits) {
+    if (b == bits) return true;
+  }
+  return false;
+}
+
+void PackSignature(const uint32_t* slots, int k, int bits, uint8_t* out) {
+  switch (bits) {
+    case 8:
+      for (int i = 0; i < k; ++i) out[i] = static_cast<uint8_t>(slots[i]);
+      return;
+    case 16:
+      for (int i = 0; i < k; ++i) {
+        const uint16_t v = static_cast<uint16_t>(slots[i]);
+        std::memcpy(out + 2 * i, &v, 2);
+      }
+      return;
+    default:
+      std::memcpy(out, slots, static_cast<size_t>(k) * 4);
+  }
+}
+
+double PackedSimilarity(const uint8_t* a, const uint8_t* b, int k, int bits) {
+  if (k == 0) return 0.0;
+  if (bits == 32) {
+    uint32_t x[kMaxNumPerm], y[kMaxNumPerm];
+    std::memcpy(x, a, static_cast<size_t>(k) * 4);
+    std::memcpy(y, b, static_cast<size_t>(k) * 4);
+    return SignatureSimilarity(x, y, k);
+  }
+  int equal = 0;
+  const size_t width = static_cast<size_t>(bits / 8);
+  const size_t n = static_cast<size_t>(k) * width;
+  if (width == 1) {
+    for (size_t i = 0; i < n; ++i) equal += a[i] == b[i];
+  } else {
+    for (size_t i = 0; i < n; i += 2) equal += (a[i] == b[i]) & (a[i + 1] == b[i + 1]);
+  }
+  const double p = static_cast<double>(equal) / k;
+  const double chance = std::ldexp(1.0, -bits);
+  return std::clamp((p - chance) / (1.0 - chance), 0.0, 1.0);
+}
+
+double PackedStandardError(double j, int k, int bits) {
+  if (bits >= 32) return MinHashStandardError(j, k);
+  const double chance = std::ldexp(1.0, -bits);
+  const double p = j + (1.0 - j) * chance;
+  return std::sqrt(p * (1.0 - p) / k) / (1.0 - chance);
+}
+
 absl::StatusOr<double> EstimateJaccard(const Signature& a, const Signature& b) {
   if (a.fingerprint() != b.fingerprint() || a.size() != b.size()) {
     return absl::FailedPreconditionError(absl::StrFormat(

@@ -34,6 +34,12 @@ PairEstimate EstimatePair(const uint32_t* sig_a, uint32_t n_a, const uint32_t* s
   return FromJaccard(SignatureSimilarity(sig_a, sig_b, k), n_a, n_b);
 }
 
+PairEstimate EstimatePackedPair(const uint8_t* sig_a, uint32_t n_a, const uint8_t* sig_b, uint32_t n_b, int k,
+                                int bits) {
+  if (n_a == 0 || n_b == 0) return {};
+  return FromJaccard(PackedSimilarity(sig_a, sig_b, k, bits), n_a, n_b);
+}
+
 PairEstimate ExactPair(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
   PairEstimate e;
   if (a.empty() || b.empty()) return e;

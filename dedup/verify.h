@@ -54,6 +54,9 @@ std::string_view MatchKindName(MatchKind kind);
 
 // From two K-slot signatures and the documents' distinct shingle counts.
 PairEstimate EstimatePair(const uint32_t* sig_a, uint32_t n_a, const uint32_t* sig_b, uint32_t n_b, int k);
+// The same from b-bit packed signatures (minhash.h: PackSignature, PackedSimilarity).
+PairEstimate EstimatePackedPair(const uint8_t* sig_a, uint32_t n_a, const uint8_t* sig_b, uint32_t n_b, int k,
+                                int bits);
 // Exact, from sorted unique shingle sets.
 PairEstimate ExactPair(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);
 

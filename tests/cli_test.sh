@@ -307,6 +307,7 @@ usage_case "--threshold -0.1" "threshold" cluster "$NEWS" --threshold -0.1
 usage_case "--threshold abc" "abc" cluster "$NEWS" --threshold abc
 usage_case "--num-perm 0" "num-perm" cluster "$NEWS" --num-perm 0
 usage_case "--minhash fast" "fast" cluster "$NEWS" --minhash fast
+usage_case "--signature-bits 12" "signature-bits" cluster "$NEWS" --signature-bits 12
 usage_case "--bands 50 --rows 50" "exceeds" cluster "$NEWS" --bands 50 --rows 50
 usage_case "--bands without --rows" "--rows" cluster "$NEWS" --bands 5
 usage_case "--rows without --bands" "--bands" cluster "$NEWS" --rows 5
@@ -460,6 +461,14 @@ assert ("minhash=" + sys.argv[2]) in p["sketch"], p' "$OUT" "$(case $engine in c
 done
 run cluster "$NEWS" --format json
 check "default engine is classic" grep -qF 'minhash=mas32' "$OUT"
+# b-bit signatures: the fixtures' clusters do not change.
+run cluster "$NEWS" --format tsv
+cut -f1,2 "$OUT" >"$TMP/bits32"
+for bits in 16 8; do
+  run cluster "$NEWS" --format tsv --signature-bits "$bits"
+  expect_rc "--signature-bits $bits" 0
+  check "--signature-bits $bits: same clusters" same_file "$TMP/bits32" <(cut -f1,2 "$OUT")
+done
 
 # ---------------------------------------------------------------------------
 

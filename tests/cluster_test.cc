@@ -24,6 +24,7 @@ class ClusterTest : public ::testing::Test {
 TEST_F(ClusterTest, RejectsBadOptions) {
   EXPECT_FALSE(Clusterer::Create({.threshold = 1.5}, 128).ok());
   EXPECT_FALSE(Clusterer::Create({.threshold = -0.1}, 128).ok());
+  EXPECT_FALSE(Clusterer::Create({.signature_bits = 12}, 128).ok());
   EXPECT_FALSE(Clusterer::Create({.threshold = 0.5, .lsh = LshParams{20, 8}}, 128).ok());
 }
 
@@ -108,6 +109,33 @@ TEST_F(ClusterTest, LshAgreesWithExactOnSeparatedGroups) {
   ASSERT_EQ(a.documents.size(), b.documents.size());
   for (size_t i = 0; i < a.documents.size(); ++i) EXPECT_EQ(a.documents[i].cluster, b.documents[i].cluster);
   EXPECT_EQ(a.stats.clusters, 40);
+}
+
+// b-bit signatures: groups far from the thresholds (J >= 0.95 within, ~0 across) come
+// out the same as with full slots, for 16 and 8 bits; the reported similarity is the
+// corrected estimate, within 4 of its standard errors of the full-slot one.
+TEST_F(ClusterTest, PackedSignaturesGiveTheSameClusters) {
+  uint64_t state = 57;
+  std::vector<SketchedDocument> docs;
+  for (int g = 0; g < 40; ++g) {
+    auto base = MakeSetPair(&state, 300, 0).a;
+    for (int c = 0; c < 1 + g % 4; ++c) docs.push_back(Doc({base.begin() + c * 5, base.end()}));
+  }
+  auto full = *Clusterer::Create({.threshold = 0.7}, 128);
+  for (size_t i = 0; i < docs.size(); ++i) full->Add(std::to_string(i), "", docs[i]);
+  const ClusterResult want = full->Finish();
+  for (int bits : {16, 8}) {
+    auto packed = *Clusterer::Create({.threshold = 0.7, .signature_bits = bits}, 128);
+    for (size_t i = 0; i < docs.size(); ++i) packed->Add(std::to_string(i), "", docs[i]);
+    const ClusterResult got = packed->Finish();
+    ASSERT_EQ(got.documents.size(), want.documents.size());
+    for (size_t i = 0; i < got.documents.size(); ++i) {
+      EXPECT_EQ(got.documents[i].cluster, want.documents[i].cluster) << "bits " << bits << " doc " << i;
+      const double j = want.documents[i].similarity;
+      EXPECT_NEAR(got.documents[i].similarity, j, 4 * PackedStandardError(j, 128, bits) + 1e-9)
+          << "bits " << bits << " doc " << i;
+    }
+  }
 }
 
 }  // namespace

@@ -95,6 +95,11 @@ void ClusterFlags::Register(CLI::App* app, bool with_inputs) {
       ->check(CLI::PositiveNumber);
   app->add_option("--rows", rows, "LSH rows per band (with --bands)")->check(CLI::PositiveNumber);
   app->add_flag("--exact", exact, "Exact Jaccard over all pairs instead of MinHash LSH (small inputs)");
+  app->add_option("--signature-bits", signature_bits,
+                  "Bits kept of each MinHash slot for verification: 32, or 16 / 8 (b-bit minwise hashing:\n"
+                  "1/2 or 1/4 of the signatures' memory, a corrected estimate)")
+      ->check(CLI::IsMember({8, 16, 32}))
+      ->capture_default_str();
   input.Register(app);
   app->add_option("--threads", threads, "Threads for sketching (default: all cores)")
       ->check(CLI::NonNegativeNumber);
@@ -112,6 +117,7 @@ absl::StatusOr<PipelineOptions> ClusterFlags::ToOptions() const {
   options.boilerplate = boilerplate_options;
   options.boilerplate.enabled = boilerplate == "on";
   options.cluster.exact = exact;
+  options.cluster.signature_bits = signature_bits;
   options.threads = threads;
   if ((bands > 0) != (rows > 0)) return absl::InvalidArgumentError("--bands and --rows must be given together");
   if (bands > 0) {

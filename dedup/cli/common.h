@@ -66,6 +66,7 @@ struct ClusterFlags {
   int bands = 0;
   int rows = 0;
   bool exact = false;
+  int signature_bits = 32;
   int threads = 0;
 
   // Without `with_inputs`, the caller fills `inputs` itself.
