@@ -168,9 +168,12 @@ int main(int argc, char** argv) {
   app.add_option("--truth", truth_path, "Truth TSV for the quality figures");
   app.add_option("--threads", threads, "Threads for the parallel phases (default: all cores)");
   app.add_option("--num-perm", num_perm, "MinHash K")->capture_default_str();
-  app.add_option("--minhash", minhash, "MinHash engine: classic, oph or fss")->capture_default_str();
+  app.add_option("--minhash", minhash, "MinHash engine: classic, oph or fss")
+      ->check(CLI::IsMember({"classic", "oph", "fss"}))
+      ->capture_default_str();
   int signature_bits = 32;
   app.add_option("--signature-bits", signature_bits, "Bits kept per slot for verification: 32, 16, 8")
+      ->check(CLI::IsMember({8, 16, 32}))
       ->capture_default_str();
   app.add_option("--threshold", threshold, "Similarity threshold")->capture_default_str();
   app.add_option("--oracle-max-docs", oracle_max_docs, "Run the exact oracle up to this many documents")
@@ -231,7 +234,8 @@ int main(int argc, char** argv) {
     auto stream = dedup::CorpusReader::Open({corpus}, {});
     dedup::Document d;
     int64_t stream_docs = 0;
-    while (stream.ok() && *(*stream)->Next(&d)) ++stream_docs;
+    // The corpus already parsed in "read"; an error here would end the loop early.
+    while (stream.ok() && (*stream)->Next(&d).value_or(false)) ++stream_docs;
     phases.push_back({"read-stream", Seconds(start), stream_docs, bytes,
                       absl::StrFormat("JSONL parse, documents dropped; %.2f GB/s of JSONL file",
                                       static_cast<double>(FileSize(corpus)) / 1e9 / Seconds(start))});
@@ -290,7 +294,7 @@ int main(int argc, char** argv) {
     auto stream = dedup::CorpusReader::Open({corpus}, {});
     dedup::Document d;
     int64_t signed_docs = 0;
-    while (stream.ok() && *(*stream)->Next(&d)) {
+    while (stream.ok() && (*stream)->Next(&d).value_or(false)) {
       (void)sketcher.Sketch(d.text, false, &s, &out);
       ++signed_docs;
     }

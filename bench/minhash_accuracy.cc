@@ -12,11 +12,10 @@
 // 1 - (1 - J^r)^b. Fixed seeds: the output is the same on every run.
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "dedup/lsh_index.h"
 #include "dedup/minhash.h"
 #include "tests/test_util.h"
@@ -34,10 +33,12 @@ struct Stats {
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"Estimation error and LSH candidate rate of the MinHash engines"};
   int pairs = 2000;
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--pairs") == 0) pairs = std::atoi(argv[i + 1]);
-  }
+  app.add_option("--pairs", pairs, "Random set pairs per cell and J level")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   const double levels[] = {0.3, 0.5, 0.7, 0.9};
   std::printf("## Estimation error (%d pairs per cell and J level; J in {0.3, 0.5, 0.7, 0.9})\n\n", pairs);
   std::printf("| K | union size | classic: mean error | classic: sd / theory | classic: |z|>3 | "

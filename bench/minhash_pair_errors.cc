@@ -20,11 +20,10 @@
 // less noise than the clusters' merged-pair counts, where one wrong edge can join two
 // large clusters.
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 
+#include "CLI/CLI.hpp"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "dedup/corpus.h"
@@ -33,22 +32,20 @@
 #include "dedup/verify.h"
 
 int main(int argc, char** argv) {
+  CLI::App app{"How often each MinHash engine's estimate flips a match decision"};
   std::string corpus, truth_path;
   int seeds = 4;
   double threshold = 0.7, containment = 0.8;
   int64_t max_pairs = 20'000'000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--corpus")) corpus = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--truth")) truth_path = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--seeds")) seeds = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--threshold")) threshold = std::atof(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--containment")) containment = std::atof(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--max-pairs")) max_pairs = std::atoll(argv[i + 1]);
-  }
-  if (corpus.empty()) {
-    std::fprintf(stderr, "usage: minhash_pair_errors --corpus corpus.jsonl [--seeds N]\n");
-    return 2;
-  }
+  app.add_option("--corpus", corpus, "JSONL corpus with a source field (e.g. from dedup-gen-corpus)")->required();
+  app.add_option("--truth", truth_path, "Its truth TSV: adds same-topic and same-group pairs");
+  app.add_option("--seeds", seeds, "Seeds 1..N")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--threshold", threshold, "Jaccard threshold")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app.add_option("--containment", containment, "Containment threshold")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--max-pairs", max_pairs, "Stop collecting pairs at this many")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
   auto reader = dedup::CorpusReader::Open({corpus}, {});
   if (!reader.ok()) {
     std::fprintf(stderr, "%s\n", std::string(reader.status().message()).c_str());
@@ -56,7 +53,13 @@ int main(int argc, char** argv) {
   }
   std::vector<dedup::Document> docs;
   absl::flat_hash_map<std::string, std::vector<uint32_t>> by_source;
-  for (dedup::Document d; *(*reader)->Next(&d);) {
+  for (dedup::Document d;;) {
+    absl::StatusOr<bool> more = (*reader)->Next(&d);
+    if (!more.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(more.status().message()).c_str());
+      return 1;
+    }
+    if (!*more) break;
     by_source[d.source].push_back(static_cast<uint32_t>(docs.size()));
     docs.push_back(std::move(d));
   }

@@ -68,13 +68,9 @@ std::string_view RelationName(Relation r) {
 
 PairEstimate Clusterer::Estimate(DocIndex a, DocIndex b) const {
   if (options_.exact) return ExactPair(shingles_[a], shingles_[b]);
-  if (options_.signature_bits != 32) {
-    const size_t bytes = PackedSignatureBytes(num_perm_, options_.signature_bits);
-    return EstimatePackedPair(&packed_[a * bytes], docs_[a].num_shingles, &packed_[b * bytes],
-                              docs_[b].num_shingles, num_perm_, options_.signature_bits);
-  }
-  return EstimatePair(&signatures_[static_cast<size_t>(a) * num_perm_], docs_[a].num_shingles,
-                      &signatures_[static_cast<size_t>(b) * num_perm_], docs_[b].num_shingles, num_perm_);
+  const size_t bytes = PackedSignatureBytes(num_perm_, options_.signature_bits);
+  return EstimatePackedPair(&signatures_[a * bytes], docs_[a].num_shingles, &signatures_[b * bytes],
+                            docs_[b].num_shingles, num_perm_, options_.signature_bits);
 }
 
 bool Clusterer::Better(DocIndex a, DocIndex b) const {
@@ -104,13 +100,9 @@ DocIndex Clusterer::Add(std::string id, std::string snippet, SketchedDocument sk
   if (sketch.num_shingles == 0) ++stats_.empty_documents;
   parent_.push_back(doc);
   auto values = sketch.signature.values();
-  if (options_.signature_bits != 32) {
-    const size_t bytes = PackedSignatureBytes(num_perm_, options_.signature_bits);
-    packed_.resize(packed_.size() + bytes);
-    PackSignature(values.data(), num_perm_, options_.signature_bits, &packed_[packed_.size() - bytes]);
-  } else {
-    signatures_.insert(signatures_.end(), values.begin(), values.end());
-  }
+  const size_t bytes = PackedSignatureBytes(num_perm_, options_.signature_bits);
+  signatures_.resize(signatures_.size() + bytes);
+  PackSignature(values.data(), num_perm_, options_.signature_bits, &signatures_[signatures_.size() - bytes]);
   if (options_.exact) shingles_.push_back(sketch.shingles);
   docs_.push_back(DocumentResult{.id = std::move(id),
                                  .snippet = std::move(snippet),

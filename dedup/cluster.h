@@ -153,8 +153,8 @@ class Clusterer {
   LshParams lsh_params_;
   std::unique_ptr<CandidateIndex> index_;
   std::vector<DocIndex> parent_;             // Union-find; a root is its set's smallest index.
-  std::vector<uint32_t> signatures_;         // num_perm_ slots per document, contiguous (32 bits).
-  std::vector<uint8_t> packed_;              // Or PackedSignatureBytes per document (8, 16 bits).
+  // PackedSignatureBytes(num_perm_, signature_bits) per document, contiguous.
+  std::vector<uint8_t> signatures_;
   std::vector<std::vector<uint64_t>> shingles_;  // Per document, with `exact` only.
   std::vector<DocumentResult> docs_;
   std::vector<DocIndex> candidates_;         // Scratch.

@@ -109,36 +109,33 @@ bool CpuHasAvx2() {
 }
 #endif  // x86-64
 
+// Each engine's command-line name and its name in the parameter fingerprint.
+struct EngineNames {
+  MinHashEngine engine;
+  const char* flag;
+  const char* fingerprint;
+};
+constexpr EngineNames kEngineNames[] = {
+    {MinHashEngine::kClassic, "classic", "mas32"},
+    {MinHashEngine::kOph, "oph", "oph32"},
+    {MinHashEngine::kFss, "fss", "fss32"},
+};
+const EngineNames& NamesOf(MinHashEngine engine) {
+  for (const EngineNames& n : kEngineNames) {
+    if (n.engine == engine) return n;
+  }
+  return kEngineNames[0];
+}
 }  // namespace
 
-const char* MinHashEngineName(MinHashEngine engine) {
-  switch (engine) {
-    case MinHashEngine::kOph:
-      return "oph32";
-    case MinHashEngine::kFss:
-      return "fss32";
-    case MinHashEngine::kClassic:
-      break;
-  }
-  return "mas32";
-}
+const char* MinHashEngineName(MinHashEngine engine) { return NamesOf(engine).fingerprint; }
 
-const char* MinHashEngineFlag(MinHashEngine engine) {
-  switch (engine) {
-    case MinHashEngine::kOph:
-      return "oph";
-    case MinHashEngine::kFss:
-      return "fss";
-    case MinHashEngine::kClassic:
-      break;
-  }
-  return "classic";
-}
+const char* MinHashEngineFlag(MinHashEngine engine) { return NamesOf(engine).flag; }
 
 absl::StatusOr<MinHashEngine> ParseMinHashEngine(std::string_view name) {
-  if (name == "classic") return MinHashEngine::kClassic;
-  if (name == "oph") return MinHashEngine::kOph;
-  if (name == "fss") return MinHashEngine::kFss;
+  for (const EngineNames& n : kEngineNames) {
+    if (name == n.flag) return n.engine;
+  }
   return absl::InvalidArgumentError(
       absl::StrFormat("unknown MinHash engine \"%s\" (expected classic, oph or fss)", name));
 }
@@ -292,8 +289,6 @@ void MinHasher::SignFss(absl::Span<const uint64_t> shingle_hashes, uint32_t* out
 }
 
 void MinHasher::SignInto(absl::Span<const uint64_t> shingle_hashes, uint32_t* out) const {
-  if (engine_ == MinHashEngine::kOph) return SignOph(shingle_hashes, out);
-  if (engine_ == MinHashEngine::kFss) return SignFss(shingle_hashes, out);
   SignIntoWithKernel(DefaultMinHashKernel(), shingle_hashes, out);
 }
 
@@ -364,21 +359,24 @@ void PackSignature(const uint32_t* slots, int k, int bits, uint8_t* out) {
 
 double PackedSimilarity(const uint8_t* a, const uint8_t* b, int k, int bits) {
   if (k == 0) return 0.0;
-  if (bits == 32) {
-    uint32_t x[kMaxNumPerm], y[kMaxNumPerm];
-    std::memcpy(x, a, static_cast<size_t>(k) * 4);
-    std::memcpy(y, b, static_cast<size_t>(k) * 4);
-    return SignatureSimilarity(x, y, k);
-  }
   int equal = 0;
-  const size_t width = static_cast<size_t>(bits / 8);
-  const size_t n = static_cast<size_t>(k) * width;
-  if (width == 1) {
-    for (size_t i = 0; i < n; ++i) equal += a[i] == b[i];
-  } else {
-    for (size_t i = 0; i < n; i += 2) equal += (a[i] == b[i]) & (a[i + 1] == b[i + 1]);
+  switch (bits) {
+    case 8:
+      for (int i = 0; i < k; ++i) equal += a[i] == b[i];
+      break;
+    case 16:
+      for (int i = 0; i < 2 * k; i += 2) equal += (a[i] == b[i]) & (a[i + 1] == b[i + 1]);
+      break;
+    default:
+      for (int i = 0; i < 4 * k; i += 4) {
+        uint32_t x, y;
+        std::memcpy(&x, a + i, 4);
+        std::memcpy(&y, b + i, 4);
+        equal += x == y;
+      }
   }
   const double p = static_cast<double>(equal) / k;
+  if (bits >= 32) return p;  // Chance agreement 2^-32: no correction, as SignatureSimilarity.
   const double chance = std::ldexp(1.0, -bits);
   return std::clamp((p - chance) / (1.0 - chance), 0.0, 1.0);
 }

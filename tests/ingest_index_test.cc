@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -596,8 +597,9 @@ TEST(IngestIndexTest, ParameterMismatchNamesBothValues) {
   EXPECT_TRUE(IngestIndex::Open(path, WithParams(defaults)).ok());
 }
 
-// Rewrites one meta value with a valid checksum, as the format in ingest_index.h defines it.
-void RewriteMeta(const std::string& path, const std::string& key, const std::string& value) {
+// Rewrites one meta value (or, with nullopt, deletes the key) with a valid checksum, as
+// the format in ingest_index.h defines it.
+void RewriteMeta(const std::string& path, const std::string& key, const std::optional<std::string>& value) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   std::map<std::string, std::string> meta;
@@ -608,14 +610,23 @@ void RewriteMeta(const std::string& path, const std::string& key, const std::str
         reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
   }
   sqlite3_finalize(st);
-  meta[key] = value;
+  if (value) {
+    meta[key] = *value;
+  } else {
+    meta.erase(key);
+    ASSERT_EQ(sqlite3_prepare_v2(db, "DELETE FROM meta WHERE key = ?1", -1, &st, nullptr), SQLITE_OK);
+    sqlite3_bind_text(st, 1, key.c_str(), -1, SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+  }
   std::string buf;
   for (const auto& [k, v] : meta) {
     if (k != "checksum") buf += k + "=" + v + "\n";
   }
   meta["checksum"] = absl::StrFormat("%016x", XXH3_64bits(buf.data(), buf.size()));
   for (const char* k : {key.c_str(), "checksum"}) {
-    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE meta SET value = ?2 WHERE key = ?1", -1, &st, nullptr), SQLITE_OK);
+    if (!meta.contains(k)) continue;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1, &st, nullptr), SQLITE_OK);
     sqlite3_bind_text(st, 1, k, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, meta[k].c_str(), -1, SQLITE_TRANSIENT);
     ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
@@ -647,6 +658,30 @@ TEST(IngestIndexTest, SignaturesOfAnotherNormalizationVersionAreRefused) {
   sqlite3_close(db);
   index = IngestIndex::Open(dir.File("m.dedup"), {});
   EXPECT_TRUE(absl::IsDataLoss(index.status())) << index.status();
+}
+
+// The MinHash engine is a stored parameter; indexes written before it was one lack the
+// key and hold classic signatures; an unknown value is corruption naming the key.
+TEST(IngestIndexTest, MinHashEngineIsStored) {
+  TempDir dir;
+  IndexParams oph;
+  oph.sketch.engine = MinHashEngine::kOph;
+  ASSERT_TRUE(IngestIndex::Create(dir.File("o.dedup"), WithParams(oph)).ok());
+  auto reopened = IngestIndex::Open(dir.File("o.dedup"), {});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->params().sketch.engine, MinHashEngine::kOph);
+
+  ASSERT_TRUE(IngestIndex::Create(dir.File("c.dedup"), {}).ok());
+  RewriteMeta(dir.File("c.dedup"), "minhash", std::nullopt);
+  reopened = IngestIndex::Open(dir.File("c.dedup"), {});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->params().sketch.engine, MinHashEngine::kClassic);
+
+  RewriteMeta(dir.File("c.dedup"), "minhash", "fast");
+  reopened = IngestIndex::Open(dir.File("c.dedup"), {});
+  EXPECT_TRUE(absl::IsDataLoss(reopened.status())) << reopened.status();
+  EXPECT_NE(reopened.status().message().find("\"minhash\" has a bad value \"fast\""), std::string_view::npos)
+      << reopened.status();
 }
 
 TEST(IngestIndexTest, FilesThatAreNotIndexes) {

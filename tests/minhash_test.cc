@@ -13,10 +13,53 @@ namespace {
 
 using dedup::testing::MakeSetPair;
 
-MinHasher Hasher(int k, uint64_t seed = 1) {
-  auto h = MinHasher::Create({.num_perm = k, .seed = seed}, /*fingerprint=*/42);
+MinHasher Hasher(int k, uint64_t seed = 1, MinHashEngine engine = MinHashEngine::kClassic) {
+  auto h = MinHasher::Create({.num_perm = k, .seed = seed, .engine = engine}, /*fingerprint=*/42);
   EXPECT_TRUE(h.ok());
   return *h;
+}
+MinHasher OphHasher(int k, uint64_t seed = 1) { return Hasher(k, seed, MinHashEngine::kOph); }
+MinHasher FssHasher(int k, uint64_t seed = 1) { return Hasher(k, seed, MinHashEngine::kFss); }
+
+// Mean and variance of a sample, accumulated one value at a time.
+struct Moments {
+  double sum = 0, sum2 = 0;
+  int n = 0;
+  void Add(double x) {
+    sum += x;
+    sum2 += x * x;
+    ++n;
+  }
+  double Mean() const { return sum / n; }
+  double Variance() const { return sum2 / n - Mean() * Mean(); }
+};
+
+// Over `pairs` random set pairs (|A n B| = common, |A \ B| = |B \ A| = only), the number
+// that LSH banding makes candidates lies within 4 binomial standard deviations of the
+// S-curve's expectation: a sum of Bernoulli(P(J)) variables.
+void ExpectCandidateRateFollowsSCurve(const MinHasher& h, LshParams params, int common, int only, int pairs,
+                                      uint64_t* state) {
+  auto sketch = [&h](const std::vector<uint64_t>& set) {
+    SketchedDocument d;
+    d.signature = h.Sign(set);
+    d.num_shingles = static_cast<uint32_t>(set.size());
+    return d;
+  };
+  int hits = 0;
+  double expected = 0, variance = 0;
+  for (int i = 0; i < pairs; ++i) {
+    auto pair = MakeSetPair(state, common, only);
+    auto index = *LshIndex::Create(params, h.num_perm());
+    index->Insert(0, sketch(pair.a));
+    std::vector<DocIndex> out;
+    index->Query(sketch(pair.b), &out);
+    hits += !out.empty();
+    const double p = CandidateProbability(pair.jaccard, params);
+    expected += p;
+    variance += p * (1 - p);
+  }
+  EXPECT_NEAR(hits, expected, 4 * std::sqrt(variance) + 1)
+      << params.bands << "x" << params.rows << " J=" << static_cast<double>(common) / (common + 2 * only);
 }
 
 TEST(MinHasher, RejectsBadSize) {
@@ -217,12 +260,6 @@ TEST(EstimateJaccard, Extremes) {
 // ---------------------------------------------------------------------------------
 // One permutation hashing with optimal densification (MinHashEngine::kOph).
 
-MinHasher OphHasher(int k, uint64_t seed = 1) {
-  auto h = MinHasher::Create({.num_perm = k, .seed = seed, .engine = MinHashEngine::kOph}, /*fingerprint=*/43);
-  EXPECT_TRUE(h.ok());
-  return *h;
-}
-
 // An independent, plainly written reference of the documented kOph scheme: the keys
 // are the two SplitMix64 values after the classic engine's 2K parameters.
 std::vector<uint32_t> ReferenceOph(const std::vector<uint64_t>& set, int k, uint64_t seed) {
@@ -298,15 +335,12 @@ TEST(OphMinHasher, EstimateIsUnbiasedAtEverySize) {
     MinHasher h = OphHasher(k, 555);
     for (int scale : {1, 4, 40}) {  // Mean union sizes ~40, ~160, ~1600.
       const int n = 1500;
-      double sum = 0, sum2 = 0;
+      Moments d;  // estimate - J
       for (int trial = 0; trial < n; ++trial) {
         auto pair = MakeSetPair(&state, (5 + (trial % 12) * 4) * scale, (1 + (trial % 7) * 2) * scale);
-        const double d = *EstimateJaccard(h.Sign(pair.a), h.Sign(pair.b)) - pair.jaccard;
-        sum += d;
-        sum2 += d * d;
+        d.Add(*EstimateJaccard(h.Sign(pair.a), h.Sign(pair.b)) - pair.jaccard);
       }
-      const double mean = sum / n, sd = std::sqrt(sum2 / n - mean * mean);
-      EXPECT_LE(std::fabs(mean), 4.0 * sd / std::sqrt(n)) << "k=" << k << " scale=" << scale;
+      EXPECT_LE(std::fabs(d.Mean()), 4.0 * std::sqrt(d.Variance()) / std::sqrt(n)) << "k=" << k << " scale=" << scale;
     }
   }
 }
@@ -323,7 +357,8 @@ TEST(OphMinHasher, LargeSetErrorIsAtMostClassic) {
   for (int k : {64, 128, 256}) {
     MinHasher h = OphHasher(k, 777);
     const int n = 1200;
-    double sum_z = 0, sum_z2 = 0, min_f = 1;
+    Moments z;
+    double min_f = 1;
     for (int trial = 0; trial < n; ++trial) {
       const int common = 4000 + (trial % 12) * 400;
       const int only = 200 + (trial % 7) * 300;
@@ -331,12 +366,10 @@ TEST(OphMinHasher, LargeSetErrorIsAtMostClassic) {
       const double u = common + 2.0 * only;
       min_f = std::min(min_f, (u - k) / (u - 1));
       const double est = *EstimateJaccard(h.Sign(pair.a), h.Sign(pair.b));
-      const double z = (est - pair.jaccard) / MinHashStandardError(pair.jaccard, k);
-      sum_z += z;
-      sum_z2 += z * z;
+      z.Add((est - pair.jaccard) / MinHashStandardError(pair.jaccard, k));
     }
-    const double mean = sum_z / n, var = sum_z2 / n - mean * mean;
-    EXPECT_LE(std::fabs(mean), 4.0 / std::sqrt(n)) << "k=" << k;
+    const double var = z.Variance();
+    EXPECT_LE(std::fabs(z.Mean()), 4.0 / std::sqrt(n)) << "k=" << k;
     EXPECT_LE(var, 1.0 + 4.0 * std::sqrt(2.0 / n)) << "k=" << k;
     EXPECT_GE(var, min_f - 4.0 * std::sqrt(2.0 / n)) << "k=" << k;
   }
@@ -345,45 +378,15 @@ TEST(OphMinHasher, LargeSetErrorIsAtMostClassic) {
 // LSH banding over kOph signatures of large sets: the candidate count over M pairs per
 // similarity level lies within 4 binomial standard deviations of the S-curve.
 TEST(OphMinHasher, LshCandidateRateFollowsTheSCurve) {
-  const int k = 128;
   for (LshParams params : {LshParams{16, 8}, LshParams{42, 3}}) {
-    MinHasher h = OphHasher(k, 11);
+    MinHasher h = OphHasher(128, 11);
     uint64_t state = 2025;
-    const int pairs_per_level = 300;
-    for (int common : {400, 800, 1600, 2800}) {
-      const int only = 300;
-      int hits = 0;
-      double expected = 0, variance = 0;
-      for (int i = 0; i < pairs_per_level; ++i) {
-        auto pair = MakeSetPair(&state, common, only);
-        auto index = *LshIndex::Create(params, k);
-        SketchedDocument a, b;
-        a.signature = h.Sign(pair.a);
-        a.num_shingles = static_cast<uint32_t>(pair.a.size());
-        b.signature = h.Sign(pair.b);
-        b.num_shingles = static_cast<uint32_t>(pair.b.size());
-        index->Insert(0, a);
-        std::vector<DocIndex> out;
-        index->Query(b, &out);
-        hits += !out.empty();
-        const double p = CandidateProbability(pair.jaccard, params);
-        expected += p;
-        variance += p * (1 - p);
-      }
-      EXPECT_NEAR(hits, expected, 4 * std::sqrt(variance) + 1)
-          << params.bands << "x" << params.rows << " J=" << static_cast<double>(common) / (common + 2 * only);
-    }
+    for (int common : {400, 800, 1600, 2800}) ExpectCandidateRateFollowsSCurve(h, params, common, 300, 300, &state);
   }
 }
 
 // ---------------------------------------------------------------------------------
 // Fast similarity sketching (MinHashEngine::kFss).
-
-MinHasher FssHasher(int k, uint64_t seed = 1) {
-  auto h = MinHasher::Create({.num_perm = k, .seed = seed, .engine = MinHashEngine::kFss}, /*fingerprint=*/44);
-  EXPECT_TRUE(h.ok());
-  return *h;
-}
 
 // A plain reference of the documented scheme: every round in full (no early stop), so
 // it also checks that stopping once every bin is filled changes nothing.
@@ -449,17 +452,14 @@ TEST(FssMinHasher, ErrorIsAtMostClassicAtEverySize) {
     MinHasher h = FssHasher(k, 99);
     for (int scale : {1, 4, 40}) {  // Mean union sizes ~40, ~160, ~1600.
       const int n = 1500;
-      double sum_z = 0, sum_z2 = 0;
+      Moments z;
       for (int trial = 0; trial < n; ++trial) {
         auto pair = MakeSetPair(&state, (5 + (trial % 12) * 4) * scale, (1 + (trial % 7) * 2) * scale);
         const double est = *EstimateJaccard(h.Sign(pair.a), h.Sign(pair.b));
-        const double z = (est - pair.jaccard) / MinHashStandardError(pair.jaccard, k);
-        sum_z += z;
-        sum_z2 += z * z;
+        z.Add((est - pair.jaccard) / MinHashStandardError(pair.jaccard, k));
       }
-      const double mean = sum_z / n, var = sum_z2 / n - mean * mean;
-      EXPECT_LE(std::fabs(mean), 4.0 / std::sqrt(n)) << "k=" << k << " scale=" << scale;
-      EXPECT_LE(var, 1.0 + 4.0 * std::sqrt(2.0 / n)) << "k=" << k << " scale=" << scale;
+      EXPECT_LE(std::fabs(z.Mean()), 4.0 / std::sqrt(n)) << "k=" << k << " scale=" << scale;
+      EXPECT_LE(z.Variance(), 1.0 + 4.0 * std::sqrt(2.0 / n)) << "k=" << k << " scale=" << scale;
     }
   }
 }
@@ -467,34 +467,12 @@ TEST(FssMinHasher, ErrorIsAtMostClassicAtEverySize) {
 // LSH banding over kFss signatures follows the S-curve (4 binomial sigma), for short
 // and long sets.
 TEST(FssMinHasher, LshCandidateRateFollowsTheSCurve) {
-  const int k = 128;
-  MinHasher h = FssHasher(k, 12);
+  MinHasher h = FssHasher(128, 12);
   uint64_t state = 2026;
   for (LshParams params : {LshParams{16, 8}, LshParams{42, 3}}) {
     for (int scale : {1, 10}) {
       for (int common : {40, 80, 160, 280}) {
-        const int only = 30;
-        int hits = 0;
-        double expected = 0, variance = 0;
-        for (int i = 0; i < 300; ++i) {
-          auto pair = MakeSetPair(&state, common * scale, only * scale);
-          auto index = *LshIndex::Create(params, k);
-          SketchedDocument a, b;
-          a.signature = h.Sign(pair.a);
-          a.num_shingles = static_cast<uint32_t>(pair.a.size());
-          b.signature = h.Sign(pair.b);
-          b.num_shingles = static_cast<uint32_t>(pair.b.size());
-          index->Insert(0, a);
-          std::vector<DocIndex> out;
-          index->Query(b, &out);
-          hits += !out.empty();
-          const double p = CandidateProbability(pair.jaccard, params);
-          expected += p;
-          variance += p * (1 - p);
-        }
-        EXPECT_NEAR(hits, expected, 4 * std::sqrt(variance) + 1)
-            << params.bands << "x" << params.rows << " scale " << scale << " J="
-            << static_cast<double>(common) / (common + 2 * only);
+        ExpectCandidateRateFollowsSCurve(h, params, common * scale, 30 * scale, 300, &state);
       }
     }
   }
@@ -536,21 +514,18 @@ TEST(PackedSignature, CorrectedEstimateMatchesTheory) {
   MinHasher h = Hasher(128, 31);
   for (int bits : {8, 16}) {
     const int n = 1500;
-    double sum_z = 0, sum_z2 = 0;
+    Moments z;
     for (int trial = 0; trial < n; ++trial) {
       auto pair = MakeSetPair(&state, 60 + (trial % 12) * 40, 300 + (trial % 7) * 30);
       const Signature a = h.Sign(pair.a), b = h.Sign(pair.b);
       std::vector<uint8_t> pa(PackedSignatureBytes(128, bits)), pb(pa.size());
       PackSignature(a.values().data(), 128, bits, pa.data());
       PackSignature(b.values().data(), 128, bits, pb.data());
-      const double z = (PackedSimilarity(pa.data(), pb.data(), 128, bits) - pair.jaccard) /
-                       PackedStandardError(pair.jaccard, 128, bits);
-      sum_z += z;
-      sum_z2 += z * z;
+      z.Add((PackedSimilarity(pa.data(), pb.data(), 128, bits) - pair.jaccard) /
+            PackedStandardError(pair.jaccard, 128, bits));
     }
-    const double mean = sum_z / n, var = sum_z2 / n - mean * mean;
-    EXPECT_LE(std::fabs(mean), 4.0 / std::sqrt(n)) << "bits " << bits;
-    EXPECT_NEAR(var, 1.0, 4.0 * std::sqrt(2.0 / n)) << "bits " << bits;
+    EXPECT_LE(std::fabs(z.Mean()), 4.0 / std::sqrt(n)) << "bits " << bits;
+    EXPECT_NEAR(z.Variance(), 1.0, 4.0 * std::sqrt(2.0 / n)) << "bits " << bits;
   }
 }
 
