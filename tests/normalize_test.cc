@@ -273,6 +273,30 @@ TEST(TokenizeEquivalence, RandomAsciiMatchesWholeTextAlgorithm) {
   }
 }
 
+// Longer ASCII texts: the block loop (64-byte blocks) with words and separator runs
+// of every length, including words longer than a block and line breaks everywhere.
+TEST(TokenizeEquivalence, RandomLongAsciiMatchesWholeTextAlgorithm) {
+  std::mt19937_64 rng(64);
+  const std::string separators = " ,.;:!?-'\"()\t\n\r\v\f\x01\x7f@[`{";
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string s;
+    const size_t target = rng() % 700;
+    while (s.size() < target) {
+      // Word lengths 1..8 mostly, sometimes up to 150 (longer than two blocks).
+      const size_t word = rng() % 8 == 0 ? 1 + rng() % 150 : 1 + rng() % 8;
+      for (size_t i = 0; i < word; ++i) {
+        const uint64_t r = rng() % 62;
+        s.push_back(static_cast<char>(r < 26 ? 'a' + r : r < 52 ? 'A' + (r - 26) : '0' + (r - 52)));
+      }
+      const size_t gap = rng() % 4 == 0 ? rng() % 70 : 1 + rng() % 2;
+      for (size_t i = 0; i < gap; ++i) s.push_back(separators[rng() % separators.size()]);
+    }
+    ASSERT_TRUE(SameAsReference(s));
+    // The same text after a non-ASCII word, so that it starts at other offsets.
+    ASSERT_TRUE(SameAsReference("Zürich " + s.substr(0, rng() % (s.size() + 1)) + " naïve"));
+  }
+}
+
 TEST(TokenizeEquivalence, RandomTextMatchesWholeTextAlgorithm) {
   std::mt19937_64 rng(20240607);
   for (int trial = 0; trial < 20000; ++trial) {
