@@ -221,16 +221,19 @@ void MinHasher::SignOph(absl::Span<const uint64_t> shingle_hashes, uint32_t* out
   std::fill(out, out + k, kEmptySlot);
   if (shingle_hashes.empty()) return;
   // Which bins received a shingle (a slot may legitimately hold kEmptySlot's value).
-  uint64_t filled[kMaxNumPerm / 64] = {};
+  // One byte per bin, only ever stored to: a bit set would be a read-modify-write of a
+  // few words, a dependency chain through memory from each shingle to the next.
+  uint8_t filled[kMaxNumPerm];
+  std::memset(filled, 0, k);
   const uint64_t key = oph_key_;
   for (uint64_t x : shingle_hashes) {
     const uint64_t y = Mix64(x + key);
     const uint64_t bin = ((y >> 32) * k) >> 32;
     const uint32_t value = static_cast<uint32_t>(y);
     out[bin] = std::min(out[bin], value);
-    filled[bin >> 6] |= uint64_t{1} << (bin & 63);
+    filled[bin] = 1;
   }
-  auto is_filled = [&](uint64_t bin) { return (filled[bin >> 6] >> (bin & 63)) & 1; };
+  auto is_filled = [&](uint64_t bin) { return filled[bin] != 0; };
   for (uint64_t i = 0; i < k; ++i) {
     if (is_filled(i)) continue;
     // At least one bin is filled, so this ends; expected attempts K / (filled bins).
@@ -249,8 +252,8 @@ void MinHasher::SignFss(absl::Span<const uint64_t> shingle_hashes, uint32_t* out
   const uint64_t k = a_.size();
   std::fill(out, out + k, kEmptySlot);
   if (shingle_hashes.empty()) return;
-  uint64_t filled[kMaxNumPerm / 64] = {};
-  const uint64_t words = (k + 63) / 64;
+  uint8_t filled[kMaxNumPerm];  // Stores only, as in SignOph.
+  std::memset(filled, 0, k);
   uint64_t num_filled = 0;
   // A slot value is (round << value_bits) | top value_bits of the element's hash, so a
   // later round never beats an earlier one: once every bin is filled, no further round
@@ -260,11 +263,11 @@ void MinHasher::SignFss(absl::Span<const uint64_t> shingle_hashes, uint32_t* out
   // Branch-free: which bins are filled is counted once per round.
   auto offer = [&](uint64_t bin, uint32_t value) {
     out[bin] = std::min(out[bin], value);
-    filled[bin >> 6] |= uint64_t{1} << (bin & 63);
+    filled[bin] = 1;
   };
   auto count_filled = [&] {
     num_filled = 0;
-    for (uint64_t w = 0; w < words; ++w) num_filled += static_cast<uint64_t>(std::popcount(filled[w]));
+    for (uint64_t i = 0; i < k; ++i) num_filled += filled[i];
   };
   for (uint64_t round = 0; round < 2 * k && num_filled < k; ++round) {
     const uint64_t key = fss_key_ + round * 0x9E3779B97F4A7C15ull;

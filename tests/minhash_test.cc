@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 
 #include "dedup/lsh_index.h"
 #include "dedup/sketch.h"
@@ -527,6 +528,40 @@ TEST(PackedSignature, CorrectedEstimateMatchesTheory) {
     EXPECT_LE(std::fabs(z.Mean()), 4.0 / std::sqrt(n)) << "bits " << bits;
     EXPECT_NEAR(z.Variance(), 1.0, 4.0 * std::sqrt(2.0 / n)) << "bits " << bits;
   }
+}
+
+}  // namespace
+}  // namespace dedup
+
+
+namespace dedup {
+namespace {
+// CountDistinct against sort + unique, on hashes with many repeats (a document's
+// repeated shingles), with values colliding in the table's low index bits, and with
+// the sizes at which the table grows.
+TEST(CountDistinct, MatchesSortUnique) {
+  std::mt19937_64 rng(99);
+  std::vector<uint32_t> table;
+  for (int trial = 0; trial < 2000; ++trial) {
+    const size_t distinct = trial % 300;
+    std::vector<uint64_t> values(distinct);
+    for (uint64_t& v : values) {
+      v = rng();
+      // A third share their low 16 bits (same home slot) and differ only above them.
+      if (rng() % 3 == 0) v = (v & ~uint64_t{0xFFFF}) | 0x1234;
+    }
+    std::vector<uint64_t> hashes;
+    for (size_t i = 0; i < distinct + rng() % (distinct + 1); ++i) {
+      hashes.push_back(values.empty() ? 0 : values[rng() % values.size()]);
+    }
+    if (values.empty() && !hashes.empty()) hashes.clear();
+    std::vector<uint64_t> set = hashes;
+    SortUnique(&set);
+    ASSERT_EQ(CountDistinct(hashes, &table), set.size()) << "trial " << trial;
+  }
+  // Values equal in their top 32 bits but different below are different values.
+  EXPECT_EQ(CountDistinct({0xABCD000000000001ull, 0xABCD000000000002ull}, &table), 2u);
+  EXPECT_EQ(CountDistinct({0, 0, 1}, &table), 2u);
 }
 
 }  // namespace
