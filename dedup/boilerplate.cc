@@ -219,7 +219,7 @@ int StripBoilerplate(const TokenizedText& in, const BoilerplateModel& model, uin
                      TokenizedText* out, std::vector<std::pair<size_t, size_t>>* removed) {
   out->clear();
   if (removed) removed->clear();
-  std::vector<bool> drop(in.lines.size(), false);
+  std::vector<uint8_t> drop(in.lines.size(), 0);
   size_t dropped = 0;
   if (!model.empty()) {
     for (size_t i = 0; i < in.lines.size(); ++i) {
@@ -231,19 +231,22 @@ int StripBoilerplate(const TokenizedText& in, const BoilerplateModel& model, uin
     *out = in;
     return 0;
   }
+  // A line's tokens are one contiguous span of in.text (single spaces between them), so
+  // each kept line is copied whole and its token starts shifted by one offset.
   out->text.reserve(in.text.size());
+  out->starts.reserve(in.starts.size());
   for (size_t i = 0; i < in.lines.size(); ++i) {
     const size_t first = in.lines[i], end = in.line_end(i);
     if (drop[i]) {
       if (removed) removed->emplace_back(first, end);
       continue;
     }
+    if (!out->text.empty()) out->text.push_back(' ');
     out->lines.push_back(static_cast<uint32_t>(out->starts.size()));
-    for (size_t t = first; t < end; ++t) {
-      if (!out->text.empty()) out->text.push_back(' ');
-      out->starts.push_back(static_cast<uint32_t>(out->text.size()));
-      out->text.append(in.token(t));
-    }
+    const size_t from = in.starts[first], to = in.end(end - 1);
+    const uint32_t shift = static_cast<uint32_t>(out->text.size()) - static_cast<uint32_t>(from);
+    out->text.append(in.text, from, to - from);
+    for (size_t t = first; t < end; ++t) out->starts.push_back(in.starts[t] + shift);  // Wraps mod 2^32: exact.
   }
   return static_cast<int>(dropped);
 }

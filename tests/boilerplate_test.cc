@@ -17,6 +17,17 @@ TokenizedText Tok(const std::string& text) {
 std::string Kept(const std::string& text, const BoilerplateModel& model, const std::string& source = "") {
   TokenizedText out;
   StripBoilerplate(Tok(text), model, SourceKey(source), &out);
+  // The stripped text must be exactly what tokenizing its kept lines gives: the same
+  // text, token starts and line starts.
+  std::string lines;
+  for (size_t i = 0; i < out.lines.size(); ++i) {
+    for (size_t t = out.lines[i]; t < out.line_end(i); ++t) lines += std::string(out.token(t)) + " ";
+    lines += "\n";
+  }
+  TokenizedText again = Tok(lines);
+  EXPECT_EQ(out.text, again.text);
+  EXPECT_EQ(out.starts, again.starts);
+  EXPECT_EQ(out.lines, again.lines);
   return out.text;
 }
 
