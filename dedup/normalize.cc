@@ -529,6 +529,22 @@ absl::Status Tokenize(std::string_view utf8, TokenizedText* out) {
     // ASCII text up to the piece holding the next non-ASCII byte: that piece begins
     // after the last ASCII separator before the byte.
     const unsigned char* q = FindNonAscii(p, end);
+    if (q != end) {
+      // The common case in news text: a typographic quote, dash or middle dot, which is a
+      // boundary -- it separates like an ASCII separator, so the ASCII text before it is
+      // written by the block loop and the scan goes on after it.
+      utf8proc_int32_t cp;
+      const utf8proc_ssize_t len = utf8proc_iterate(q, end - q, &cp);
+      if (len > 0) {
+        const CodePointInfo info = cache.Get(cp);
+        if (info.kind >= CodePointInfo::kBoundary) {
+          w.Ascii(p, static_cast<size_t>(q - p), end);
+          if (info.kind == CodePointInfo::kLineBreakBoundary) w.LineBreak();
+          p = q + len;
+          continue;
+        }
+      }
+    }
     const unsigned char* piece = q;
     if (q != end) {
       while (piece > p && !IsAsciiSeparator(piece[-1])) --piece;
