@@ -76,6 +76,16 @@ BENCHMARK(BM_MinHashSign)->Apply(MinHashArgs);
 void BM_MinHashSign_Portable(benchmark::State& state) { SignBenchmark(state, dedup::MinHashKernel::kPortable); }
 BENCHMARK(BM_MinHashSign_Portable)->Apply(MinHashArgs);
 
+// The AVX2 kernel where the default is AVX-512: the same-run reference for the latter.
+void BM_MinHashSign_Avx2(benchmark::State& state) {
+  if (!dedup::MinHashKernelSupported(dedup::MinHashKernel::kAvx2)) {
+    state.SkipWithError("no AVX2 on this CPU");
+    return;
+  }
+  SignBenchmark(state, dedup::MinHashKernel::kAvx2);
+}
+BENCHMARK(BM_MinHashSign_Avx2)->Apply(MinHashArgs);
+
 // The O(n + K) engines: one permutation hashing with optimal densification, and fast
 // similarity sketching.
 void EngineSignBenchmark(benchmark::State& state, dedup::MinHashEngine engine) {
@@ -152,7 +162,7 @@ void BM_Reference_ScalarMinHash(benchmark::State& state) {
     auto hasher = dedup::MinHasher::Create({.num_perm = k, .seed = kMinHashSeed}, 0);
     std::vector<uint32_t> expected(static_cast<size_t>(k));
     ScalarSign(params, sets[0], out.data());
-    for (auto kernel : {dedup::MinHashKernel::kPortable, dedup::MinHashKernel::kAvx2}) {
+    for (auto kernel : {dedup::MinHashKernel::kPortable, dedup::MinHashKernel::kAvx2, dedup::MinHashKernel::kAvx512}) {
       if (!dedup::MinHashKernelSupported(kernel)) continue;
       hasher->SignIntoWithKernel(kernel, sets[0], expected.data());
       if (out != expected) {

@@ -129,12 +129,13 @@ class Signature {
 enum class MinHashKernel {
   kPortable,  // Plain C++ (auto-vectorized for the build's target).
   kAvx2,      // x86-64 AVX2 intrinsics; only where MinHashKernelSupported().
+  kAvx512,    // x86-64 AVX-512F, 16 functions per instruction (AVX2 for an odd last 8).
 };
 // Whether this CPU (and build) can run `kernel`.
 bool MinHashKernelSupported(MinHashKernel kernel);
 // The kernel SignInto uses on this CPU: the fastest supported one.
 MinHashKernel DefaultMinHashKernel();
-const char* MinHashKernelName(MinHashKernel kernel);  // "portable", "avx2".
+const char* MinHashKernelName(MinHashKernel kernel);  // "portable", "avx2", "avx512".
 
 class MinHasher {
  public:

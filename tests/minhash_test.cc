@@ -96,7 +96,7 @@ TEST(MinHasher, MatchesReferenceImplementation) {
 
 std::vector<MinHashKernel> SupportedKernels() {
   std::vector<MinHashKernel> kernels;
-  for (MinHashKernel kernel : {MinHashKernel::kPortable, MinHashKernel::kAvx2}) {
+  for (MinHashKernel kernel : {MinHashKernel::kPortable, MinHashKernel::kAvx2, MinHashKernel::kAvx512}) {
     if (MinHashKernelSupported(kernel)) kernels.push_back(kernel);
   }
   return kernels;
