@@ -3,8 +3,10 @@
 //   BM_MinHashSign/K/n          K in {64, 128, 256}, n = 500 random shingle hashes per
 //                               document (a ~500-word article); items/s = shingles, and
 //                               the `docs` counter is documents/s. Uses the kernel that
-//                               SignInto picks on this CPU (the label says which: avx2
-//                               on x86-64 CPUs that have it, else portable).
+//                               SignInto picks on this CPU (the label says which:
+//                               avx512 or avx2 on x86-64 CPUs that have them, else
+//                               portable).
+//   BM_MinHashSign_Avx2/K/n     the AVX2 kernel: the same-run reference for avx512.
 //   BM_MinHashSign_Portable/K/n  the portable kernel, what CPUs without AVX2 get.
 // Reference over the same input and the same hash functions, in the same process:
 //   BM_Reference_ScalarMinHash/K/n  the textbook nested loop, one multiply-shift hash at

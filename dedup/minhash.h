@@ -59,11 +59,11 @@
 //
 // MinHasher is immutable after Create(); Sign() is thread-safe.
 //
-// Speed: SignInto evaluates n * K hash functions. On x86-64 CPUs with AVX2 (checked at
-// run time; the build needs no -march flag) it uses an AVX2 kernel, 8 functions per
-// instruction sequence; elsewhere a portable loop that the compiler vectorizes for the
-// baseline target. Both compute exactly the function above (tested), so signatures do
-// not depend on the machine that made them.
+// Speed: SignInto evaluates n * K hash functions. On x86-64 CPUs with AVX-512F or AVX2
+// (checked at run time; the build needs no -march flag) it uses a kernel computing 16 or
+// 8 functions per instruction sequence; elsewhere a portable loop that the compiler
+// vectorizes for the baseline target. All compute exactly the function above (tested),
+// so signatures do not depend on the machine that made them.
 #ifndef DEDUP_MINHASH_H_
 #define DEDUP_MINHASH_H_
 

@@ -14,9 +14,10 @@
 //      marks that follow it), so Chinese text shingles as character n-grams.
 // The result is defined as if the whole text were normalized at once, but only words
 // holding non-ASCII letters, digits or marks go through utf8proc, one word at a time;
-// ASCII words, spaces, punctuation, typographic quotes and dashes take a table-driven
-// byte loop (normalize.cc says why that gives the same tokens; normalize_test compares
-// it with the whole-text algorithm on random and exhaustive inputs).
+// ASCII text goes through a loop over 64-byte blocks (SSE2 classification, one copy per
+// token), and typographic quotes, dashes and other boundary code points end a block run
+// (normalize.cc says why that gives the same tokens; normalize_test compares it with the
+// whole-text algorithm on random and exhaustive inputs).
 //
 // The rules are versioned: kNormalizationVersion is part of every signature's
 // parameter fingerprint, so signatures made under different rules are never compared.
