@@ -1,11 +1,32 @@
 #include "dedup/cluster.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_format.h"
 #include "dedup/status_macros.h"
 
 namespace dedup {
+namespace {
+
+// Signature blocks hold up to this many bytes: small enough that the last block's spare
+// room is negligible past a few thousand documents, and that malloc serves them from
+// its heap rather than with an mmap each (below glibc's 128 KiB threshold: a million
+// documents make ~7,800 blocks at 32-bit signatures); large enough that the block list
+// costs next to nothing (8 bytes per block).
+constexpr size_t kSignatureBlockBytes = size_t{1} << 16;
+
+template <typename T>
+void Release(std::vector<T>& v) {
+  std::vector<T>().swap(v);
+}
+
+template <typename T>
+size_t CapacityBytes(const std::vector<T>& v) {
+  return v.capacity() * sizeof(T);
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Clusterer>> Clusterer::Create(const ClusterOptions& options,
                                                              int num_perm) {
@@ -47,6 +68,25 @@ absl::StatusOr<std::unique_ptr<Clusterer>> Clusterer::Create(const ClusterOption
   return std::unique_ptr<Clusterer>(new Clusterer(options, num_perm, lsh, std::move(index)));
 }
 
+Clusterer::Clusterer(ClusterOptions options, int num_perm, LshParams lsh,
+                     std::unique_ptr<CandidateIndex> index)
+    : options_(options),
+      num_perm_(num_perm),
+      lsh_params_(lsh),
+      index_(std::move(index)),
+      signature_bytes_(PackedSignatureBytes(num_perm, options.signature_bits)) {
+  match_.threshold = options.threshold;
+  match_.containment_threshold = options.containment_threshold;
+  match_.min_containment_shingles = options.min_containment_shingles;
+  match_.min_containment_ratio = options.min_containment_ratio;
+  // A power of two of documents per block, so that finding a signature is a shift and
+  // a mask: the largest whose block fits kSignatureBlockBytes, at least 1.
+  signature_block_shift_ = 0;
+  while ((signature_bytes_ << (signature_block_shift_ + 1)) <= kSignatureBlockBytes) {
+    ++signature_block_shift_;
+  }
+}
+
 DocIndex Clusterer::Find(DocIndex x) {
   while (parent_[x] != x) {
     parent_[x] = parent_[parent_[x]];  // Path halving.
@@ -68,52 +108,61 @@ std::string_view RelationName(Relation r) {
 
 PairEstimate Clusterer::Estimate(DocIndex a, DocIndex b) const {
   if (options_.exact) return ExactPair(shingles_[a], shingles_[b]);
-  const size_t bytes = PackedSignatureBytes(num_perm_, options_.signature_bits);
-  return EstimatePackedPair(&signatures_[a * bytes], docs_[a].num_shingles, &signatures_[b * bytes],
-                            docs_[b].num_shingles, num_perm_, options_.signature_bits);
+  return EstimatePackedPair(PackedSignature(a), num_shingles_[a], PackedSignature(b), num_shingles_[b],
+                            num_perm_, options_.signature_bits);
 }
 
 bool Clusterer::Better(DocIndex a, DocIndex b) const {
-  const DocumentResult& x = docs_[a];
-  const DocumentResult& y = docs_[b];
   switch (options_.canonical) {
     case CanonicalRule::kFirst:
       break;
     case CanonicalRule::kEarliest:
       // kNoTime is INT64_MIN: map it past every real time.
-      if (x.published != y.published) {
+      if (published_[a] != published_[b]) {
         auto key = [](int64_t t) { return t == kNoTime ? INT64_MAX : t; };
-        if (key(x.published) != key(y.published)) return key(x.published) < key(y.published);
+        if (key(published_[a]) != key(published_[b])) return key(published_[a]) < key(published_[b]);
       }
       break;
     case CanonicalRule::kLongest:
-      if (x.num_shingles != y.num_shingles) return x.num_shingles > y.num_shingles;
+      if (num_shingles_[a] != num_shingles_[b]) return num_shingles_[a] > num_shingles_[b];
       break;
   }
   return a < b;
 }
 
-DocIndex Clusterer::Add(std::string id, std::string snippet, SketchedDocument sketch, int64_t published) {
-  const DocIndex doc = static_cast<DocIndex>(docs_.size());
+DocIndex Clusterer::Add(std::string_view id, std::string_view snippet, SketchedDocument sketch,
+                        int64_t published) {
+  DEDUP_CHECK(index_ != nullptr);  // Not after Finish().
   DEDUP_CHECK(sketch.signature.size() == num_perm_);
+  DEDUP_CHECK(id.size() <= UINT32_MAX);
+  const DocIndex doc = static_cast<DocIndex>(parent_.size());
   ++stats_.documents;
   if (sketch.num_shingles == 0) ++stats_.empty_documents;
   parent_.push_back(doc);
-  auto values = sketch.signature.values();
-  const size_t bytes = PackedSignatureBytes(num_perm_, options_.signature_bits);
-  signatures_.resize(signatures_.size() + bytes);
-  PackSignature(values.data(), num_perm_, options_.signature_bits, &signatures_[signatures_.size() - bytes]);
-  if (options_.exact) shingles_.push_back(sketch.shingles);
-  docs_.push_back(DocumentResult{.id = std::move(id),
-                                 .snippet = std::move(snippet),
-                                 .published = published,
-                                 .num_shingles = sketch.num_shingles});
+  if ((doc >> signature_block_shift_) == signature_blocks_.size()) {
+    // Uninitialised: every byte is written before it is read.
+    signature_blocks_.push_back(
+        std::make_unique_for_overwrite<uint8_t[]>(signature_bytes_ << signature_block_shift_));
+  }
+  uint8_t* packed = signature_blocks_.back().get() +
+                    (doc & ((DocIndex{1} << signature_block_shift_) - 1)) * signature_bytes_;
+  PackSignature(sketch.signature.values().data(), num_perm_, options_.signature_bits, packed);
+  num_shingles_.push_back(sketch.num_shingles);
+  published_.push_back(published);
+  arena_.insert(arena_.end(), id.begin(), id.end());
+  arena_.insert(arena_.end(), snippet.begin(), snippet.end());
+  text_end_.push_back(arena_.size());
+  id_size_.push_back(static_cast<uint32_t>(id.size()));
+  if (options_.exact) {
+    shingles_.push_back(sketch.shingles);
+    shingle_bytes_ += CapacityBytes(shingles_.back());
+  }
 
   candidates_.clear();
   index_->Query(sketch, &candidates_);
   stats_.candidate_pairs += static_cast<int64_t>(candidates_.size());
   for (DocIndex other : candidates_) {
-    if (Classify(Estimate(other, doc), docs_[other].num_shingles, docs_[doc].num_shingles, match_) ==
+    if (Classify(Estimate(other, doc), num_shingles_[other], num_shingles_[doc], match_) ==
         MatchKind::kNone) {
       continue;
     }
@@ -131,8 +180,13 @@ DocIndex Clusterer::Add(std::string id, std::string snippet, SketchedDocument sk
 }
 
 ClusterResult Clusterer::Finish() {
+  // The index only serves Add(): free it before the results are built, so that they
+  // never coexist with it.
+  index_.reset();
+  Release(candidates_);
   ClusterResult result;
-  const DocIndex n = static_cast<DocIndex>(docs_.size());
+  const DocIndex n = static_cast<DocIndex>(parent_.size());
+  result.documents.resize(n);
   // Clusters, numbered by their first member (the union-find root is the smallest index).
   std::vector<uint32_t> cluster_of_root(n, 0);
   for (DocIndex d = 0; d < n; ++d) {
@@ -141,16 +195,17 @@ ClusterResult Clusterer::Finish() {
       cluster_of_root[d] = static_cast<uint32_t>(result.clusters.size());
       result.clusters.emplace_back();
     }
-    docs_[d].cluster = cluster_of_root[root];
-    result.clusters[docs_[d].cluster].push_back(d);
+    result.documents[d].cluster = cluster_of_root[root];
+    result.clusters[result.documents[d].cluster].push_back(d);
   }
+  Release(cluster_of_root);
   for (const std::vector<DocIndex>& members : result.clusters) {
     DocIndex rep = members[0];
     for (DocIndex m : members) {
       if (Better(m, rep)) rep = m;
     }
     for (DocIndex m : members) {
-      DocumentResult& r = docs_[m];
+      DocumentResult& r = result.documents[m];
       r.representative = rep;
       if (m == rep) {
         r.similarity = r.containment = 1.0;
@@ -161,7 +216,7 @@ ClusterResult Clusterer::Finish() {
       PairEstimate e = Estimate(m, rep);
       r.similarity = e.jaccard;
       r.containment = e.a_in_b;
-      switch (Classify(e, r.num_shingles, docs_[rep].num_shingles, match_)) {
+      switch (Classify(e, num_shingles_[m], num_shingles_[rep], match_)) {
         case MatchKind::kSimilar: r.relation = Relation::kSimilar; break;
         case MatchKind::kAContainedInB: r.relation = Relation::kExcerpt; break;
         case MatchKind::kBContainedInA: r.relation = Relation::kExtends; break;
@@ -169,13 +224,50 @@ ClusterResult Clusterer::Finish() {
       }
     }
   }
+  for (DocIndex d = 0; d < n; ++d) {
+    result.documents[d].published = published_[d];
+    result.documents[d].num_shingles = num_shingles_[d];
+  }
+  // Verification is over: free the signatures and the other columns before the ids
+  // and snippets become strings.
+  Release(parent_);
+  Release(signature_blocks_);
+  Release(shingles_);
+  shingle_bytes_ = 0;
+  Release(num_shingles_);
+  Release(published_);
+  uint64_t start = 0;
+  for (DocIndex d = 0; d < n; ++d) {
+    DocumentResult& r = result.documents[d];
+    const char* text = arena_.data() + start;
+    r.id.assign(text, id_size_[d]);
+    r.snippet.assign(text + id_size_[d], text_end_[d] - start - id_size_[d]);
+    start = text_end_[d];
+  }
+  Release(arena_);
+  Release(text_end_);
+  Release(id_size_);
   stats_.clusters = static_cast<int64_t>(result.clusters.size());
   for (const auto& c : result.clusters) stats_.duplicate_clusters += c.size() > 1;
-  result.documents = std::move(docs_);
   result.stats = stats_;
   result.lsh = lsh_params_;
   result.verified_pairs = std::move(verified_pairs_);
   return result;
+}
+
+ClustererMemory Clusterer::Memory() const {
+  ClustererMemory m;
+  // With `exact` the index is a BruteForceIndex, whose hash maps are not measured.
+  if (index_ != nullptr && !options_.exact) {
+    m.index = static_cast<const LshIndex&>(*index_).MemoryBytes();
+  }
+  m.signatures = signature_blocks_.size() * (signature_bytes_ << signature_block_shift_) +
+                 CapacityBytes(signature_blocks_);
+  m.ids_and_snippets = CapacityBytes(arena_) + CapacityBytes(text_end_) + CapacityBytes(id_size_);
+  m.other = CapacityBytes(parent_) + CapacityBytes(num_shingles_) + CapacityBytes(published_) +
+            CapacityBytes(shingles_) + shingle_bytes_ + CapacityBytes(candidates_) +
+            CapacityBytes(verified_pairs_);
+  return m;
 }
 
 }  // namespace dedup

@@ -17,18 +17,32 @@
 //     the representative, and `relation` says how it relates to it ("similar",
 //     "excerpt" of it, "extends" it, or "linked" through other members).
 //
-// Memory per document: its id, K * 4 bytes of signature, the LSH band entries, an
-// optional text snippet for reports, and its shingle set only with `exact`.
+// Memory per document while documents are added (MemoryBytes() gives the exact figure):
+//   - its signature packed to signature_bits per slot: 512, 256 or 128 bytes at K = 128;
+//   - its LSH band entries: ~10.5 bytes per band (lsh_index.h), ~147 at 14 bands and
+//     ~440 at 42;
+//   - its id and snippet bytes, appended to one arena (no string object, no heap block
+//     of its own), found through a 64-bit end offset and a 32-bit id length;
+//   - 16 more bytes of columns: union-find parent, shingle count, publication time;
+//   - its shingle set, with `exact` only.
+// Signatures are stored in blocks of ~64 KiB, so that they are never copied to a bigger
+// array (no old and new copy side by side, no freed old arrays left in the heap) and at
+// most one block has room to spare; the small columns are std::vectors, whose spare
+// capacity (up to as much again) is counted by MemoryBytes() but not written to.
+// The DocumentResult records (112 bytes plus the id and snippet strings each) exist
+// only in Finish(), which frees the index first and the columns as the records take
+// over their contents.
 //
 // Example:
 //   auto clusterer = dedup::Clusterer::Create(options, /*num_perm=*/128);
-//   for (...) (*clusterer)->Add(std::move(id), std::move(snippet), std::move(sketch));
+//   for (...) (*clusterer)->Add(id, snippet, std::move(sketch));
 //   dedup::ClusterResult result = (*clusterer)->Finish();
 //
 // Not thread-safe.
 #ifndef DEDUP_CLUSTER_H_
 #define DEDUP_CLUSTER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -116,33 +130,52 @@ struct ClusterResult {
   std::vector<std::pair<DocIndex, DocIndex>> verified_pairs;
 };
 
+// Heap bytes held by a Clusterer, by part: capacities (what is allocated), not sizes.
+struct ClustererMemory {
+  size_t index = 0;             // LshIndex::MemoryBytes(); 0 with `exact` (not measured).
+  size_t signatures = 0;        // Packed signatures: their blocks and the block list.
+  size_t ids_and_snippets = 0;  // The arena, its end offsets and the id lengths.
+  // Union-find parents, shingle counts, publication times, recorded pairs, the query
+  // scratch, and with `exact` the shingle sets.
+  size_t other = 0;
+
+  size_t total() const { return index + signatures + ids_and_snippets + other; }
+};
+
 class Clusterer {
  public:
   // InvalidArgument for a threshold outside [0, 1] or LSH params not fitting num_perm.
   static absl::StatusOr<std::unique_ptr<Clusterer>> Create(const ClusterOptions& options,
                                                            int num_perm);
 
-  // Adds the next document; returns its input position. With `exact`, the sketch must
-  // carry its shingles. `published` (Unix seconds or kNoTime) feeds the canonical rule.
+  // Adds the next document; returns its input position. The id and snippet bytes are
+  // copied. With `exact`, the sketch must carry its shingles. `published` (Unix seconds
+  // or kNoTime) feeds the canonical rule.
   // Cost: one index query, plus one verification per candidate.
-  DocIndex Add(std::string id, std::string snippet, SketchedDocument sketch, int64_t published = kNoTime);
+  DocIndex Add(std::string_view id, std::string_view snippet, SketchedDocument sketch,
+               int64_t published = kNoTime);
 
-  // Computes clusters and similarities. Call once, after the last Add().
+  // Computes clusters and similarities. Call once, after the last Add(); it releases
+  // the index and the columns, so no Add() may follow.
   ClusterResult Finish();
+
+  // Heap bytes of the indexed state (see ClustererMemory). Cost O(bands + overflowing
+  // band keys). After Finish(): only what is left, the Clusterer being spent.
+  ClustererMemory Memory() const;
+  size_t MemoryBytes() const { return Memory().total(); }
 
   const ClusterOptions& options() const { return options_; }
   const LshParams& lsh_params() const { return lsh_params_; }
 
  private:
   Clusterer(ClusterOptions options, int num_perm, LshParams lsh,
-            std::unique_ptr<CandidateIndex> index)
-      : options_(options), num_perm_(num_perm), lsh_params_(lsh), index_(std::move(index)) {
-    match_.threshold = options.threshold;
-    match_.containment_threshold = options.containment_threshold;
-    match_.min_containment_shingles = options.min_containment_shingles;
-    match_.min_containment_ratio = options.min_containment_ratio;
-  }
+            std::unique_ptr<CandidateIndex> index);
 
+  // Document d's packed signature.
+  const uint8_t* PackedSignature(DocIndex d) const {
+    return signature_blocks_[d >> signature_block_shift_].get() +
+           (d & ((DocIndex{1} << signature_block_shift_) - 1)) * signature_bytes_;
+  }
   DocIndex Find(DocIndex x);
   PairEstimate Estimate(DocIndex a, DocIndex b) const;
   bool Better(DocIndex a, DocIndex b) const;  // a is a better canonical member than b.
@@ -151,12 +184,22 @@ class Clusterer {
   MatchOptions match_;
   int num_perm_;
   LshParams lsh_params_;
-  std::unique_ptr<CandidateIndex> index_;
+  std::unique_ptr<CandidateIndex> index_;    // Null after Finish().
+  // Per document, by input position: the columns.
   std::vector<DocIndex> parent_;             // Union-find; a root is its set's smallest index.
-  // PackedSignatureBytes(num_perm_, signature_bits) per document, contiguous.
-  std::vector<uint8_t> signatures_;
+  // Packed signatures, signature_bytes_ each, 2^signature_block_shift_ to a block.
+  std::vector<std::unique_ptr<uint8_t[]>> signature_blocks_;
+  size_t signature_bytes_;                   // PackedSignatureBytes(num_perm_, signature_bits).
+  int signature_block_shift_;
+  std::vector<uint32_t> num_shingles_;
+  std::vector<int64_t> published_;
+  // Document d's id then its snippet: arena_[text_end_[d - 1], text_end_[d]) (from 0
+  // for d = 0), the id taking its first id_size_[d] bytes.
+  std::vector<char> arena_;
+  std::vector<uint64_t> text_end_;
+  std::vector<uint32_t> id_size_;
   std::vector<std::vector<uint64_t>> shingles_;  // Per document, with `exact` only.
-  std::vector<DocumentResult> docs_;
+  size_t shingle_bytes_ = 0;                 // Capacity of shingles_' sets, in bytes.
   std::vector<DocIndex> candidates_;         // Scratch.
   std::vector<std::pair<DocIndex, DocIndex>> verified_pairs_;
   ClusterStats stats_;

@@ -2,6 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <iostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+
 #include "tests/test_util.h"
 
 namespace dedup {
@@ -136,6 +144,182 @@ TEST_F(ClusterTest, PackedSignaturesGiveTheSameClusters) {
           << "bits " << bits << " doc " << i;
     }
   }
+}
+
+// Ids and snippets live in one byte arena until Finish(): every one comes back
+// byte for byte, whatever its length (empty, around std::string's 15-byte inline
+// limit, long) or content (non-ASCII, tabs, line breaks, NUL, invalid UTF-8), and so
+// do the publication times and shingle counts, with either index.
+TEST_F(ClusterTest, IdsSnippetsTimesAndCountsRoundTrip) {
+  const std::vector<std::pair<std::string, std::string>> texts = {
+      {"", ""},
+      {"a", ""},
+      {"", "a snippet for a document without an id"},
+      {"fifteen-chars-1", "sixteen-chars-12"},
+      {"sixteen-chars-12", "fifteen-chars-1"},
+      {std::string(1000, 'i'), std::string(5000, 's')},
+      {"Москва-東京-🦀", "«Цитата» — 引用 🦀"},
+      {"id\twith\ttabs", "line one\nline two\r\n\tindented"},
+      {std::string("nul\0inside", 10), std::string("\0", 1)},
+      {"\xff\xfe", "\xc3"},  // Not UTF-8: the clusterer stores bytes, not text.
+      {"last", ""},
+  };
+  const std::vector<int64_t> times = {kNoTime, 0, -86400, 1700000000, INT64_MAX, 42, kNoTime, 7, 8, 9, 10};
+  ASSERT_EQ(times.size(), texts.size());
+  uint64_t state = 77;
+  const auto base = MakeSetPair(&state, 300, 0).a;
+  for (bool exact : {false, true}) {
+    auto c = *Clusterer::Create({.exact = exact}, 128);
+    std::vector<uint32_t> counts;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      // Odd positions copy the base set less a few shingles: clusters form too.
+      SketchedDocument d =
+          i % 2 ? Doc({base.begin() + i, base.end()}) : Doc(MakeSetPair(&state, 50 + i, 0).a);
+      counts.push_back(d.num_shingles);
+      c->Add(texts[i].first, texts[i].second, std::move(d), times[i]);
+    }
+    ClusterResult r = c->Finish();
+    ASSERT_EQ(r.documents.size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      EXPECT_EQ(r.documents[i].id, texts[i].first) << "exact=" << exact << " doc " << i;
+      EXPECT_EQ(r.documents[i].snippet, texts[i].second) << "exact=" << exact << " doc " << i;
+      EXPECT_EQ(r.documents[i].published, times[i]) << "exact=" << exact << " doc " << i;
+      EXPECT_EQ(r.documents[i].num_shingles, counts[i]) << "exact=" << exact << " doc " << i;
+    }
+    EXPECT_EQ(r.stats.duplicate_clusters, 1) << "exact=" << exact;  // The odd positions.
+    EXPECT_EQ(r.clusters[r.documents[1].cluster], (std::vector<DocIndex>{1, 3, 5, 7, 9}));
+  }
+}
+
+// The canonical rules read the time and shingle-count columns of the right documents.
+TEST_F(ClusterTest, CanonicalRulesPickByTimeCountOrPosition) {
+  uint64_t state = 5;
+  const auto set = MakeSetPair(&state, 200, 0).a;
+  // Identical sets: every pair is "similar" (Jaccard 1) whatever the shingle counts,
+  // which are set apart by hand for kLongest.
+  const std::vector<int64_t> times = {kNoTime, 200, 100, 300};
+  const std::vector<uint32_t> counts = {300, 500, 400, 450};
+  for (CanonicalRule rule : {CanonicalRule::kEarliest, CanonicalRule::kFirst, CanonicalRule::kLongest}) {
+    auto c = *Clusterer::Create({.canonical = rule}, 128);
+    for (size_t i = 0; i < times.size(); ++i) {
+      SketchedDocument d = Doc(set);
+      d.num_shingles = counts[i];
+      c->Add(std::to_string(i), "", std::move(d), times[i]);
+    }
+    ClusterResult r = c->Finish();
+    const DocIndex want = rule == CanonicalRule::kEarliest ? 2 : rule == CanonicalRule::kFirst ? 0 : 1;
+    ASSERT_EQ(r.stats.clusters, 1);
+    for (const DocumentResult& d : r.documents) {
+      EXPECT_EQ(d.representative, want) << "rule " << static_cast<int>(rule);
+      EXPECT_EQ(d.relation, &d == &r.documents[want] ? Relation::kRepresentative : Relation::kSimilar);
+    }
+  }
+}
+
+// Documents with random signatures: no two share a band key, so none is a candidate.
+SketchedDocument RandomSketch(uint64_t* state, int num_perm) {
+  std::vector<uint32_t> values(num_perm);
+  for (uint32_t& v : values) v = static_cast<uint32_t>(SplitMix64(state));
+  SketchedDocument d;
+  d.signature = Signature(std::move(values), 1);
+  d.num_shingles = 100;
+  return d;
+}
+
+// Signatures are stored in blocks (128 documents each at 32 bits and K = 128, 512 at 8
+// bits): copies verified against originals several blocks back, at other offsets in
+// their blocks, are found identical, and distinct documents stay apart.
+TEST_F(ClusterTest, SignaturesAcrossBlocksVerify) {
+  for (int bits : {32, 16, 8}) {
+    auto c = *Clusterer::Create({.signature_bits = bits}, 128);
+    uint64_t state = 21;
+    std::vector<SketchedDocument> originals;
+    for (int i = 0; i < 700; ++i) originals.push_back(RandomSketch(&state, 128));
+    for (const SketchedDocument& d : originals) c->Add("", "", d);
+    for (int i = 0; i < 700; i += 3) c->Add("", "", originals[i]);  // Positions 700 to 933.
+    ClusterResult r = c->Finish();
+    EXPECT_EQ(r.stats.clusters, 700) << "bits " << bits;
+    for (int i = 0; i < 700; i += 3) {
+      const DocumentResult& copy = r.documents[700 + i / 3];
+      ASSERT_EQ(copy.representative, static_cast<DocIndex>(i)) << "bits " << bits;
+      EXPECT_EQ(copy.similarity, 1.0) << "bits " << bits << " copy of " << i;
+    }
+  }
+}
+
+TEST_F(ClusterTest, MemoryGrowsWithDocumentsAndFinishReleasesIt) {
+  for (bool record_pairs : {false, true}) {
+    auto c = *Clusterer::Create(
+        {.lsh = LshParams{14, 9}, .record_pairs = record_pairs, .signature_bits = 8}, 128);
+    uint64_t state = 3;
+    size_t last = c->MemoryBytes();
+    SketchedDocument previous;
+    for (int i = 0; i < 1000; ++i) {
+      // Every tenth document repeats the one before: verified pairs, for record_pairs.
+      SketchedDocument d = i % 10 == 9 ? previous : RandomSketch(&state, 128);
+      previous = d;
+      c->Add(absl::StrFormat("document-%d", i), i % 3 ? "" : "a snippet", std::move(d));
+      const ClustererMemory m = c->Memory();
+      EXPECT_EQ(m.total(), m.index + m.signatures + m.ids_and_snippets + m.other);
+      ASSERT_EQ(m.total(), c->MemoryBytes());
+      ASSERT_GE(m.total(), last) << "after document " << i;
+      // And it grows with the documents: the columns hold at least 128 bytes of
+      // signature; the id (>= 10 bytes, and a snippet), an 8-byte end offset and a
+      // 4-byte id length; a parent, a count and a time; the index a slot per band.
+      ASSERT_GE(m.signatures, 128u * (i + 1));
+      ASSERT_GE(m.ids_and_snippets, (12u + 10u) * (i + 1));
+      ASSERT_GE(m.other, 16u * (i + 1));
+      ASSERT_GE(m.index, 14u * 8u * (i + 1));
+      last = m.total();
+    }
+    ClusterResult r = c->Finish();
+    EXPECT_EQ(r.stats.duplicates, 100);
+    EXPECT_EQ(r.verified_pairs.size(), record_pairs ? 100u : 0u);
+    // Finish() hands the recorded pairs over and frees the index and every column.
+    EXPECT_EQ(c->MemoryBytes(), 0u) << "record_pairs=" << record_pairs;
+  }
+}
+
+// The bytes per document at 10,000 documents, K = 128, 8-bit signatures and 14 x 9
+// banding stay within what the layout allows (ids "doc000000": 9 bytes, no snippets):
+//   signatures, 128 bytes each in 64 KiB blocks of 512: at most one block not full,
+//     and a list of block pointers (8 bytes each, at most twice as many as blocks):
+//     <= 128 per document + 65,536 + 2 * 8 * (n / 512 + 1) in all;
+//   the other columns, std::vectors, which at most double when they grow:
+//     id 9 + end offset 8 + id length 4 + parent 4 + count 4 + time 8 = 37 bytes,
+//     so <= 2 * 37 = 74 per document;
+//   index, 14 bands of 8-byte slots: a band grows by 1.25x when past load 0.85, so it
+//     holds at most (n + 1) / 0.68 + 1 homes, plus kMinCapacity 16 on small tables and
+//     a tail of 64 spare slots, and a header under 128 bytes:
+//     <= 14 * 8 / 0.68 = 164.7 per document + 14 * (8 * (1 / 0.68 + 81) + 128) in all;
+//   scratch (candidate list): under 1 KB, random signatures giving next to no candidates.
+// In all <= ~374 bytes per document at n = 10,000. At least what the columns and the
+// index hold: 128 + 37 + 14 * 8 / 0.85 = 296.8 per document.
+TEST_F(ClusterTest, MemoryPerDocumentWithinLayoutBound) {
+  constexpr int kDocs = 10000;
+  constexpr double n = kDocs;
+  auto c = *Clusterer::Create({.lsh = LshParams{14, 9}, .signature_bits = 8}, 128);
+  uint64_t state = 11;
+  for (int i = 0; i < kDocs; ++i) {
+    c->Add(absl::StrFormat("doc%06d", i), "", RandomSketch(&state, 128));
+  }
+  const ClustererMemory m = c->Memory();
+  const double signatures_max = 128 * n + 65536 + 2 * 8 * (n / 512 + 1);
+  const double columns = 9 + 8 + 4 + 4 + 4 + 8;
+  const double index_max = 14 * (8 * ((n + 1) / 0.68 + 1 + 16 + 64) + 128);
+  const double upper = signatures_max + 2 * columns * n + index_max + 1024;
+  const double lower = (128 + columns) * n + 14 * 8 * n / 0.85;
+  EXPECT_LE(static_cast<double>(m.total()), upper) << m.total() / n << " bytes per document";
+  EXPECT_GE(static_cast<double>(m.total()), lower) << m.total() / n << " bytes per document";
+  // By part, so that slack in one cannot hide behind another.
+  EXPECT_LE(static_cast<double>(m.signatures), signatures_max);
+  EXPECT_GE(static_cast<double>(m.signatures), 128 * n);
+  EXPECT_LE(static_cast<double>(m.ids_and_snippets), 2 * (9 + 8 + 4) * n);
+  EXPECT_LE(static_cast<double>(m.index), index_max);
+  EXPECT_GE(static_cast<double>(m.index), 14 * 8 * n / 0.85);
+  std::cout << "bytes per document: " << m.total() / n << " (index " << m.index / n
+            << ", signatures " << m.signatures / n << ", ids and snippets "
+            << m.ids_and_snippets / n << ", other " << m.other / n << ")\n";
 }
 
 }  // namespace
