@@ -25,7 +25,8 @@
 //                              the same JSON parsing
 //   index                      LshIndex query + insert for every document (p50/p99 query)
 //   cluster                    Clusterer::Add for every document (query, verify, union,
-//                              insert) + Finish; heap bytes per document (mallinfo2)
+//                              insert) + Finish; the clusterer's bytes per document by part
+//                              (Clusterer::Memory()) and its heap growth (mallinfo2)
 //   write                      the TSV report, atomically written
 // Quality: pairwise precision/recall/F1 and ARI against the truth file; LSH recall and
 // precision against the exact oracle when the corpus has at most --oracle-max-docs.
@@ -367,32 +368,37 @@ int main(int argc, char** argv) {
     phases.push_back({"index", t, n, bytes,
                       absl::StrFormat("%dx%d bands; query p50 %.2f us, p99 %.2f us", lsh.bands, lsh.rows, pct(0.5), pct(0.99))});
   }
-  // Cluster, with heap bytes per document.
+  // Cluster, with the clusterer's bytes per document: exact (Clusterer::Memory(), at
+  // capacity, before Finish()) by part, and the heap growth (mallinfo2) around the Adds.
   dedup::ClusterResult result;
   int64_t heap_per_doc = 0;
+  dedup::ClustererMemory memory;
   {
     std::vector<std::string> ids;
     ids.reserve(docs.size());
     for (const auto& d : docs) ids.push_back(d.id);
-    size_t before = HeapInUse();
     auto clusterer = *dedup::Clusterer::Create(options.cluster, num_perm);
     std::vector<dedup::SketchedDocument> copies = sketches;  // Add() consumes its sketch.
-    size_t copies_heap = HeapInUse();
+    size_t before = HeapInUse();
     start = Clock::now();
     for (size_t i = 0; i < docs.size(); ++i) {
-      clusterer->Add(std::move(ids[i]), "", std::move(copies[i]), docs[i].published_time);
+      clusterer->Add(ids[i], "", std::move(copies[i]), docs[i].published_time);
     }
     double t_add = Seconds(start);
     size_t after = HeapInUse();
-    (void)copies_heap;
     heap_per_doc = n ? static_cast<int64_t>((after > before ? after - before : 0) / n) : 0;
+    memory = clusterer->Memory();
     start = Clock::now();
     result = clusterer->Finish();
     double t = t_add + Seconds(start);
-    phases.push_back({"cluster", t, n, bytes,
-                      absl::StrFormat("%d clusters, %d duplicates; ~%d heap bytes/doc (index, signature, id, "
-                                      "incl. moved-in sketches)",
-                                      result.stats.clusters, result.stats.duplicates, heap_per_doc)});
+    auto per_doc = [&](size_t b) { return n ? static_cast<double>(b) / static_cast<double>(n) : 0.0; };
+    phases.push_back(
+        {"cluster", t, n, bytes,
+         absl::StrFormat("%d clusters, %d duplicates; %.0f B/doc = index %.0f + signatures %.0f + ids %.0f + "
+                         "other %.0f (heap growth ~%d B/doc)",
+                         result.stats.clusters, result.stats.duplicates, per_doc(memory.total()),
+                         per_doc(memory.index), per_doc(memory.signatures), per_doc(memory.ids_and_snippets),
+                         per_doc(memory.other), heap_per_doc)});
   }
   // Write.
   {
@@ -468,8 +474,10 @@ int main(int argc, char** argv) {
                                  ref.label, (p1.docs / p1.seconds) / ref.docs_per_s, ref.docs_per_s, ref.mb_per_s,
                                  ref.peak_rss / 1048576.0);
   }
-  std::cout << absl::StrFormat("\n  memory: pipeline peak RSS %.1f MiB (%d bytes/doc); index+signatures+ids ~%d heap bytes/doc\n",
-                               pn.peak_rss / 1048576.0, n ? pn.peak_rss / n : 0, heap_per_doc);
+  std::cout << absl::StrFormat(
+      "\n  memory: pipeline peak RSS %.1f MiB (%d bytes/doc); clusterer %d bytes/doc (index + signatures + ids: %d)\n",
+      pn.peak_rss / 1048576.0, n ? pn.peak_rss / n : 0, n ? memory.total() / n : 0,
+      n ? (memory.index + memory.signatures + memory.ids_and_snippets) / n : 0);
   if (eval) {
     std::cout << "\n  quality:\n";
     std::ostringstream q;
@@ -490,8 +498,11 @@ int main(int argc, char** argv) {
                            p.bytes / 1e6 / p.seconds, p.docs / p.seconds, dedup::JsonQuote(p.note));
     }
     j << "\n  },\n" << absl::StrFormat("  \"pipeline_peak_rss_bytes\": %d, \"pipeline_1t_peak_rss_bytes\": %d, "
-                                       "\"heap_bytes_per_doc\": %d, \"deterministic_across_threads\": %s,\n",
-                                       pn.peak_rss, p1.peak_rss, heap_per_doc,
+                                       "\"heap_bytes_per_doc\": %d, \"clusterer_bytes\": {\"index\": %d, "
+                                       "\"signatures\": %d, \"ids_and_snippets\": %d, \"other\": %d}, "
+                                       "\"deterministic_across_threads\": %s,\n",
+                                       pn.peak_rss, p1.peak_rss, heap_per_doc, memory.index, memory.signatures,
+                                       memory.ids_and_snippets, memory.other,
                                        pn.output_hash == p1.output_hash ? "true" : "false");
     j << absl::StrFormat("  \"sign_over_tokenize_hash\": %.6g, \"sign_speedup\": %.6g, \"pipeline_speedup\": %.6g",
                          tok->seconds / s1->seconds, s1->seconds / sn->seconds, p1.seconds / pn.seconds);
