@@ -179,6 +179,10 @@ int main(int argc, char** argv) {
   app.add_option("--signature-bits", signature_bits, "Bits kept per slot for verification: 32, 16, 8")
       ->check(CLI::IsMember({8, 16, 32}))
       ->capture_default_str();
+  int bands = 0, rows = 0;
+  app.add_option("--bands", bands, "LSH bands (with --rows; default: chosen from the threshold)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--rows", rows, "LSH rows per band (with --bands)")->check(CLI::PositiveNumber);
   app.add_option("--threshold", threshold, "Similarity threshold")->capture_default_str();
   app.add_option("--oracle-max-docs", oracle_max_docs, "Run the exact oracle up to this many documents")
       ->capture_default_str();
@@ -197,6 +201,11 @@ int main(int argc, char** argv) {
   }
   options.cluster.threshold = threshold;
   options.cluster.signature_bits = signature_bits;
+  if ((bands > 0) != (rows > 0)) {
+    std::cerr << "dedup-e2e-bench: --bands and --rows go together\n";
+    return 2;
+  }
+  if (bands > 0) options.cluster.lsh = dedup::LshParams{bands, rows};
   std::vector<Phase> phases;
 
   // Streaming pipeline, in children (first, so their RSS is not inflated by ours).
