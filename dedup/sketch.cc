@@ -19,26 +19,31 @@ uint64_t SketchFingerprint(const SketchOptions& options) {
   return XXH3_64bits(d.data(), d.size());
 }
 
-uint32_t CountDistinct(const std::vector<uint64_t>& hashes, std::vector<uint32_t>* table) {
+uint32_t CountDistinct(const std::vector<uint64_t>& hashes, std::vector<uint64_t>* table) {
   if (hashes.size() < 2) return static_cast<uint32_t>(hashes.size());
   // Load <= 1/4: most inserts touch one slot, so the loop's branches are predictable.
   size_t capacity = 64;
   while (capacity < 4 * hashes.size()) capacity *= 2;
   table->assign(capacity, 0);
-  uint32_t* const slots = table->data();
+  uint64_t* const slots = table->data();
   const size_t mask = capacity - 1;
   uint32_t distinct = 0;
+  bool seen_zero = false;  // 0 marks an empty slot, so the value 0 is tracked apart.
   for (uint64_t h : hashes) {
-    // The low bits pick the home slot, the high 31 bits are the tag (| 1: 0 is empty).
-    const uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
+    if (h == 0) [[unlikely]] {
+      distinct += !seen_zero;
+      seen_zero = true;
+      continue;
+    }
+    // The values are already uniform hashes: their low bits pick the home slot.
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-      const uint32_t slot = slots[i];
+      const uint64_t slot = slots[i];
       if (slot == 0) {
-        slots[i] = tag;
+        slots[i] = h;
         ++distinct;
         break;
       }
-      if (slot == tag) break;
+      if (slot == h) break;
     }
   }
   return distinct;

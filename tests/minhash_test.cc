@@ -537,31 +537,36 @@ TEST(PackedSignature, CorrectedEstimateMatchesTheory) {
 namespace dedup {
 namespace {
 // CountDistinct against sort + unique, on hashes with many repeats (a document's
-// repeated shingles), with values colliding in the table's low index bits, and with
-// the sizes at which the table grows.
+// repeated shingles), with values sharing their low bits (one home slot, long probe
+// runs) or their high bits, with homes at the table's end (probes wrap around), and at
+// the sizes where the table grows.
 TEST(CountDistinct, MatchesSortUnique) {
   std::mt19937_64 rng(99);
-  std::vector<uint32_t> table;
-  for (int trial = 0; trial < 2000; ++trial) {
+  std::vector<uint64_t> table;
+  for (int trial = 0; trial < 3000; ++trial) {
     const size_t distinct = trial % 300;
     std::vector<uint64_t> values(distinct);
     for (uint64_t& v : values) {
       v = rng();
-      // A third share their low 16 bits (same home slot) and differ only above them.
-      if (rng() % 3 == 0) v = (v & ~uint64_t{0xFFFF}) | 0x1234;
+      switch (rng() % 4) {
+        case 0: v = (v & ~uint64_t{0xFFFF}) | 0x1234; break;            // Same low 16 bits.
+        case 1: v = (v & ~uint64_t{0xFFFF}) | 0xFFFF; break;            // Home at the end.
+        case 2: v = (v & 0xFFFFFFFFull) | 0xABCD123400000000ull; break;  // Same high 32 bits.
+        default: break;
+      }
+      if (trial % 10 == 0) v = rng() % 3;  // Small values, 0 included.
     }
     std::vector<uint64_t> hashes;
-    for (size_t i = 0; i < distinct + rng() % (distinct + 1); ++i) {
-      hashes.push_back(values.empty() ? 0 : values[rng() % values.size()]);
-    }
-    if (values.empty() && !hashes.empty()) hashes.clear();
+    for (size_t i = 0; i < distinct + rng() % (distinct + 1); ++i) hashes.push_back(values[rng() % distinct]);
     std::vector<uint64_t> set = hashes;
     SortUnique(&set);
     ASSERT_EQ(CountDistinct(hashes, &table), set.size()) << "trial " << trial;
   }
-  // Values equal in their top 32 bits but different below are different values.
-  EXPECT_EQ(CountDistinct({0xABCD000000000001ull, 0xABCD000000000002ull}, &table), 2u);
-  EXPECT_EQ(CountDistinct({0, 0, 1}, &table), 2u);
+  // Values that differ only above the home bits, or only below the top bits, are
+  // different values.
+  EXPECT_EQ(CountDistinct({0xABCD000000000001ull, 0xABCD000000000041ull}, &table), 2u);
+  EXPECT_EQ(CountDistinct({0x100000001ull, 0x300000001ull, 0x100000001ull}, &table), 2u);
+  EXPECT_EQ(CountDistinct({0, 0, 64, 1}, &table), 3u);
 }
 
 }  // namespace

@@ -277,7 +277,11 @@ TEST(TokenizeEquivalence, RandomAsciiMatchesWholeTextAlgorithm) {
 // of every length, including words longer than a block and line breaks everywhere.
 TEST(TokenizeEquivalence, RandomLongAsciiMatchesWholeTextAlgorithm) {
   std::mt19937_64 rng(64);
-  const std::string separators = " ,.;:!?-'\"()\t\n\r\v\f\x01\x7f@[`{";
+  // ASCII separators, and boundary code points that end a block run (quote, dash, line
+  // separator, no-break space).
+  std::vector<std::string> separators;
+  for (char c : std::string(" ,.;:!?-'\"()\t\n\r\v\f\x01\x7f@[`{")) separators.push_back(std::string(1, c));
+  for (const char* b : {"\u2019", "\u2014", "\u2028", "\u00A0"}) separators.push_back(b);
   for (int trial = 0; trial < 3000; ++trial) {
     std::string s;
     const size_t target = rng() % 700;
@@ -289,7 +293,7 @@ TEST(TokenizeEquivalence, RandomLongAsciiMatchesWholeTextAlgorithm) {
         s.push_back(static_cast<char>(r < 26 ? 'a' + r : r < 52 ? 'A' + (r - 26) : '0' + (r - 52)));
       }
       const size_t gap = rng() % 4 == 0 ? rng() % 70 : 1 + rng() % 2;
-      for (size_t i = 0; i < gap; ++i) s.push_back(separators[rng() % separators.size()]);
+      for (size_t i = 0; i < gap; ++i) s += separators[rng() % separators.size()];
     }
     ASSERT_TRUE(SameAsReference(s));
     // The same text after a non-ASCII word, so that it starts at other offsets.
