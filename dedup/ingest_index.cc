@@ -578,8 +578,8 @@ class IngestIndex::Planner {
     // A replay of an indexed id: the same text changes nothing; another text is an error.
     DocRef known = 0;
     bool is_known = false;
-    if (auto it = ix_.by_id_.find(id); it != ix_.by_id_.end()) {
-      known = it->second;
+    if (auto it = ix_.by_id_.find(std::string_view(id)); it != ix_.by_id_.end()) {
+      known = *it;
       is_known = true;
     } else if (auto pt = p_.pending_ids.find(id); pt != p_.pending_ids.end()) {
       known = PendingRef(pt->second);
@@ -926,6 +926,20 @@ absl::Status IngestIndex::Load() {
     return absl::DataLossError(absl::StrFormat("%s: corrupt index: %s (run `dedup index verify`)", path_, what));
   };
   {
+    // Sized once from the row count: growing by doubling row by row would leave up to
+    // as much again of spare capacity (up to K * 4 bytes per document of signatures).
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement count, db->Prepare("SELECT count(*) FROM documents"));
+    DEDUP_ASSIGN_OR_RETURN(bool has_row, count.Step());
+    const int64_t rows = has_row ? count.ColumnInt(0) : 0;
+    if (rows > 0 && rows < int64_t{UINT32_MAX}) {
+      const size_t n = static_cast<size_t>(rows);
+      slots_.reserve(n);
+      ids_.reserve(n);
+      signatures_.reserve(n * static_cast<size_t>(k));
+      by_id_.reserve(n);
+    }
+  }
+  {
     DEDUP_ASSIGN_OR_RETURN(SqliteStatement st,
                            db->Prepare("SELECT seq, id, cluster, num_shingles, published, inserted, checksum, "
                                        "signature FROM documents ORDER BY seq"));
@@ -964,11 +978,10 @@ absl::Status IngestIndex::Load() {
                                        next_cluster_));
       }
       const DocIndex slot = static_cast<DocIndex>(slots_.size());
-      if (!by_id_.emplace(std::string(id), slot).second) {
-        return corrupt(absl::StrFormat("id \"%s\" is stored twice", std::string(id)));
-      }
+      if (by_id_.contains(id)) return corrupt(absl::StrFormat("id \"%s\" is stored twice", std::string(id)));
       slots_.push_back(s);
       ids_.emplace_back(id);
+      by_id_.insert(slot);
       clusters_[s.cluster].members.push_back(slot);
       lsh_->Insert(slot, SketchOf(slot));
     }
@@ -1301,7 +1314,7 @@ void IngestIndex::ApplyInsert(const InsertPlan& plan) {
     ids_.push_back(d.id);
     const auto values = d.sketch.signature.values();
     signatures_.insert(signatures_.end(), values.begin(), values.begin() + k);
-    by_id_.emplace(d.id, slot);
+    by_id_.insert(slot);
     lsh_->Insert(slot, d.sketch);
     clusters_[cluster].members.push_back(slot);
   }
@@ -1331,11 +1344,11 @@ absl::StatusOr<RemoveResult> IngestIndex::Remove(absl::Span<const std::string> i
   absl::flat_hash_set<std::string_view> seen;
   for (const std::string& id : ids) {
     if (!seen.insert(id).second) continue;
-    auto it = by_id_.find(id);
+    auto it = by_id_.find(std::string_view(id));
     if (it == by_id_.end()) {
       missing.push_back(id);
     } else {
-      slots.push_back(it->second);
+      slots.push_back(*it);
     }
   }
   DEDUP_ASSIGN_OR_RETURN(RemoveResult r, RemoveSlots(std::move(slots)));
@@ -1484,7 +1497,7 @@ absl::Status IngestIndex::CommitRemove(const RemovePlan& plan) {
 void IngestIndex::ApplyRemove(const RemovePlan& plan) {
   std::unique_lock<std::shared_mutex> write(state_mu_);
   for (DocIndex s : plan.removed) {
-    by_id_.erase(ids_[s]);
+    by_id_.erase(s);  // Before its id is cleared: the set hashes slots by their ids.
     std::string().swap(ids_[s]);
     slots_[s].cluster = 0;  // A tombstone: LSH may still return it; every reader skips it.
   }
@@ -1525,7 +1538,10 @@ void IngestIndex::RebuildLsh() {
   slots_ = std::move(slots);
   ids_ = std::move(ids);
   signatures_ = std::move(signatures);
-  for (auto& [id, slot] : by_id_) slot = new_slot[slot];
+  // The set hashes slots by ids_, which were renumbered: rebuilt.
+  by_id_.clear();
+  by_id_.reserve(ids_.size());
+  for (DocIndex s = 0; s < ids_.size(); ++s) by_id_.insert(s);
   for (auto& [id, c] : clusters_) {
     c.canonical = new_slot[c.canonical];
     for (DocIndex& m : c.members) m = new_slot[m];

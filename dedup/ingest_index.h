@@ -109,6 +109,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -398,7 +400,24 @@ class IngestIndex {
   std::vector<Slot> slots_;
   std::vector<std::string> ids_;        // Per slot; cleared for tombstones.
   std::vector<uint32_t> signatures_;    // K per slot.
-  absl::flat_hash_map<std::string, DocIndex> by_id_;
+  // The live slots, hashed and compared by their ids in ids_: each id is stored once
+  // (a map from id strings kept a second copy, ~40 bytes per document plus the id's own
+  // heap block when longer than 15 bytes). Lookups take the id; a slot must be in ids_
+  // before it is inserted and erased before its id is cleared.
+  struct SlotIdHash {
+    using is_transparent = void;
+    const std::vector<std::string>* ids;
+    size_t operator()(DocIndex slot) const { return absl::Hash<std::string_view>()((*ids)[slot]); }
+    size_t operator()(std::string_view id) const { return absl::Hash<std::string_view>()(id); }
+  };
+  struct SlotIdEq {
+    using is_transparent = void;
+    const std::vector<std::string>* ids;
+    bool operator()(DocIndex a, DocIndex b) const { return (*ids)[a] == (*ids)[b]; }
+    bool operator()(DocIndex a, std::string_view b) const { return (*ids)[a] == b; }
+    bool operator()(std::string_view a, DocIndex b) const { return a == (*ids)[b]; }
+  };
+  absl::flat_hash_set<DocIndex, SlotIdHash, SlotIdEq> by_id_{0, SlotIdHash{&ids_}, SlotIdEq{&ids_}};
   absl::flat_hash_map<int64_t, ClusterState> clusters_;
   std::unique_ptr<LshIndex> lsh_;
   int64_t live_ = 0;                    // Live slots.

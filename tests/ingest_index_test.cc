@@ -534,6 +534,15 @@ TEST(IngestIndexTest, RemoveAndExpireMatchBatchOverWhatRemains) {
   EXPECT_EQ(r->removed, expected);
   check("after expiring by publication time");
   EXPECT_LT(index->Stats().documents, after_removals.documents / 2);
+  // After the compaction every kept document is still found by its id, and no removed
+  // one is.
+  {
+    absl::StatusOr<std::vector<CheckResult>> known = index->Query(docs);
+    ASSERT_TRUE(known.ok()) << known.status();
+    for (size_t i = 0; i < docs.size(); ++i) {
+      ASSERT_EQ((*known)[i].decision == Decision::kExisting, static_cast<bool>(keep[i])) << docs[i].id;
+    }
+  }
 
   // New documents after the removals still agree (compaction kept the band tables right).
   clock = 20000;
