@@ -281,17 +281,17 @@ int main(int argc, char** argv) {
     phases.push_back({"tokenize-1t", Seconds(start), n, bytes, absl::StrFormat("%d tokens", sink)});
   }
   // Tokenize + hash only (the reference for signing).
+  auto tokenize_hash = [&](std::string_view text, dedup::SketchScratch* s) {
+    (void)dedup::Tokenize(text, &s->tokens);
+    s->hashes.clear();
+    dedup::HashShingles(s->tokens, options.sketch.shingle, options.sketch.seed, &s->hashes);
+    return s->hashes.size();
+  };
   {
     dedup::SketchScratch s;
-    std::vector<uint64_t> hashes;
     uint64_t sink = 0;
     start = Clock::now();
-    for (const auto& d : docs) {
-      (void)dedup::Tokenize(d.text, &s.tokens);
-      hashes.clear();
-      dedup::HashShingles(s.tokens, options.sketch.shingle, options.sketch.seed, &hashes);
-      sink += hashes.size();
-    }
+    for (const auto& d : docs) sink += tokenize_hash(d.text, &s);
     phases.push_back({"tokenize+hash-1t", Seconds(start), n, bytes, absl::StrFormat("%d shingles", sink)});
   }
   // Sign, 1 thread and N threads.
@@ -328,15 +328,12 @@ int main(int argc, char** argv) {
     // The same stream with tokenize + hash instead of signing: read+sign-1t's reference
     // on the same input (JSON parsing on both sides).
     dedup::SketchScratch s;
-    std::vector<uint64_t> hashes;
     start = Clock::now();
     auto stream = dedup::CorpusReader::Open({corpus}, {});
     dedup::Document d;
     int64_t read_docs = 0;
     while (stream.ok() && (*stream)->Next(&d).value_or(false)) {
-      (void)dedup::Tokenize(d.text, &s.tokens);
-      hashes.clear();
-      dedup::HashShingles(s.tokens, options.sketch.shingle, options.sketch.seed, &hashes);
+      tokenize_hash(d.text, &s);
       ++read_docs;
     }
     phases.push_back({"read+tokenize+hash-1t", Seconds(start), read_docs, bytes, "JSONL in, shingle hashes out"});

@@ -51,16 +51,19 @@ void SetCounters(benchmark::State& state, int n) {
       benchmark::Counter(static_cast<double>(state.iterations()) * kDocs, benchmark::Counter::kIsRate);
 }
 
-void SignBenchmark(benchmark::State& state, dedup::MinHashKernel kernel) {
+// Signs kDocs random sets of n shingles with K = state.range(0) functions of `engine`,
+// through `kernel` (which only the classic engine uses).
+void SignBenchmark(benchmark::State& state, dedup::MinHashEngine engine, dedup::MinHashKernel kernel) {
   const int k = static_cast<int>(state.range(0));
   const int n = static_cast<int>(state.range(1));
   const auto sets = RandomShingleSets(kDocs, n);
-  auto hasher = dedup::MinHasher::Create({.num_perm = k, .seed = kMinHashSeed}, /*fingerprint=*/0);
+  auto hasher = dedup::MinHasher::Create({.num_perm = k, .seed = kMinHashSeed, .engine = engine}, /*fingerprint=*/0);
   if (!hasher.ok()) {
     state.SkipWithError(hasher.status().ToString().c_str());
     return;
   }
-  state.SetLabel(dedup::MinHashKernelName(kernel));
+  state.SetLabel(engine == dedup::MinHashEngine::kClassic ? dedup::MinHashKernelName(kernel)
+                                                           : dedup::MinHashEngineFlag(engine));
   std::vector<uint32_t> out(static_cast<size_t>(k));
   for (auto _ : state) {
     for (const auto& s : sets) {
@@ -70,6 +73,9 @@ void SignBenchmark(benchmark::State& state, dedup::MinHashKernel kernel) {
     }
   }
   SetCounters(state, n);
+}
+void SignBenchmark(benchmark::State& state, dedup::MinHashKernel kernel) {
+  SignBenchmark(state, dedup::MinHashEngine::kClassic, kernel);
 }
 
 void BM_MinHashSign(benchmark::State& state) { SignBenchmark(state, dedup::DefaultMinHashKernel()); }
@@ -91,24 +97,7 @@ BENCHMARK(BM_MinHashSign_Avx2)->Apply(MinHashArgs);
 // The O(n + K) engines: one permutation hashing with optimal densification, and fast
 // similarity sketching.
 void EngineSignBenchmark(benchmark::State& state, dedup::MinHashEngine engine) {
-  const int k = static_cast<int>(state.range(0));
-  const int n = static_cast<int>(state.range(1));
-  const auto sets = RandomShingleSets(kDocs, n);
-  auto hasher = dedup::MinHasher::Create({.num_perm = k, .seed = kMinHashSeed, .engine = engine}, /*fingerprint=*/0);
-  if (!hasher.ok()) {
-    state.SkipWithError(hasher.status().ToString().c_str());
-    return;
-  }
-  state.SetLabel(dedup::MinHashEngineFlag(engine));
-  std::vector<uint32_t> out(static_cast<size_t>(k));
-  for (auto _ : state) {
-    for (const auto& s : sets) {
-      hasher->SignInto(s, out.data());
-      benchmark::DoNotOptimize(out.data());
-      benchmark::ClobberMemory();
-    }
-  }
-  SetCounters(state, n);
+  SignBenchmark(state, engine, dedup::DefaultMinHashKernel());
 }
 void BM_OphSign(benchmark::State& state) { EngineSignBenchmark(state, dedup::MinHashEngine::kOph); }
 void BM_FssSign(benchmark::State& state) { EngineSignBenchmark(state, dedup::MinHashEngine::kFss); }

@@ -366,35 +366,33 @@ void MinHasher::SignIntoWithKernel(MinHashKernel kernel, absl::Span<const uint64
   if (engine_ == MinHashEngine::kFss) return SignFss(shingle_hashes, out);
   const size_t k = a_.size();
   std::fill(out, out + k, kEmptySlot);
+  if (!MinHashKernelSupported(kernel)) {
+    std::fprintf(stderr, "MinHasher: kernel %s is not supported on this CPU\n", MinHashKernelName(kernel));
+    std::abort();
+  }
+  [[maybe_unused]] const size_t blocks = blocks_.size() / kBlockWords;  // Of 8 functions.
   size_t done = 0;  // Functions computed by the SIMD kernel; the rest are portable.
   switch (kernel) {
     case MinHashKernel::kPortable:
       break;
+#ifdef DEDUP_MINHASH_AVX2
     case MinHashKernel::kAvx2:
-#ifdef DEDUP_MINHASH_AVX2
-      if (CpuHasAvx2()) {
-        done = blocks_.size() / kBlockWords * 8;
-        SignAvx2(blocks_.data(), done / 8, shingle_hashes.data(), shingle_hashes.size(), out);
-        break;
-      }
-#endif
-      std::fprintf(stderr, "MinHasher: kernel %s is not supported on this CPU\n", MinHashKernelName(kernel));
-      std::abort();
+      SignAvx2(blocks_.data(), blocks, shingle_hashes.data(), shingle_hashes.size(), out);
+      done = blocks * 8;
+      break;
     case MinHashKernel::kAvx512:
-#ifdef DEDUP_MINHASH_AVX2
-      if (CpuHasAvx512() && CpuHasAvx2()) {
-        const size_t blocks = blocks_.size() / kBlockWords;
-        SignAvx512(blocks_.data(), blocks / 2, shingle_hashes.data(), shingle_hashes.size(), out);
-        if (blocks % 2 == 1) {  // The odd last block.
-          SignAvx2(blocks_.data() + (blocks - 1) * kBlockWords, 1, shingle_hashes.data(), shingle_hashes.size(),
-                   out + 8 * (blocks - 1));
-        }
-        done = blocks * 8;
-        break;
+      SignAvx512(blocks_.data(), blocks / 2, shingle_hashes.data(), shingle_hashes.size(), out);
+      if (blocks % 2 == 1) {  // The odd last block.
+        SignAvx2(blocks_.data() + (blocks - 1) * kBlockWords, 1, shingle_hashes.data(), shingle_hashes.size(),
+                 out + 8 * (blocks - 1));
       }
+      done = blocks * 8;
+      break;
+#else
+    case MinHashKernel::kAvx2:
+    case MinHashKernel::kAvx512:
+      break;  // Unsupported without the intrinsics: refused above.
 #endif
-      std::fprintf(stderr, "MinHasher: kernel %s is not supported on this CPU\n", MinHashKernelName(kernel));
-      std::abort();
   }
   SignPortable(a_.data(), b_.data(), done, k, shingle_hashes.data(), shingle_hashes.size(), out);
 }

@@ -128,19 +128,22 @@ TEST(MinHasher, EveryKernelMatchesReference) {
   }
 }
 
+// The text whose signatures the golden tests pin.
+void SketchGoldenText(const Sketcher& sketcher, SketchedDocument* doc) {
+  SketchScratch scratch;
+  ASSERT_TRUE(sketcher
+                  .Sketch("Chinese President Xi Jinping arrived in Moscow on Monday for a three-day state visit.",
+                          false, &scratch, doc)
+                  .ok());
+}
+
 // Pinned (values recorded from the first release; MatchesReferenceImplementation checks
 // the formula independently): changing them silently invalidates every stored signature.
 TEST(MinHasher, GoldenSignaturePrefix) {
-  SketchOptions options;
-  options.engine = MinHashEngine::kClassic;
-  auto sketcher = Sketcher::Create(options);
+  auto sketcher = Sketcher::Create({.engine = MinHashEngine::kClassic});
   ASSERT_TRUE(sketcher.ok());
-  SketchScratch scratch;
   SketchedDocument doc;
-  ASSERT_TRUE(sketcher->Sketch("Chinese President Xi Jinping arrived in Moscow on Monday for a "
-                               "three-day state visit.",
-                               false, &scratch, &doc)
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(SketchGoldenText(*sketcher, &doc));
   ASSERT_EQ(doc.signature.size(), 128);
   EXPECT_EQ(doc.signature.values()[0], 225702433u);
   EXPECT_EQ(doc.signature.values()[1], 60203444u);
@@ -152,16 +155,10 @@ TEST(MinHasher, GoldenSignaturePrefix) {
 // kOph's pinned values, recorded like the classic ones above;
 // OphMinHasher.MatchesReferenceImplementation checks the scheme independently.
 TEST(OphMinHasher, GoldenSignaturePrefix) {
-  SketchOptions options;
-  options.engine = MinHashEngine::kOph;
-  auto sketcher = Sketcher::Create(options);
+  auto sketcher = Sketcher::Create({.engine = MinHashEngine::kOph});
   ASSERT_TRUE(sketcher.ok());
-  SketchScratch scratch;
   SketchedDocument doc;
-  ASSERT_TRUE(sketcher->Sketch("Chinese President Xi Jinping arrived in Moscow on Monday for a "
-                               "three-day state visit.",
-                               false, &scratch, &doc)
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(SketchGoldenText(*sketcher, &doc));
   ASSERT_EQ(doc.signature.size(), 128);
   EXPECT_EQ(doc.signature.values()[0], 3253886347u);
   EXPECT_EQ(doc.signature.values()[1], 1290786114u);
