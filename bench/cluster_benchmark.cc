@@ -1,15 +1,16 @@
-// Clustering throughput (dedup::Clusterer::Add) over pre-sketched documents.
+// Clustering throughput (dedup::Clusterer) over pre-sketched documents.
 //
-//   BM_ClusterAdd/N   N in {10k, 100k}: Clusterer::Create + N Add() calls (LSH candidates,
-//                     MinHash verification, union-find), threshold 0.7, K = 128, 14 x 9
-//                     bands; items/s = documents. Finish() is not timed. Counters:
+//   BM_ClusterAdd/N   N in {10k, 100k}: Clusterer::Create + N Add() calls + Finish() (the
+//                     band join that finds the LSH candidates, MinHash verification,
+//                     union-find, the result records), threshold 0.7, K = 128, 14 x 9
+//                     bands; items/s = documents. Counters:
 //                     candidates_per_doc, verified_per_doc, dup_recall (planted
 //                     near-duplicates found in their source's cluster) and false_merges
 //                     (fraction of distinct documents wrongly put into another's cluster).
 // Reference, in the same process:
 //   BM_Reference_UnionFindOnly/N  the same number of union operations (as many pairs as
 //                     BM_ClusterAdd/N verified) on a plain parent vector with the same
-//                     path-halving find: the part of Add() that is not index or verification.
+//                     path-halving find: the part that is not candidate search or verification.
 //
 // Sketches are synthetic MinHash signatures: 65% originals with random slots, 30%
 // near-duplicates of an earlier original whose slots each agree with the source's with
@@ -109,8 +110,8 @@ void BM_ClusterAdd(benchmark::State& state) {
     state.ResumeTiming();
     std::unique_ptr<dedup::Clusterer> clusterer = NewClusterer();
     for (int64_t d = 0; d < n; ++d) clusterer->Add(std::move(ids[d]), std::string(), std::move(sketches[d]));
-    state.PauseTiming();
     result = clusterer->Finish();
+    state.PauseTiming();
     clusterer.reset();
     state.ResumeTiming();
   }

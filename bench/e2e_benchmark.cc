@@ -24,9 +24,11 @@
 //   read+tokenize+hash-1t      JSONL in -> shingle hashes out: read+sign-1t's reference with
 //                              the same JSON parsing
 //   index                      LshIndex query + insert for every document (p50/p99 query)
-//   cluster                    Clusterer::Add for every document (query, verify, union,
-//                              insert) + Finish; the clusterer's bytes per document by part
-//                              (Clusterer::Memory()) and its heap growth (mallinfo2)
+//   cluster                    Clusterer::Add for every document (pack the signature,
+//                              append the columns) + Finish (band join, verify, union,
+//                              results); the clusterer's bytes per document by part
+//                              (Clusterer::Memory(), join scratch included) and its heap
+//                              growth (mallinfo2) around the Adds
 //   write                      the TSV report, atomically written
 // Quality: pairwise precision/recall/F1 and ARI against the truth file; LSH recall and
 // precision against the exact oracle when the corpus has at most --oracle-max-docs.
@@ -400,7 +402,7 @@ int main(int argc, char** argv) {
     auto per_doc = [&](size_t b) { return n ? static_cast<double>(b) / static_cast<double>(n) : 0.0; };
     phases.push_back(
         {"cluster", t, n, bytes,
-         absl::StrFormat("%d clusters, %d duplicates; %.0f B/doc = index %.0f + signatures %.0f + ids %.0f + "
+         absl::StrFormat("%d clusters, %d duplicates; %.0f B/doc = band join %.0f + signatures %.0f + ids %.0f + "
                          "other %.0f (heap growth ~%d B/doc)",
                          result.stats.clusters, result.stats.duplicates, per_doc(memory.total()),
                          per_doc(memory.index), per_doc(memory.signatures), per_doc(memory.ids_and_snippets),
@@ -481,7 +483,7 @@ int main(int argc, char** argv) {
                                  ref.peak_rss / 1048576.0);
   }
   std::cout << absl::StrFormat(
-      "\n  memory: pipeline peak RSS %.1f MiB (%d bytes/doc); clusterer %d bytes/doc (index + signatures + ids: %d)\n",
+      "\n  memory: pipeline peak RSS %.1f MiB (%d bytes/doc); clusterer %d bytes/doc (band join + signatures + ids: %d)\n",
       pn.peak_rss / 1048576.0, n ? pn.peak_rss / n : 0, n ? memory.total() / n : 0,
       n ? (memory.index + memory.signatures + memory.ids_and_snippets) / n : 0);
   if (eval) {

@@ -1,6 +1,9 @@
 #include "dedup/cluster.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -24,6 +27,30 @@ void Release(std::vector<T>& v) {
 template <typename T>
 size_t CapacityBytes(const std::vector<T>& v) {
   return v.capacity() * sizeof(T);
+}
+
+// Sorts keyed[0, n) by their high 32 bits, stably (so entries of equal key keep their
+// order), using tmp[0, n) as the buffer: an LSD radix sort in three passes of 11, 11
+// and 10 bits.
+void RadixSortByHigh32(uint64_t* keyed, uint64_t* tmp, size_t n) {
+  constexpr int kBits[3] = {11, 11, 10};
+  int shift = 32;
+  for (int pass = 0; pass < 3; ++pass) {
+    const uint64_t mask = (uint64_t{1} << kBits[pass]) - 1;
+    size_t count[1 << 11] = {};
+    for (size_t i = 0; i < n; ++i) ++count[(keyed[i] >> shift) & mask];
+    size_t sum = 0;
+    for (size_t& c : count) {
+      const size_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (size_t i = 0; i < n; ++i) tmp[count[(keyed[i] >> shift) & mask]++] = keyed[i];
+    std::swap(keyed, tmp);
+    shift += kBits[pass];
+  }
+  // Three passes: the sorted entries are in the caller's tmp; move them back.
+  std::memcpy(tmp, keyed, n * sizeof(uint64_t));
 }
 
 }  // namespace
@@ -63,7 +90,7 @@ absl::StatusOr<std::unique_ptr<Clusterer>> Clusterer::Create(const ClusterOption
       DEDUP_ASSIGN_OR_RETURN(lsh, OptimalLshParams(t, num_perm, 1.0 - kCandidateFalseNegativeWeight,
                                                     kCandidateFalseNegativeWeight));
     }
-    DEDUP_ASSIGN_OR_RETURN(index, LshIndex::Create(lsh, num_perm));
+    DEDUP_RETURN_IF_ERROR(ValidateLshParams(lsh, num_perm));
   }
   return std::unique_ptr<Clusterer>(new Clusterer(options, num_perm, lsh, std::move(index)));
 }
@@ -130,9 +157,66 @@ bool Clusterer::Better(DocIndex a, DocIndex b) const {
   return a < b;
 }
 
+void Clusterer::Consider(DocIndex a, DocIndex b) {
+  if (Classify(Estimate(a, b), num_shingles_[a], num_shingles_[b], match_) == MatchKind::kNone) return;
+  ++stats_.verified_pairs;
+  if (options_.record_pairs) verified_pairs_.emplace_back(a, b);
+  DocIndex ra = Find(a), rb = Find(b);
+  if (ra == rb) return;
+  // The smaller input position becomes the root, so a root is its cluster's first
+  // document (the representative under kFirst), whatever order the pairs come in.
+  if (ra < rb) std::swap(ra, rb);
+  parent_[ra] = rb;
+}
+
+void Clusterer::JoinBands() {
+  const DocIndex n = static_cast<DocIndex>(parent_.size());
+  const size_t band_bytes = PackedSignatureBytes(lsh_params_.rows, options_.signature_bits);
+  const size_t m = nonempty_;
+  auto keyed = std::make_unique_for_overwrite<uint64_t[]>(m);
+  auto buffer = std::make_unique_for_overwrite<uint64_t[]>(m);
+  for (int band = 0; band < lsh_params_.bands; ++band) {
+    const size_t offset = static_cast<size_t>(band) * band_bytes;
+    size_t k = 0;
+    for (DocIndex d = 0; d < n; ++d) {
+      if (num_shingles_[d] == 0) continue;  // Empty documents have no candidates.
+      const uint64_t key = XXH3_64bits_withSeed(PackedSignature(d) + offset, band_bytes, band) >> 32;
+      keyed[k++] = key << 32 | d;
+    }
+    // Stable: within a run of equal keys, documents stay in input order.
+    RadixSortByHigh32(keyed.get(), buffer.get(), m);
+    for (size_t run = 0; run < m;) {
+      size_t end = run + 1;
+      while (end < m && (keyed[end] >> 32) == (keyed[run] >> 32)) ++end;
+      for (size_t y = run + 1; y < end; ++y) {
+        const DocIndex b = static_cast<DocIndex>(keyed[y]);
+        const uint8_t* sb = PackedSignature(b);
+        for (size_t x = run; x < y; ++x) {
+          const DocIndex a = static_cast<DocIndex>(keyed[x]);
+          const uint8_t* sa = PackedSignature(a);
+          if (std::memcmp(sa + offset, sb + offset, band_bytes) != 0) continue;  // Key collision.
+          bool seen = false;  // In an earlier band: already considered there.
+          for (size_t e = 0; e < offset && !seen; e += band_bytes) {
+            seen = std::memcmp(sa + e, sb + e, band_bytes) == 0;
+          }
+          if (seen) continue;
+          ++stats_.candidate_pairs;
+          Consider(a, b);
+        }
+      }
+      run = end;
+    }
+  }
+  // Recorded pairs in the order an incremental run finds them: by later document, then
+  // by earlier one.
+  std::sort(verified_pairs_.begin(), verified_pairs_.end(), [](const auto& p, const auto& q) {
+    return p.second != q.second ? p.second < q.second : p.first < q.first;
+  });
+}
+
 DocIndex Clusterer::Add(std::string_view id, std::string_view snippet, SketchedDocument sketch,
                         int64_t published) {
-  DEDUP_CHECK(index_ != nullptr);  // Not after Finish().
+  DEDUP_CHECK(!finished_);  // Not after Finish().
   DEDUP_CHECK(sketch.signature.size() == num_perm_);
   DEDUP_CHECK(id.size() <= UINT32_MAX);
   const DocIndex doc = static_cast<DocIndex>(parent_.size());
@@ -158,30 +242,23 @@ DocIndex Clusterer::Add(std::string_view id, std::string_view snippet, SketchedD
     shingle_bytes_ += CapacityBytes(shingles_.back());
   }
 
-  candidates_.clear();
-  index_->Query(sketch, &candidates_);
-  stats_.candidate_pairs += static_cast<int64_t>(candidates_.size());
-  for (DocIndex other : candidates_) {
-    if (Classify(Estimate(other, doc), num_shingles_[other], num_shingles_[doc], match_) ==
-        MatchKind::kNone) {
-      continue;
-    }
-    ++stats_.verified_pairs;
-    if (options_.record_pairs) verified_pairs_.emplace_back(other, doc);
-    DocIndex a = Find(doc), b = Find(other);
-    if (a == b) continue;
-    // The smaller input position becomes the root, so a root is its cluster's
-    // first document: the representative.
-    if (a < b) std::swap(a, b);
-    parent_[a] = b;
+  if (sketch.num_shingles > 0) ++nonempty_;
+  if (options_.exact) {
+    candidates_.clear();
+    index_->Query(sketch, &candidates_);
+    stats_.candidate_pairs += static_cast<int64_t>(candidates_.size());
+    for (DocIndex other : candidates_) Consider(other, doc);
+    index_->Insert(doc, sketch);
   }
-  index_->Insert(doc, sketch);
   return doc;
 }
 
 ClusterResult Clusterer::Finish() {
-  // The index only serves Add(): free it before the results are built, so that they
-  // never coexist with it.
+  DEDUP_CHECK(!finished_);
+  finished_ = true;
+  if (!options_.exact) JoinBands();
+  // The candidate index only serves Add() (with `exact`): free it before the results
+  // are built, so that they never coexist with it.
   index_.reset();
   Release(candidates_);
   ClusterResult result;
@@ -258,9 +335,7 @@ ClusterResult Clusterer::Finish() {
 ClustererMemory Clusterer::Memory() const {
   ClustererMemory m;
   // With `exact` the index is a BruteForceIndex, whose hash maps are not measured.
-  if (index_ != nullptr && !options_.exact) {
-    m.index = static_cast<const LshIndex&>(*index_).MemoryBytes();
-  }
+  if (!finished_ && !options_.exact) m.index = 2 * sizeof(uint64_t) * nonempty_;
   m.signatures = signature_blocks_.size() * (signature_bytes_ << signature_block_shift_) +
                  CapacityBytes(signature_blocks_);
   m.ids_and_snippets = CapacityBytes(arena_) + CapacityBytes(text_end_) + CapacityBytes(id_size_);

@@ -1,10 +1,25 @@
-// Clusterer: verifies candidate pairs and groups documents with union-find.
+// Clusterer: finds candidate pairs, verifies them and groups documents with union-find.
 //
-// Documents are added one at a time, in input order. Each new document is looked up
-// in the candidate index (LSH, or brute force with `exact`), every candidate is
-// verified by the rules of verify.h -- Jaccard >= threshold, or (when enabled) one
-// document contained in the other -- on MinHash estimates, or exactly with `exact`,
-// and verified pairs are merged with union-find. Then the document is inserted.
+// Documents are added one at a time, in input order; Finish() then finds the candidate
+// pairs, verifies every candidate by the rules of verify.h -- Jaccard >= threshold, or
+// (when enabled) one document contained in the other -- on MinHash estimates, or
+// exactly with `exact`, and merges verified pairs with union-find.
+//
+// Candidates (LSH, the default): two non-empty documents whose signatures agree in all
+// r slots of at least one of the b bands (lsh_index.h). They are found as the batch
+// engines datatrove and text-dedup find them -- band by band, by sorting -- rather than
+// through an index kept while documents arrive: for each band, Finish() hashes every
+// document's r slots to a 32-bit key, sorts the (key, document) pairs (a radix sort,
+// O(n)), and within each run of equal keys takes the pairs whose slots are really equal
+// (a key collision is not a candidate) and that no earlier band already produced (so
+// each candidate is verified once). Only one band's pairs exist at a time: 16 bytes
+// per document (the pairs and the sort's buffer), freed when Finish() returns, instead
+// of an index of ~10.5 bytes per document per band (~440 at 42 bands) held throughout.
+// The candidates are exactly those an LSH index (LshIndex, which IngestIndex keeps)
+// gives a document against the ones before it, minus that index's rare false
+// candidates from 31-bit key collisions, which verification rejects anyway; and
+// union-find's result does not depend on the order in which verified pairs arrive.
+// With `exact`, a BruteForceIndex is queried by each Add() instead (O(n^2)).
 //
 // Result, deterministic for a given input order and options:
 //   - clusters are numbered 0, 1, 2, ... in the input order of their first documents
@@ -19,8 +34,8 @@
 //
 // Memory per document while documents are added (MemoryBytes() gives the exact figure):
 //   - its signature packed to signature_bits per slot: 512, 256 or 128 bytes at K = 128;
-//   - its LSH band entries: ~10.5 bytes per band (lsh_index.h), ~147 at 14 bands and
-//     ~440 at 42;
+//   - 16 bytes of band-join scratch, allocated only inside Finish() (counted in
+//     ClustererMemory::index beforehand, so that the figure is the peak);
 //   - its id and snippet bytes, appended to one arena (no string object, no heap block
 //     of its own), found through a 64-bit end offset and a 32-bit id length;
 //   - 16 more bytes of columns: union-find parent, shingle count, publication time;
@@ -84,8 +99,11 @@ struct ClusterOptions {
   bool record_pairs = false;
   // Bits kept of each signature slot for verification: 32 (all), 16 or 8 -- b-bit
   // minwise hashing with the estimator correction of minhash.h. 16 halves and 8
-  // quarters the signatures' memory (512 -> 256 / 128 bytes at K = 128); LSH band keys
-  // still come from the full slots.
+  // quarters the signatures' memory (512 -> 256 / 128 bytes at K = 128). LSH bands
+  // compare the kept bits: two slots agree when their low signature_bits bits do, which
+  // for unrelated documents happens by chance with probability 2^-bits per slot (a band
+  // of r rows: 2^-(bits * r), e.g. 2^-24 at 8 bits and 3 rows), so narrow signatures add
+  // a few candidates, each verified like any other.
   int signature_bits = 32;
 };
 
@@ -132,7 +150,9 @@ struct ClusterResult {
 
 // Heap bytes held by a Clusterer, by part: capacities (what is allocated), not sizes.
 struct ClustererMemory {
-  size_t index = 0;             // LshIndex::MemoryBytes(); 0 with `exact` (not measured).
+  // The band-join scratch Finish() will allocate (16 bytes per non-empty document); 0
+  // with `exact`, whose BruteForceIndex is not measured.
+  size_t index = 0;
   size_t signatures = 0;        // Packed signatures: their blocks and the block list.
   size_t ids_and_snippets = 0;  // The arena, its end offsets and the id lengths.
   // Union-find parents, shingle counts, publication times, recorded pairs, the query
@@ -151,12 +171,16 @@ class Clusterer {
   // Adds the next document; returns its input position. The id and snippet bytes are
   // copied. With `exact`, the sketch must carry its shingles. `published` (Unix seconds
   // or kNoTime) feeds the canonical rule.
-  // Cost: one index query, plus one verification per candidate.
+  // Cost: packing the signature and appending the columns; with `exact`, one brute-force
+  // query plus one verification per candidate.
   DocIndex Add(std::string_view id, std::string_view snippet, SketchedDocument sketch,
                int64_t published = kNoTime);
 
-  // Computes clusters and similarities. Call once, after the last Add(); it releases
-  // the index and the columns, so no Add() may follow.
+  // Finds and verifies the candidates (LSH), then computes clusters and similarities.
+  // Call once, after the last Add(); it releases the columns, so no Add() may follow.
+  // Cost (LSH): per band, O(n) to key and sort, plus per pair of documents in a run of
+  // equal keys a comparison of the band's slots (and of earlier bands' for candidates),
+  // plus one verification per candidate.
   ClusterResult Finish();
 
   // Heap bytes of the indexed state (see ClustererMemory). Cost O(bands + overflowing
@@ -177,6 +201,10 @@ class Clusterer {
            (d & ((DocIndex{1} << signature_block_shift_) - 1)) * signature_bytes_;
   }
   DocIndex Find(DocIndex x);
+  // Verifies the candidate pair (a, b), a < b: counts it, records it, merges it.
+  void Consider(DocIndex a, DocIndex b);
+  // The LSH candidates of all documents, band by band, each passed to Consider() once.
+  void JoinBands();
   PairEstimate Estimate(DocIndex a, DocIndex b) const;
   bool Better(DocIndex a, DocIndex b) const;  // a is a better canonical member than b.
 
@@ -184,7 +212,9 @@ class Clusterer {
   MatchOptions match_;
   int num_perm_;
   LshParams lsh_params_;
-  std::unique_ptr<CandidateIndex> index_;    // Null after Finish().
+  std::unique_ptr<CandidateIndex> index_;    // With `exact` only; null after Finish().
+  bool finished_ = false;
+  size_t nonempty_ = 0;                      // Documents with shingles.
   // Per document, by input position: the columns.
   std::vector<DocIndex> parent_;             // Union-find; a root is its set's smallest index.
   // Packed signatures, signature_bytes_ each, 2^signature_block_shift_ to a block.
