@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_format.h"
 #include "dedup/status_macros.h"
+#include "oneapi/tbb/blocked_range.h"
+#include "oneapi/tbb/parallel_for.h"
 
 namespace dedup {
 namespace {
@@ -157,8 +159,11 @@ bool Clusterer::Better(DocIndex a, DocIndex b) const {
   return a < b;
 }
 
-void Clusterer::Consider(DocIndex a, DocIndex b) {
-  if (Classify(Estimate(a, b), num_shingles_[a], num_shingles_[b], match_) == MatchKind::kNone) return;
+bool Clusterer::Verify(DocIndex a, DocIndex b) const {
+  return Classify(Estimate(a, b), num_shingles_[a], num_shingles_[b], match_) != MatchKind::kNone;
+}
+
+void Clusterer::Merge(DocIndex a, DocIndex b) {
   ++stats_.verified_pairs;
   if (options_.record_pairs) verified_pairs_.emplace_back(a, b);
   DocIndex ra = Find(a), rb = Find(b);
@@ -170,41 +175,75 @@ void Clusterer::Consider(DocIndex a, DocIndex b) {
 }
 
 void Clusterer::JoinBands() {
+  constexpr size_t kGrain = 4096;  // Documents (or sorted entries) per parallel task.
   const DocIndex n = static_cast<DocIndex>(parent_.size());
   const size_t band_bytes = PackedSignatureBytes(lsh_params_.rows, options_.signature_bits);
   const size_t m = nonempty_;
   auto keyed = std::make_unique_for_overwrite<uint64_t[]>(m);
   auto buffer = std::make_unique_for_overwrite<uint64_t[]>(m);
+  // Where each block of kGrain documents starts among the non-empty ones.
+  const size_t blocks = (static_cast<size_t>(n) + kGrain - 1) / kGrain;
+  std::vector<size_t> block_start(blocks + 1, 0);
+  for (size_t blk = 0; blk < blocks; ++blk) {
+    size_t count = 0;
+    for (size_t d = blk * kGrain; d < std::min<size_t>(n, (blk + 1) * kGrain); ++d) count += num_shingles_[d] > 0;
+    block_start[blk + 1] = block_start[blk] + count;
+  }
+  // Per chunk of the sorted entries: its candidate count and its verified pairs.
+  const size_t chunks = std::max<size_t>(1, (m + kGrain - 1) / kGrain);
+  std::vector<int64_t> chunk_candidates(chunks);
+  std::vector<std::vector<std::pair<DocIndex, DocIndex>>> chunk_verified(chunks);
   for (int band = 0; band < lsh_params_.bands; ++band) {
     const size_t offset = static_cast<size_t>(band) * band_bytes;
-    size_t k = 0;
-    for (DocIndex d = 0; d < n; ++d) {
-      if (num_shingles_[d] == 0) continue;  // Empty documents have no candidates.
-      const uint64_t key = XXH3_64bits_withSeed(PackedSignature(d) + offset, band_bytes, band) >> 32;
-      keyed[k++] = key << 32 | d;
-    }
-    // Stable: within a run of equal keys, documents stay in input order.
-    RadixSortByHigh32(keyed.get(), buffer.get(), m);
-    for (size_t run = 0; run < m;) {
-      size_t end = run + 1;
-      while (end < m && (keyed[end] >> 32) == (keyed[run] >> 32)) ++end;
-      for (size_t y = run + 1; y < end; ++y) {
-        const DocIndex b = static_cast<DocIndex>(keyed[y]);
-        const uint8_t* sb = PackedSignature(b);
-        for (size_t x = run; x < y; ++x) {
-          const DocIndex a = static_cast<DocIndex>(keyed[x]);
-          const uint8_t* sa = PackedSignature(a);
-          if (std::memcmp(sa + offset, sb + offset, band_bytes) != 0) continue;  // Key collision.
-          bool seen = false;  // In an earlier band: already considered there.
-          for (size_t e = 0; e < offset && !seen; e += band_bytes) {
-            seen = std::memcmp(sa + e, sb + e, band_bytes) == 0;
-          }
-          if (seen) continue;
-          ++stats_.candidate_pairs;
-          Consider(a, b);
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, blocks, 1), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t blk = r.begin(); blk != r.end(); ++blk) {
+        size_t k = block_start[blk];
+        for (size_t d = blk * kGrain; d < std::min<size_t>(n, (blk + 1) * kGrain); ++d) {
+          if (num_shingles_[d] == 0) continue;  // Empty documents have no candidates.
+          const uint64_t key =
+              XXH3_64bits_withSeed(PackedSignature(static_cast<DocIndex>(d)) + offset, band_bytes, band) >> 32;
+          keyed[k++] = key << 32 | d;
         }
       }
-      run = end;
+    });
+    // Stable: within a run of equal keys, documents stay in input order.
+    RadixSortByHigh32(keyed.get(), buffer.get(), m);
+    // Chunk c handles the runs of equal keys that start in [c * kGrain, (c + 1) * kGrain).
+    auto key_at = [&](size_t i) { return keyed[i] >> 32; };
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, chunks, 1), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t c = r.begin(); c != r.end(); ++c) {
+        int64_t candidates = 0;
+        std::vector<std::pair<DocIndex, DocIndex>>& verified = chunk_verified[c];
+        verified.clear();
+        size_t run = c * kGrain;
+        while (run < m && run > 0 && key_at(run) == key_at(run - 1)) ++run;  // Owned by an earlier chunk.
+        while (run < std::min(m, (c + 1) * kGrain)) {
+          size_t end = run + 1;
+          while (end < m && key_at(end) == key_at(run)) ++end;
+          for (size_t y = run + 1; y < end; ++y) {
+            const DocIndex b = static_cast<DocIndex>(keyed[y]);
+            const uint8_t* sb = PackedSignature(b);
+            for (size_t x = run; x < y; ++x) {
+              const DocIndex a = static_cast<DocIndex>(keyed[x]);
+              const uint8_t* sa = PackedSignature(a);
+              if (std::memcmp(sa + offset, sb + offset, band_bytes) != 0) continue;  // Key collision.
+              bool seen = false;  // In an earlier band: considered there.
+              for (size_t e = 0; e < offset && !seen; e += band_bytes) {
+                seen = std::memcmp(sa + e, sb + e, band_bytes) == 0;
+              }
+              if (seen) continue;
+              ++candidates;
+              if (Verify(a, b)) verified.emplace_back(a, b);
+            }
+          }
+          run = end;
+        }
+        chunk_candidates[c] = candidates;
+      }
+    });
+    for (size_t c = 0; c < chunks; ++c) {
+      stats_.candidate_pairs += chunk_candidates[c];
+      for (const auto& [a, b] : chunk_verified[c]) Merge(a, b);
     }
   }
   // Recorded pairs in the order an incremental run finds them: by later document, then
@@ -247,7 +286,9 @@ DocIndex Clusterer::Add(std::string_view id, std::string_view snippet, SketchedD
     candidates_.clear();
     index_->Query(sketch, &candidates_);
     stats_.candidate_pairs += static_cast<int64_t>(candidates_.size());
-    for (DocIndex other : candidates_) Consider(other, doc);
+    for (DocIndex other : candidates_) {
+      if (Verify(other, doc)) Merge(other, doc);
+    }
     index_->Insert(doc, sketch);
   }
   return doc;

@@ -13,7 +13,8 @@
 // O(n)), and within each run of equal keys takes the pairs whose slots are really equal
 // (a key collision is not a candidate) and that no earlier band already produced (so
 // each candidate is verified once). Only one band's pairs exist at a time: 16 bytes
-// per document (the pairs and the sort's buffer), freed when Finish() returns, instead
+// per document (the pairs and the sort's buffer; plus, per 4,096 documents, a counter
+// and a short list of verified pairs), freed when Finish() returns, instead
 // of an index of ~10.5 bytes per document per band (~440 at 42 bands) held throughout.
 // The candidates are exactly those an LSH index (LshIndex, which IngestIndex keeps)
 // gives a document against the ones before it, minus that index's rare false
@@ -180,11 +181,14 @@ class Clusterer {
   // Call once, after the last Add(); it releases the columns, so no Add() may follow.
   // Cost (LSH): per band, O(n) to key and sort, plus per pair of documents in a run of
   // equal keys a comparison of the band's slots (and of earlier bands' for candidates),
-  // plus one verification per candidate.
+  // plus one verification per candidate. The keys and the runs are processed in
+  // parallel (oneTBB, in the caller's task arena: run Finish() inside a
+  // tbb::task_arena to bound its threads); the radix sort and the merging of verified
+  // pairs are serial. The result does not depend on the number of threads.
   ClusterResult Finish();
 
-  // Heap bytes of the indexed state (see ClustererMemory). Cost O(bands + overflowing
-  // band keys). After Finish(): only what is left, the Clusterer being spent.
+  // Heap bytes of the indexed state (see ClustererMemory). Cost O(1). After Finish():
+  // only what is left, the Clusterer being spent.
   ClustererMemory Memory() const;
   size_t MemoryBytes() const { return Memory().total(); }
 
@@ -201,9 +205,12 @@ class Clusterer {
            (d & ((DocIndex{1} << signature_block_shift_) - 1)) * signature_bytes_;
   }
   DocIndex Find(DocIndex x);
-  // Verifies the candidate pair (a, b), a < b: counts it, records it, merges it.
-  void Consider(DocIndex a, DocIndex b);
-  // The LSH candidates of all documents, band by band, each passed to Consider() once.
+  // Whether the candidate pair (a, b), a < b, passes verification. Thread-safe.
+  bool Verify(DocIndex a, DocIndex b) const;
+  // Counts, records (with record_pairs) and merges the verified pair (a, b), a < b.
+  void Merge(DocIndex a, DocIndex b);
+  // Finds the LSH candidates of all documents, band by band, verifies each once (in
+  // parallel, oneTBB, in the caller's task arena) and merges the verified pairs.
   void JoinBands();
   PairEstimate Estimate(DocIndex a, DocIndex b) const;
   bool Better(DocIndex a, DocIndex b) const;  // a is a better canonical member than b.

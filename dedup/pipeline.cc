@@ -229,7 +229,8 @@ absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>
       }));
 
   PipelineResult result;
-  result.clusters = clusterer->Finish();
+  tbb::task_arena arena(threads);
+  arena.execute([&] { result.clusters = clusterer->Finish(); });
   result.skipped_lines = reader->skipped_lines();
   result.text_bytes = reader->text_bytes();
   result.sketch_description = DescribeSketchOptions(options.sketch);

@@ -4,11 +4,14 @@
 
 #include <cstdint>
 #include <iostream>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
+#include "oneapi/tbb/task_arena.h"
 
 #include "tests/test_util.h"
 
@@ -398,6 +401,84 @@ TEST_F(ClusterTest, BandJoinFindsExactlyTheBandCandidates) {
                 << clusters << " clusters\n";
     }
   }
+}
+
+// The same at a scale where the join's parallel tasks split the work (blocks and chunks
+// of 4,096 documents): 1,400 families of 8 documents whose slots each keep their
+// family's value with probability 0.7 (so members share a few of the 42 bands, a
+// different few for each pair, in runs of several documents that straddle chunk
+// boundaries), one document copied 300 times at random positions, and empty
+// documents; 8-bit signatures, so unrelated documents also agree in a band by chance
+// (2^-24). The reference groups each band's documents by their kept slot values in a
+// hash map and collects the pairs in a set. Run in task arenas of 1 and 2 threads, the
+// results are identical.
+TEST_F(ClusterTest, BandJoinMatchesGroupingReferenceAcrossChunks) {
+  constexpr int kBits = 8;
+  const LshParams lsh{42, 3};
+  uint64_t state = 5;
+  std::vector<SketchedDocument> docs;
+  const SketchedDocument copied = RandomSketch(&state, 128);
+  for (int family = 0; family < 1400; ++family) {
+    const SketchedDocument base = RandomSketch(&state, 128);
+    for (int member = 0; member < 8; ++member) {
+      std::vector<uint32_t> values(base.signature.values().begin(), base.signature.values().end());
+      for (uint32_t& v : values) {
+        if (SplitMix64(&state) % 10 < 3) v = static_cast<uint32_t>(SplitMix64(&state));
+      }
+      SketchedDocument d;
+      d.signature = Signature(std::move(values), 1);
+      d.num_shingles = 100;
+      const uint64_t r = SplitMix64(&state) % 40;
+      if (r == 0) d = copied;
+      if (r == 1) d.num_shingles = 0;
+      docs.push_back(std::move(d));
+    }
+  }
+  const int kDocs = static_cast<int>(docs.size());
+  const ClusterOptions options{.threshold = 0.5, .lsh = lsh, .record_pairs = true, .signature_bits = kBits};
+  std::vector<ClusterResult> results;
+  for (int threads : {1, 2}) {
+    auto c = *Clusterer::Create(options, 128);
+    for (int i = 0; i < kDocs; ++i) c->Add("", "", docs[i]);
+    tbb::task_arena arena(threads);
+    arena.execute([&] { results.push_back(c->Finish()); });
+  }
+  std::set<std::pair<DocIndex, DocIndex>> pairs;
+  for (int band = 0; band < lsh.bands; ++band) {
+    absl::flat_hash_map<uint32_t, std::vector<DocIndex>> groups;
+    for (int d = 0; d < kDocs; ++d) {
+      if (docs[d].num_shingles == 0) continue;
+      const uint32_t* v = docs[d].signature.values().data() + band * lsh.rows;
+      groups[(v[0] & 0xFF) << 16 | (v[1] & 0xFF) << 8 | (v[2] & 0xFF)].push_back(d);
+    }
+    for (const auto& [value, members] : groups) {
+      for (size_t y = 0; y < members.size(); ++y) {
+        for (size_t x = 0; x < y; ++x) pairs.emplace(members[x], members[y]);
+      }
+    }
+  }
+  const MatchOptions match{options.threshold, options.containment_threshold, options.min_containment_shingles,
+                           options.min_containment_ratio};
+  std::vector<std::pair<DocIndex, DocIndex>> verified;
+  for (const auto& [a, b] : pairs) {
+    std::vector<uint8_t> pa(PackedSignatureBytes(128, kBits)), pb(pa.size());
+    PackSignature(docs[a].signature.values().data(), 128, kBits, pa.data());
+    PackSignature(docs[b].signature.values().data(), 128, kBits, pb.data());
+    const PairEstimate e =
+        EstimatePackedPair(pa.data(), docs[a].num_shingles, pb.data(), docs[b].num_shingles, 128, kBits);
+    if (Classify(e, docs[a].num_shingles, docs[b].num_shingles, match) != MatchKind::kNone) verified.emplace_back(a, b);
+  }
+  std::sort(verified.begin(), verified.end(),
+            [](const auto& p, const auto& q) { return std::make_pair(p.second, p.first) < std::make_pair(q.second, q.first); });
+  int copies = 0;
+  for (const SketchedDocument& d : docs) copies += std::equal(d.signature.values().begin(), d.signature.values().end(), copied.signature.values().begin());
+  ASSERT_GE(copies, 250);
+  for (const ClusterResult& got : results) {
+    EXPECT_EQ(got.stats.candidate_pairs, static_cast<int64_t>(pairs.size()));
+    EXPECT_EQ(got.verified_pairs, verified);
+  }
+  for (int d = 0; d < kDocs; ++d) ASSERT_EQ(results[0].documents[d].cluster, results[1].documents[d].cluster);
+  std::cout << pairs.size() << " candidates, " << verified.size() << " verified, " << copies << " copies\n";
 }
 
 }  // namespace
