@@ -20,6 +20,13 @@
 // any indexed document (the chrome or cluster keys cannot slow them down if the layout
 // is sound).
 //
+// --layout join [--bits 32|16|8]: the batch Clusterer instead (dedup/cluster.h), which
+// keeps packed signatures and finds candidates by a band join in Finish(); every slot
+// is then a per-document value (a near-duplicate copies whole bands from its source),
+// since verification reads all of them; --cluster and --chrome do not apply. Reported:
+// Add() and Finish() throughput, the clusterer's bytes per document by part before
+// Finish() (join scratch included), candidates and verified pairs, and peak RSS.
+//
 // Output: one line of key=value pairs.
 #include <sys/resource.h>
 
@@ -36,6 +43,7 @@
 
 #include "bench/bench_util.h"
 #include "bench/lsh_reference_index.h"
+#include "dedup/cluster.h"
 #include "dedup/lsh_index.h"
 
 namespace {
@@ -54,6 +62,7 @@ struct Config {
   int64_t cluster = 0;
   double chrome = 0.0;
   int queries = 20000;
+  int bits = 32;  // --layout join only.
 };
 
 uint64_t Mix(uint64_t x) { return dedup::SplitMix64(&x); }
@@ -94,6 +103,22 @@ class Generator {
     if (chrome) {
       for (int b = 0; b < c_.bands / 3; ++b) sig[b * c_.rows] = Tag(kChromeId, b);
     }
+  }
+  // Document d's whole signature: each band from d itself or, for a near-duplicate,
+  // with probability J^rows from its source (slots past the bands from d).
+  void FillAll(uint64_t d, uint32_t* sig) const {
+    Rng rng(Mix(d ^ 0xD0C5));
+    uint64_t root = d;
+    double agree = 0;
+    if (d > 0 && rng.Chance(c_.dup_rate)) {
+      root = RootOf(rng.Below(d));
+      agree = Agreement(rng);
+    }
+    for (int b = 0; b < c_.bands; ++b) {
+      const uint64_t from = root != d && rng.Chance(agree) ? root : d;
+      for (int r = 0; r < c_.rows; ++r) sig[b * c_.rows + r] = Tag(from, b * c_.rows + r);
+    }
+    for (int slot = c_.bands * c_.rows; slot < kNumPerm; ++slot) sig[slot] = Tag(d, slot);
   }
 
  private:
@@ -224,6 +249,53 @@ int Run(const Config& c, Index& index, const char* layout, size_t (*memory_bytes
 
 size_t CompactBytes(const dedup::LshIndex& index) { return index.MemoryBytes(); }
 
+int RunJoin(const Config& c) {
+  Generator gen(c);
+  dedup::ClusterOptions options;
+  options.lsh = dedup::LshParams{c.bands, c.rows};
+  options.signature_bits = c.bits;
+  auto clusterer = dedup::Clusterer::Create(options, kNumPerm);
+  if (!clusterer.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(clusterer.status().message()).c_str());
+    return 2;
+  }
+  std::vector<dedup::SketchedDocument> chunk;
+  for (int i = 0; i < kChunk; ++i) chunk.push_back(MakeSketch(std::vector<uint32_t>(kNumPerm)));
+  const int64_t base_rss = CurrentRssKb();
+  double add_s = 0;
+  char id[32];
+  for (int64_t start = 0; start < c.docs; start += kChunk) {
+    const int64_t n = std::min<int64_t>(kChunk, c.docs - start);
+    for (int64_t i = 0; i < n; ++i) {
+      gen.FillAll(static_cast<uint64_t>(start + i), const_cast<uint32_t*>(chunk[i].signature.values().data()));
+    }
+    const auto t0 = Clock::now();
+    for (int64_t i = 0; i < n; ++i) {
+      std::snprintf(id, sizeof id, "doc%09lld", static_cast<long long>(start + i));
+      (*clusterer)->Add(id, "", chunk[i]);
+    }
+    add_s += std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  const dedup::ClustererMemory m = (*clusterer)->Memory();
+  const int64_t rss_after_add = CurrentRssKb();
+  const auto t0 = Clock::now();
+  const dedup::ClusterResult result = (*clusterer)->Finish();
+  const double finish_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double n = static_cast<double>(c.docs);
+  std::printf(
+      "layout=join docs=%lld bands=%d rows=%d bits=%d dup_rate=%.2f adds_per_s=%.0f finish_s=%.3f "
+      "finish_docs_per_s=%.0f candidates_per_doc=%.3f verified_per_doc=%.3f clusters=%lld "
+      "clusterer_bytes_per_doc=%.1f join_scratch=%.1f signatures=%.1f ids=%.1f other=%.1f "
+      "base_rss_mb=%.1f rss_after_add_mb=%.1f peak_rss_mb=%.1f peak_rss_bytes_per_doc=%.1f\n",
+      static_cast<long long>(c.docs), c.bands, c.rows, c.bits, c.dup_rate, n / add_s, finish_s, n / finish_s,
+      static_cast<double>(result.stats.candidate_pairs) / n, static_cast<double>(result.stats.verified_pairs) / n,
+      static_cast<long long>(result.stats.clusters), static_cast<double>(m.total()) / n,
+      static_cast<double>(m.index) / n, static_cast<double>(m.signatures) / n,
+      static_cast<double>(m.ids_and_snippets) / n, static_cast<double>(m.other) / n, base_rss / 1024.0,
+      rss_after_add / 1024.0, PeakRssKb() / 1024.0, static_cast<double>(PeakRssKb() - base_rss) * 1024.0 / n);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -239,6 +311,7 @@ int main(int argc, char** argv) {
     else if (flag == "--cluster") c.cluster = std::atoll(v);
     else if (flag == "--chrome") c.chrome = std::atof(v);
     else if (flag == "--queries") c.queries = std::atoi(v);
+    else if (flag == "--bits") c.bits = std::atoi(v);
     else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
@@ -246,8 +319,8 @@ int main(int argc, char** argv) {
   }
   if ((argc - 1) % 2 != 0 || c.docs < 1 || c.bands < 1 || c.rows < 1 || c.bands * c.rows > kNumPerm ||
       c.queries < 1) {
-    std::fprintf(stderr, "usage: %s --layout compact|chained --docs N [--bands B --rows R] [--dup-rate P] "
-                         "[--cluster C] [--chrome F] [--queries Q]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s --layout compact|chained|join --docs N [--bands B --rows R] [--dup-rate P] "
+                         "[--cluster C] [--chrome F] [--queries Q] [--bits 32|16|8]\n", argv[0]);
     return 2;
   }
   const dedup::LshParams params{c.bands, c.rows};
@@ -259,6 +332,7 @@ int main(int argc, char** argv) {
     dedup::bench_util::ChainedLshIndex index(params, kNumPerm);
     return Run<dedup::bench_util::ChainedLshIndex>(c, index, "chained", nullptr);
   }
-  std::fprintf(stderr, "--layout must be compact or chained\n");
+  if (c.layout == "join") return RunJoin(c);
+  std::fprintf(stderr, "--layout must be compact, chained or join\n");
   return 2;
 }
