@@ -302,56 +302,65 @@ ClusterResult Clusterer::Finish() {
   // are built, so that they never coexist with it.
   index_.reset();
   Release(candidates_);
-  ClusterResult result;
   const DocIndex n = static_cast<DocIndex>(parent_.size());
-  result.documents.resize(n);
-  // Clusters, numbered by their first member (the union-find root is the smallest index).
-  std::vector<uint32_t> cluster_of_root(n, 0);
+  // 1. While the signatures exist, each document's representative, similarity,
+  // containment and relation, in columns (21 bytes per document): the result records
+  // (5x that) are allocated only once the signatures are freed.
+  // The union-find root is its set's smallest index, so after this loop parent_[d] is
+  // the first member of d's cluster; rep[root] is the cluster's canonical member (the
+  // members are visited in input order, as Better() breaks ties by it).
+  std::vector<DocIndex> rep(n);
   for (DocIndex d = 0; d < n; ++d) {
-    DocIndex root = Find(d);
+    const DocIndex root = Find(d);
+    parent_[d] = root;
+    if (root == d || Better(d, rep[root])) rep[root] = d;
+  }
+  std::vector<double> similarity(n, 1.0), containment(n, 1.0);
+  std::vector<Relation> relation(n, Relation::kRepresentative);
+  for (DocIndex d = 0; d < n; ++d) {
+    const DocIndex r = rep[parent_[d]];
+    if (d == r) continue;
+    ++stats_.duplicates;
+    const PairEstimate e = Estimate(d, r);
+    similarity[d] = e.jaccard;
+    containment[d] = e.a_in_b;
+    switch (Classify(e, num_shingles_[d], num_shingles_[r], match_)) {
+      case MatchKind::kSimilar: relation[d] = Relation::kSimilar; break;
+      case MatchKind::kAContainedInB: relation[d] = Relation::kExcerpt; break;
+      case MatchKind::kBContainedInA: relation[d] = Relation::kExtends; break;
+      case MatchKind::kNone: relation[d] = Relation::kLinked; break;
+    }
+  }
+  // 2. Verification is over: free the signatures.
+  Release(signature_blocks_);
+  Release(shingles_);
+  shingle_bytes_ = 0;
+  // 3. The records. Clusters are numbered by their first member.
+  ClusterResult result;
+  result.documents.resize(n);
+  std::vector<uint32_t> cluster_of_root(n);
+  for (DocIndex d = 0; d < n; ++d) {
+    const DocIndex root = parent_[d];
+    DocumentResult& r = result.documents[d];
+    r.representative = rep[root];
     if (root == d) {
       cluster_of_root[d] = static_cast<uint32_t>(result.clusters.size());
       result.clusters.emplace_back();
     }
-    result.documents[d].cluster = cluster_of_root[root];
-    result.clusters[result.documents[d].cluster].push_back(d);
+    r.cluster = cluster_of_root[root];
+    result.clusters[r.cluster].push_back(d);
+    r.similarity = similarity[d];
+    r.containment = containment[d];
+    r.relation = relation[d];
+    r.published = published_[d];
+    r.num_shingles = num_shingles_[d];
   }
+  Release(rep);
   Release(cluster_of_root);
-  for (const std::vector<DocIndex>& members : result.clusters) {
-    DocIndex rep = members[0];
-    for (DocIndex m : members) {
-      if (Better(m, rep)) rep = m;
-    }
-    for (DocIndex m : members) {
-      DocumentResult& r = result.documents[m];
-      r.representative = rep;
-      if (m == rep) {
-        r.similarity = r.containment = 1.0;
-        r.relation = Relation::kRepresentative;
-        continue;
-      }
-      ++stats_.duplicates;
-      PairEstimate e = Estimate(m, rep);
-      r.similarity = e.jaccard;
-      r.containment = e.a_in_b;
-      switch (Classify(e, num_shingles_[m], num_shingles_[rep], match_)) {
-        case MatchKind::kSimilar: r.relation = Relation::kSimilar; break;
-        case MatchKind::kAContainedInB: r.relation = Relation::kExcerpt; break;
-        case MatchKind::kBContainedInA: r.relation = Relation::kExtends; break;
-        case MatchKind::kNone: r.relation = Relation::kLinked; break;
-      }
-    }
-  }
-  for (DocIndex d = 0; d < n; ++d) {
-    result.documents[d].published = published_[d];
-    result.documents[d].num_shingles = num_shingles_[d];
-  }
-  // Verification is over: free the signatures and the other columns before the ids
-  // and snippets become strings.
+  Release(similarity);
+  Release(containment);
+  Release(relation);
   Release(parent_);
-  Release(signature_blocks_);
-  Release(shingles_);
-  shingle_bytes_ = 0;
   Release(num_shingles_);
   Release(published_);
   uint64_t start = 0;

@@ -46,8 +46,10 @@
 // most one block has room to spare; the small columns are std::vectors, whose spare
 // capacity (up to as much again) is counted by MemoryBytes() but not written to.
 // The DocumentResult records (112 bytes plus the id and snippet strings each) exist
-// only in Finish(), which frees the index first and the columns as the records take
-// over their contents.
+// only in Finish(), which first computes every document's representative, similarity,
+// containment and relation into columns (21 bytes per document) while the signatures
+// exist, frees the signatures, and only then allocates the records, freeing the
+// columns as the records take over their contents.
 //
 // Example:
 //   auto clusterer = dedup::Clusterer::Create(options, /*num_perm=*/128);
