@@ -603,7 +603,7 @@ class IngestIndex::Planner {
     std::vector<int64_t> matched;
     auto consider = [&](DocRef other) {
       ++p_.candidate_pairs;
-      // (earlier, later), as Clusterer::Add verifies.
+      // (earlier, later), as Clusterer verifies.
       const PairEstimate e = EstimatePair(Sig(other), NumShingles(other), sketch.signature.values().data(),
                                           sketch.num_shingles, k);
       if (Classify(e, NumShingles(other), sketch.num_shingles, ix_.params_.match) == MatchKind::kNone) return;
@@ -723,7 +723,7 @@ void IngestIndex::MatchStored(absl::Span<const SketchedDocument> sketches, std::
     for (DocIndex c : *candidates) {
       if (!alive(c)) continue;
       ++m.candidates;
-      // (earlier, later), as Clusterer::Add verifies.
+      // (earlier, later), as Clusterer verifies.
       const PairEstimate e =
           EstimatePair(sig(c), slots_[c].num_shingles, sketch.signature.values().data(), sketch.num_shingles, k);
       if (Classify(e, slots_[c].num_shingles, sketch.num_shingles, params_.match) != MatchKind::kNone) {
