@@ -23,7 +23,8 @@
 // --layout join [--bits 32|16|8]: the batch Clusterer instead (dedup/cluster.h), which
 // keeps packed signatures and finds candidates by a band join in Finish(); every slot
 // is then a per-document value (a near-duplicate copies whole bands from its source),
-// since verification reads all of them; --cluster and --chrome do not apply. Reported:
+// since verification reads all of them; --cluster C makes runs of C exact copies (every
+// pair of a run a candidate and a match); --chrome does not apply. Reported:
 // Add() and Finish() throughput, the clusterer's bytes per document by part before
 // Finish() (join scratch included), candidates and verified pairs, and peak RSS.
 //
@@ -107,6 +108,11 @@ class Generator {
   // Document d's whole signature: each band from d itself or, for a near-duplicate,
   // with probability J^rows from its source (slots past the bands from d).
   void FillAll(uint64_t d, uint32_t* sig) const {
+    if (c_.cluster > 0) {  // Runs of C exact copies.
+      const uint64_t root = RootOf(d);
+      for (int slot = 0; slot < kNumPerm; ++slot) sig[slot] = Tag(root, slot);
+      return;
+    }
     Rng rng(Mix(d ^ 0xD0C5));
     uint64_t root = d;
     double agree = 0;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "dedup/internal/radix_sort.h"
 #include "dedup/status_macros.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/parallel_for.h"
@@ -29,30 +30,6 @@ void Release(std::vector<T>& v) {
 template <typename T>
 size_t CapacityBytes(const std::vector<T>& v) {
   return v.capacity() * sizeof(T);
-}
-
-// Sorts keyed[0, n) by their high 32 bits, stably (so entries of equal key keep their
-// order), using tmp[0, n) as the buffer: an LSD radix sort in three passes of 11, 11
-// and 10 bits.
-void RadixSortByHigh32(uint64_t* keyed, uint64_t* tmp, size_t n) {
-  constexpr int kBits[3] = {11, 11, 10};
-  int shift = 32;
-  for (int pass = 0; pass < 3; ++pass) {
-    const uint64_t mask = (uint64_t{1} << kBits[pass]) - 1;
-    size_t count[1 << 11] = {};
-    for (size_t i = 0; i < n; ++i) ++count[(keyed[i] >> shift) & mask];
-    size_t sum = 0;
-    for (size_t& c : count) {
-      const size_t here = c;
-      c = sum;
-      sum += here;
-    }
-    for (size_t i = 0; i < n; ++i) tmp[count[(keyed[i] >> shift) & mask]++] = keyed[i];
-    std::swap(keyed, tmp);
-    shift += kBits[pass];
-  }
-  // Three passes: the sorted entries are in the caller's tmp; move them back.
-  std::memcpy(tmp, keyed, n * sizeof(uint64_t));
 }
 
 }  // namespace
@@ -93,6 +70,13 @@ absl::StatusOr<std::unique_ptr<Clusterer>> Clusterer::Create(const ClusterOption
                                                     kCandidateFalseNegativeWeight));
     }
     DEDUP_RETURN_IF_ERROR(ValidateLshParams(lsh, num_perm));
+    if (options.signature_bits * lsh.rows < kMinBandBits) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%d-bit signatures with %d rows per band compare only %d bits per band: unrelated documents "
+          "would agree in a band by chance once in %d pairs; use at least %d rows, or wider signatures",
+          options.signature_bits, lsh.rows, options.signature_bits * lsh.rows,
+          1 << (options.signature_bits * lsh.rows), (kMinBandBits + options.signature_bits - 1) / options.signature_bits));
+    }
   }
   return std::unique_ptr<Clusterer>(new Clusterer(options, num_perm, lsh, std::move(index)));
 }
@@ -163,9 +147,7 @@ bool Clusterer::Verify(DocIndex a, DocIndex b) const {
   return Classify(Estimate(a, b), num_shingles_[a], num_shingles_[b], match_) != MatchKind::kNone;
 }
 
-void Clusterer::Merge(DocIndex a, DocIndex b) {
-  ++stats_.verified_pairs;
-  if (options_.record_pairs) verified_pairs_.emplace_back(a, b);
+void Clusterer::Union(DocIndex a, DocIndex b) {
   DocIndex ra = Find(a), rb = Find(b);
   if (ra == rb) return;
   // The smaller input position becomes the root, so a root is its cluster's first
@@ -189,9 +171,12 @@ void Clusterer::JoinBands() {
     for (size_t d = blk * kGrain; d < std::min<size_t>(n, (blk + 1) * kGrain); ++d) count += num_shingles_[d] > 0;
     block_start[blk + 1] = block_start[blk] + count;
   }
-  // Per chunk of the sorted entries: its candidate count and its verified pairs.
+  // Per chunk of the sorted entries: its candidate and verified counts, and the verified
+  // pairs to merge -- all of them with record_pairs, otherwise only those that join two
+  // groups of their run (a spanning forest: at most one fewer than the run's documents,
+  // so a run of 20,000 copies yields 19,999 pairs to merge, not 200 million).
   const size_t chunks = std::max<size_t>(1, (m + kGrain - 1) / kGrain);
-  std::vector<int64_t> chunk_candidates(chunks);
+  std::vector<int64_t> chunk_candidates(chunks), chunk_verified_count(chunks);
   std::vector<std::vector<std::pair<DocIndex, DocIndex>>> chunk_verified(chunks);
   for (int band = 0; band < lsh_params_.bands; ++band) {
     const size_t offset = static_cast<size_t>(band) * band_bytes;
@@ -207,12 +192,17 @@ void Clusterer::JoinBands() {
       }
     });
     // Stable: within a run of equal keys, documents stay in input order.
-    RadixSortByHigh32(keyed.get(), buffer.get(), m);
+    internal::RadixSortByHigh32(keyed.get(), buffer.get(), m);
     // Chunk c handles the runs of equal keys that start in [c * kGrain, (c + 1) * kGrain).
     auto key_at = [&](size_t i) { return keyed[i] >> 32; };
     tbb::parallel_for(tbb::blocked_range<size_t>(0, chunks, 1), [&](const tbb::blocked_range<size_t>& r) {
+      std::vector<uint32_t> group;  // Union-find over the positions of the current run.
+      auto group_of = [&](uint32_t x) {
+        while (group[x] != x) x = group[x] = group[group[x]];
+        return x;
+      };
       for (size_t c = r.begin(); c != r.end(); ++c) {
-        int64_t candidates = 0;
+        int64_t candidates = 0, verified_count = 0;
         std::vector<std::pair<DocIndex, DocIndex>>& verified = chunk_verified[c];
         verified.clear();
         size_t run = c * kGrain;
@@ -220,6 +210,10 @@ void Clusterer::JoinBands() {
         while (run < std::min(m, (c + 1) * kGrain)) {
           size_t end = run + 1;
           while (end < m && key_at(end) == key_at(run)) ++end;
+          if (!options_.record_pairs && end - run > 1) {
+            group.resize(end - run);
+            for (uint32_t i = 0; i < group.size(); ++i) group[i] = i;
+          }
           for (size_t y = run + 1; y < end; ++y) {
             const DocIndex b = static_cast<DocIndex>(keyed[y]);
             const uint8_t* sb = PackedSignature(b);
@@ -233,17 +227,30 @@ void Clusterer::JoinBands() {
               }
               if (seen) continue;
               ++candidates;
-              if (Verify(a, b)) verified.emplace_back(a, b);
+              if (!Verify(a, b)) continue;
+              ++verified_count;
+              if (!options_.record_pairs) {
+                const uint32_t gx = group_of(static_cast<uint32_t>(x - run));
+                const uint32_t gy = group_of(static_cast<uint32_t>(y - run));
+                if (gx == gy) continue;  // Already connected within this run.
+                group[std::max(gx, gy)] = std::min(gx, gy);
+              }
+              verified.emplace_back(a, b);
             }
           }
           run = end;
         }
         chunk_candidates[c] = candidates;
+        chunk_verified_count[c] = verified_count;
       }
     });
     for (size_t c = 0; c < chunks; ++c) {
       stats_.candidate_pairs += chunk_candidates[c];
-      for (const auto& [a, b] : chunk_verified[c]) Merge(a, b);
+      stats_.verified_pairs += chunk_verified_count[c];
+      for (const auto& [a, b] : chunk_verified[c]) {
+        if (options_.record_pairs) verified_pairs_.emplace_back(a, b);
+        Union(a, b);
+      }
     }
   }
   // Recorded pairs in the order an incremental run finds them: by later document, then
@@ -256,6 +263,7 @@ void Clusterer::JoinBands() {
 DocIndex Clusterer::Add(std::string_view id, std::string_view snippet, SketchedDocument sketch,
                         int64_t published) {
   DEDUP_CHECK(!finished_);  // Not after Finish().
+  DEDUP_CHECK(parent_.size() < UINT32_MAX);  // DocIndex is 32-bit.
   DEDUP_CHECK(sketch.signature.size() == num_perm_);
   DEDUP_CHECK(id.size() <= UINT32_MAX);
   const DocIndex doc = static_cast<DocIndex>(parent_.size());
@@ -287,7 +295,10 @@ DocIndex Clusterer::Add(std::string_view id, std::string_view snippet, SketchedD
     index_->Query(sketch, &candidates_);
     stats_.candidate_pairs += static_cast<int64_t>(candidates_.size());
     for (DocIndex other : candidates_) {
-      if (Verify(other, doc)) Merge(other, doc);
+      if (!Verify(other, doc)) continue;
+      ++stats_.verified_pairs;
+      if (options_.record_pairs) verified_pairs_.emplace_back(other, doc);
+      Union(other, doc);
     }
     index_->Insert(doc, sketch);
   }

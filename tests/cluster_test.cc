@@ -37,6 +37,15 @@ TEST_F(ClusterTest, RejectsBadOptions) {
   EXPECT_FALSE(Clusterer::Create({.threshold = -0.1}, 128).ok());
   EXPECT_FALSE(Clusterer::Create({.signature_bits = 12}, 128).ok());
   EXPECT_FALSE(Clusterer::Create({.threshold = 0.5, .lsh = LshParams{20, 8}}, 128).ok());
+  // Bands must compare at least kMinBandBits = 24 bits: 8 x 3 and 16 x 2 do, 8 x 2 and
+  // 16 x 1 do not.
+  EXPECT_TRUE(Clusterer::Create({.lsh = LshParams{42, 3}, .signature_bits = 8}, 128).ok());
+  EXPECT_TRUE(Clusterer::Create({.lsh = LshParams{64, 2}, .signature_bits = 16}, 128).ok());
+  auto narrow = Clusterer::Create({.lsh = LshParams{64, 2}, .signature_bits = 8}, 128);
+  ASSERT_FALSE(narrow.ok());
+  EXPECT_NE(narrow.status().message().find("use at least 3 rows"), std::string_view::npos) << narrow.status();
+  EXPECT_FALSE(Clusterer::Create({.lsh = LshParams{128, 1}, .signature_bits = 16}, 128).ok());
+  EXPECT_TRUE(Clusterer::Create({.lsh = LshParams{128, 1}, .signature_bits = 32}, 128).ok());
 }
 
 // Chains merge transitively; the representative is the first document in input
@@ -324,10 +333,11 @@ TEST_F(ClusterTest, MemoryPerDocumentWithinLayoutBound) {
 // whose slots (their low signature_bits bits) agree in every row of at least one band,
 // found here by comparing every pair band by band -- each once, and verifying them
 // gives the same verified pairs, in the order an incremental run records them, and the
-// same clusters as union-find over the reference pairs. The documents are families
-// with overlaps from ~0.3 to 1 (exact copies), so that many pairs share some bands and
-// not others, plus empty documents; 128 x 1 banding at 8 bits makes unrelated pairs
-// agree in a band by chance (39% of them), with long runs of equal keys.
+// same clusters as union-find over the reference pairs; without record_pairs (when
+// only a spanning forest of each run's verified pairs is merged) the same clusters and
+// counts. The documents are families with overlaps from ~0.3 to 1 (exact copies), so
+// that many pairs share some bands and not others, plus empty documents. (8 bits x 1
+// row is rejected: bands must compare 24 bits.)
 TEST_F(ClusterTest, BandJoinFindsExactlyTheBandCandidates) {
   uint64_t state = 77;
   std::vector<SketchedDocument> docs;
@@ -348,9 +358,25 @@ TEST_F(ClusterTest, BandJoinFindsExactlyTheBandCandidates) {
     for (LshParams lsh : {LshParams{42, 3}, LshParams{14, 9}, LshParams{128, 1}}) {
       const std::string where = absl::StrFormat("bits %d, %d x %d", bits, lsh.bands, lsh.rows);
       const ClusterOptions options{.threshold = 0.5, .lsh = lsh, .record_pairs = true, .signature_bits = bits};
+      if (bits * lsh.rows < kMinBandBits) {
+        EXPECT_FALSE(Clusterer::Create(options, 128).ok()) << where;
+        continue;
+      }
       auto c = *Clusterer::Create(options, 128);
       for (int i = 0; i < n; ++i) c->Add(std::to_string(i), "", docs[i]);
       const ClusterResult got = c->Finish();
+      ClusterOptions unrecorded = options;
+      unrecorded.record_pairs = false;
+      auto u = *Clusterer::Create(unrecorded, 128);
+      for (int i = 0; i < n; ++i) u->Add(std::to_string(i), "", docs[i]);
+      const ClusterResult forest = u->Finish();
+      EXPECT_TRUE(forest.verified_pairs.empty()) << where;
+      EXPECT_EQ(forest.stats.candidate_pairs, got.stats.candidate_pairs) << where;
+      EXPECT_EQ(forest.stats.verified_pairs, got.stats.verified_pairs) << where;
+      for (int i = 0; i < n; ++i) {
+        ASSERT_EQ(forest.documents[i].cluster, got.documents[i].cluster) << where << " doc " << i;
+        ASSERT_EQ(forest.documents[i].representative, got.documents[i].representative) << where << " doc " << i;
+      }
 
       const MatchOptions match{options.threshold, options.containment_threshold,
                                options.min_containment_shingles, options.min_containment_ratio};
@@ -436,12 +462,16 @@ TEST_F(ClusterTest, BandJoinMatchesGroupingReferenceAcrossChunks) {
   }
   const int kDocs = static_cast<int>(docs.size());
   const ClusterOptions options{.threshold = 0.5, .lsh = lsh, .record_pairs = true, .signature_bits = kBits};
-  std::vector<ClusterResult> results;
-  for (int threads : {1, 2}) {
-    auto c = *Clusterer::Create(options, 128);
-    for (int i = 0; i < kDocs; ++i) c->Add("", "", docs[i]);
-    tbb::task_arena arena(threads);
-    arena.execute([&] { results.push_back(c->Finish()); });
+  std::vector<ClusterResult> results;  // Recorded pairs, 1 and 2 threads; then without.
+  for (bool record : {true, false}) {
+    for (int threads : {1, 2}) {
+      ClusterOptions o = options;
+      o.record_pairs = record;
+      auto c = *Clusterer::Create(o, 128);
+      for (int i = 0; i < kDocs; ++i) c->Add("", "", docs[i]);
+      tbb::task_arena arena(threads);
+      arena.execute([&] { results.push_back(c->Finish()); });
+    }
   }
   std::set<std::pair<DocIndex, DocIndex>> pairs;
   for (int band = 0; band < lsh.bands; ++band) {
@@ -473,11 +503,17 @@ TEST_F(ClusterTest, BandJoinMatchesGroupingReferenceAcrossChunks) {
   int copies = 0;
   for (const SketchedDocument& d : docs) copies += std::equal(d.signature.values().begin(), d.signature.values().end(), copied.signature.values().begin());
   ASSERT_GE(copies, 250);
-  for (const ClusterResult& got : results) {
-    EXPECT_EQ(got.stats.candidate_pairs, static_cast<int64_t>(pairs.size()));
-    EXPECT_EQ(got.verified_pairs, verified);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const ClusterResult& got = results[i];
+    EXPECT_EQ(got.stats.candidate_pairs, static_cast<int64_t>(pairs.size())) << "run " << i;
+    EXPECT_EQ(got.stats.verified_pairs, static_cast<int64_t>(verified.size())) << "run " << i;
+    const std::vector<std::pair<DocIndex, DocIndex>> none;
+    EXPECT_EQ(got.verified_pairs, i < 2 ? verified : none) << "run " << i;
+    for (int d = 0; d < kDocs; ++d) {
+      ASSERT_EQ(got.documents[d].cluster, results[0].documents[d].cluster) << "run " << i << " doc " << d;
+      ASSERT_EQ(got.documents[d].representative, results[0].documents[d].representative) << "run " << i;
+    }
   }
-  for (int d = 0; d < kDocs; ++d) ASSERT_EQ(results[0].documents[d].cluster, results[1].documents[d].cluster);
   std::cout << pairs.size() << " candidates, " << verified.size() << " verified, " << copies << " copies\n";
 }
 

@@ -96,8 +96,9 @@ void ClusterFlags::Register(CLI::App* app, bool with_inputs) {
   app->add_option("--rows", rows, "LSH rows per band (with --bands)")->check(CLI::PositiveNumber);
   app->add_flag("--exact", exact, "Exact Jaccard over all pairs instead of MinHash LSH (small inputs)");
   app->add_option("--signature-bits", signature_bits,
-                  "Bits kept of each MinHash slot for verification: 32, or 16 / 8 (b-bit minwise hashing:\n"
-                  "1/2 or 1/4 of the signatures' memory, a corrected estimate)")
+                  "Bits kept of each MinHash slot, for verification and LSH bands: 32, or 16 / 8 (b-bit\n"
+                  "minwise hashing: 1/2 or 1/4 of the signatures' memory, a corrected estimate; bits x rows\n"
+                  "must be at least 24)")
       ->check(CLI::IsMember({8, 16, 32}))
       ->capture_default_str();
   input.Register(app);
