@@ -309,6 +309,7 @@ usage_case "--num-perm 0" "num-perm" cluster "$NEWS" --num-perm 0
 usage_case "--minhash fast" "fast" cluster "$NEWS" --minhash fast
 usage_case "--signature-bits 12" "signature-bits" cluster "$NEWS" --signature-bits 12
 usage_case "--bands 50 --rows 50" "exceeds" cluster "$NEWS" --bands 50 --rows 50
+usage_case "--signature-bits 8 --rows 2" "at least 3 rows" cluster "$NEWS" --signature-bits 8 --bands 40 --rows 2
 usage_case "--bands without --rows" "--rows" cluster "$NEWS" --bands 5
 usage_case "--rows without --bands" "--bands" cluster "$NEWS" --rows 5
 usage_case "--format xml" "xml" cluster "$NEWS" --format xml

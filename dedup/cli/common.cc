@@ -126,6 +126,8 @@ absl::StatusOr<PipelineOptions> ClusterFlags::ToOptions() const {
     DEDUP_RETURN_IF_ERROR(ValidateLshParams(lsh, options.sketch.num_perm));
     options.cluster.lsh = lsh;
   }
+  // The checks that depend on several options at once (bits x rows, the default banding).
+  DEDUP_RETURN_IF_ERROR(Clusterer::Create(options.cluster, options.sketch.num_perm).status());
   return options;
 }
 
