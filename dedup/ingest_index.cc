@@ -602,6 +602,8 @@ class IngestIndex::Planner {
     const int64_t seq = p_.next_seq++;
     std::vector<int64_t> matched;
     auto consider = [&](DocRef other) {
+      // LshIndex's rare key collisions are not candidates (as in a batch run's band join).
+      if (!SharesBand(Sig(other), sketch.signature.values().data(), ix_.lsh_params_)) return;
       ++p_.candidate_pairs;
       // (earlier, later), as Clusterer verifies.
       const PairEstimate e = EstimatePair(Sig(other), NumShingles(other), sketch.signature.values().data(),
@@ -722,6 +724,8 @@ void IngestIndex::MatchStored(absl::Span<const SketchedDocument> sketches, std::
     lsh_->Query(sketch, candidates);
     for (DocIndex c : *candidates) {
       if (!alive(c)) continue;
+      // LshIndex's rare key collisions are not candidates (as in a batch run's band join).
+      if (!SharesBand(sig(c), sketch.signature.values().data(), lsh_params_)) continue;
       ++m.candidates;
       // (earlier, later), as Clusterer verifies.
       const PairEstimate e =
@@ -1414,6 +1418,7 @@ absl::StatusOr<RemoveResult> IngestIndex::RemoveSlots(std::vector<DocIndex> slot
           auto it = pos.find(other);
           if (it == pos.end() || it->second >= i) continue;  // Each earlier member once.
           const DocIndex a = other, b = rest[i];
+          if (!SharesBand(sig(a), sig(b), lsh_params_)) continue;  // A key collision.
           const PairEstimate e = EstimatePair(sig(a), slots_[a].num_shingles, sig(b), slots_[b].num_shingles, k);
           if (Classify(e, slots_[a].num_shingles, slots_[b].num_shingles, params_.match) == MatchKind::kNone) continue;
           uint32_t x = find(it->second), y = find(i);
@@ -1883,6 +1888,7 @@ absl::StatusOr<VerifyReport> IngestIndex::VerifyFile(const std::string& path, co
       candidates.clear();
       index->Query(sd, &candidates);
       for (DocIndex c : candidates) {
+        if (!SharesBand(&sigs[size_t{c} * k], &sigs[size_t{i} * k], lsh)) continue;  // A key collision.
         const PairEstimate e = EstimatePair(&sigs[size_t{c} * k], docs[c].n, &sigs[size_t{i} * k], docs[i].n, k);
         if (Classify(e, docs[c].n, docs[i].n, p.match) == MatchKind::kNone) continue;
         uint32_t a = find(c), b = find(i);

@@ -33,6 +33,14 @@ bool IsEmpty(const SketchedDocument& sketch) {
 
 }  // namespace
 
+bool SharesBand(const uint32_t* a, const uint32_t* b, const LshParams& params) {
+  for (int band = 0; band < params.bands; ++band) {
+    const size_t first = static_cast<size_t>(band) * params.rows;
+    if (std::equal(a + first, a + first + params.rows, b + first)) return true;
+  }
+  return false;
+}
+
 double CandidateProbability(double s, const LshParams& params) {
   return 1.0 - std::pow(1.0 - std::pow(s, params.rows), params.bands);
 }

@@ -50,6 +50,11 @@ struct LshParams {
 // P(s) = 1 - (1 - s^r)^b.
 double CandidateProbability(double s, const LshParams& params);
 
+// True if the K-slot signatures a and b agree in all r slots of at least one of the b
+// bands: the exact LSH candidate relation, which LshIndex answers up to its rare
+// 31-bit key collisions (see below). Cost: at most b * r slot comparisons.
+bool SharesBand(const uint32_t* a, const uint32_t* b, const LshParams& params);
+
 // OK if bands, rows >= 1 and bands * rows <= num_perm; otherwise InvalidArgument
 // naming the values.
 absl::Status ValidateLshParams(const LshParams& params, int num_perm);
@@ -109,8 +114,9 @@ class CandidateIndex {
 //
 // False candidates: with 31-bit keys, two different band keys collide with probability
 // 2^-31, so a query gets ≈ n / 2^31 extra candidates per band (n documents indexed):
-// ~0.02 per query at 1M documents and 42 bands, ~0.2 at 10M. They are harmless: every
-// candidate is verified downstream (signature or exact Jaccard), which rejects them.
+// ~0.02 per query at 1M documents and 42 bands, ~0.2 at 10M. Callers that hold the
+// signatures drop them with SharesBand() (IngestIndex does, so that it counts and
+// verifies exactly the candidates a batch run's band join finds).
 class LshIndex final : public CandidateIndex {
  public:
   static absl::StatusOr<std::unique_ptr<LshIndex>> Create(const LshParams& params, int num_perm);

@@ -374,3 +374,29 @@ TEST(BruteForceIndex, ReturnsExactlyThePairsAboveThreshold) {
 
 }  // namespace
 }  // namespace dedup
+
+namespace dedup {
+namespace {
+
+// SharesBand is the exact candidate relation: true iff some band's r slots all agree;
+// slots past bands * rows do not count.
+TEST(SharesBandTest, TrueExactlyWhenOneBandAgreesWhole) {
+  const LshParams p{5, 3};
+  uint64_t state = 4;
+  std::vector<uint32_t> a(16), b;
+  for (uint32_t& v : a) v = static_cast<uint32_t>(SplitMix64(&state));
+  b = a;
+  EXPECT_TRUE(SharesBand(a.data(), b.data(), p));
+  for (int band = 0; band < p.bands; ++band) b[band * p.rows + band % p.rows] ^= 1;  // One slot per band.
+  EXPECT_FALSE(SharesBand(a.data(), b.data(), p));
+  b[15] = a[15];  // Past the bands: still no.
+  EXPECT_FALSE(SharesBand(a.data(), b.data(), p));
+  for (int band = 0; band < p.bands; ++band) {
+    std::vector<uint32_t> c = b;
+    std::copy(a.begin() + band * p.rows, a.begin() + (band + 1) * p.rows, c.begin() + band * p.rows);
+    EXPECT_TRUE(SharesBand(a.data(), c.data(), p)) << "band " << band;
+  }
+}
+
+}  // namespace
+}  // namespace dedup
