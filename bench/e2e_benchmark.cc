@@ -313,17 +313,24 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < docs.size(); ++i) (void)sketcher.Sketch(docs[i].text, false, &s, &out);
     phases.push_back({"sign-plain-1t", Seconds(start), n, bytes, "no boilerplate model"});
   }
+  // Streams the corpus file (JSON parsing included), calling f on each text; returns the
+  // number of documents.
+  auto for_each_streamed = [&](auto&& f) {
+    auto stream = dedup::CorpusReader::Open({corpus}, {});
+    dedup::Document d;
+    int64_t count = 0;
+    while (stream.ok() && (*stream)->Next(&d).value_or(false)) {
+      f(d.text);
+      ++count;
+    }
+    return count;
+  };
   {
     dedup::SketchScratch s;
     dedup::SketchedDocument out;
     start = Clock::now();
-    auto stream = dedup::CorpusReader::Open({corpus}, {});
-    dedup::Document d;
-    int64_t signed_docs = 0;
-    while (stream.ok() && (*stream)->Next(&d).value_or(false)) {
-      (void)sketcher.Sketch(d.text, false, &s, &out);
-      ++signed_docs;
-    }
+    const int64_t signed_docs =
+        for_each_streamed([&](const std::string& text) { (void)sketcher.Sketch(text, false, &s, &out); });
     phases.push_back({"read+sign-1t", Seconds(start), signed_docs, bytes, "JSONL in, signatures out"});
   }
   {
@@ -331,13 +338,7 @@ int main(int argc, char** argv) {
     // on the same input (JSON parsing on both sides).
     dedup::SketchScratch s;
     start = Clock::now();
-    auto stream = dedup::CorpusReader::Open({corpus}, {});
-    dedup::Document d;
-    int64_t read_docs = 0;
-    while (stream.ok() && (*stream)->Next(&d).value_or(false)) {
-      tokenize_hash(d.text, &s);
-      ++read_docs;
-    }
+    const int64_t read_docs = for_each_streamed([&](const std::string& text) { tokenize_hash(text, &s); });
     phases.push_back({"read+tokenize+hash-1t", Seconds(start), read_docs, bytes, "JSONL in, shingle hashes out"});
   }
   {

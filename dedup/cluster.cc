@@ -156,6 +156,42 @@ void Clusterer::Union(DocIndex a, DocIndex b) {
   parent_[ra] = rb;
 }
 
+void Clusterer::JoinRun(const uint64_t* docs, size_t count, size_t offset, size_t band_bytes,
+                        std::vector<uint32_t>* group, RunPairs* out) const {
+  // Without record_pairs, a union-find over the run's positions keeps only the pairs that
+  // join two groups: at most count - 1, so 20,000 copies hand 19,999 pairs to the serial
+  // merge, not 200 million.
+  auto group_of = [&](uint32_t x) {
+    while ((*group)[x] != x) x = (*group)[x] = (*group)[(*group)[x]];
+    return x;
+  };
+  if (!options_.record_pairs) {
+    group->resize(count);
+    for (uint32_t i = 0; i < count; ++i) (*group)[i] = i;
+  }
+  for (size_t y = 1; y < count; ++y) {
+    const DocIndex b = static_cast<DocIndex>(docs[y]);
+    const uint8_t* sb = PackedSignature(b);
+    for (size_t x = 0; x < y; ++x) {
+      const DocIndex a = static_cast<DocIndex>(docs[x]);
+      const uint8_t* sa = PackedSignature(a);
+      if (std::memcmp(sa + offset, sb + offset, band_bytes) != 0) continue;  // Key collision.
+      bool seen = false;  // In an earlier band: considered there.
+      for (size_t e = 0; e < offset && !seen; e += band_bytes) seen = std::memcmp(sa + e, sb + e, band_bytes) == 0;
+      if (seen) continue;
+      ++out->candidates;
+      if (!Verify(a, b)) continue;
+      ++out->verified;
+      if (!options_.record_pairs) {
+        const uint32_t gx = group_of(static_cast<uint32_t>(x)), gy = group_of(static_cast<uint32_t>(y));
+        if (gx == gy) continue;  // Already connected within this run.
+        (*group)[std::max(gx, gy)] = std::min(gx, gy);
+      }
+      out->pairs.emplace_back(a, b);
+    }
+  }
+}
+
 void Clusterer::JoinBands() {
   constexpr size_t kGrain = 4096;  // Documents (or sorted entries) per parallel task.
   const DocIndex n = static_cast<DocIndex>(parent_.size());
@@ -171,13 +207,9 @@ void Clusterer::JoinBands() {
     for (size_t d = blk * kGrain; d < std::min<size_t>(n, (blk + 1) * kGrain); ++d) count += num_shingles_[d] > 0;
     block_start[blk + 1] = block_start[blk] + count;
   }
-  // Per chunk of the sorted entries: its candidate and verified counts, and the verified
-  // pairs to merge -- all of them with record_pairs, otherwise only those that join two
-  // groups of their run (a spanning forest: at most one fewer than the run's documents,
-  // so a run of 20,000 copies yields 19,999 pairs to merge, not 200 million).
+  // Per chunk of the sorted entries: what its runs found (JoinRun).
   const size_t chunks = std::max<size_t>(1, (m + kGrain - 1) / kGrain);
-  std::vector<int64_t> chunk_candidates(chunks), chunk_verified_count(chunks);
-  std::vector<std::vector<std::pair<DocIndex, DocIndex>>> chunk_verified(chunks);
+  std::vector<RunPairs> found(chunks);
   for (int band = 0; band < lsh_params_.bands; ++band) {
     const size_t offset = static_cast<size_t>(band) * band_bytes;
     tbb::parallel_for(tbb::blocked_range<size_t>(0, blocks, 1), [&](const tbb::blocked_range<size_t>& r) {
@@ -196,58 +228,23 @@ void Clusterer::JoinBands() {
     // Chunk c handles the runs of equal keys that start in [c * kGrain, (c + 1) * kGrain).
     auto key_at = [&](size_t i) { return keyed[i] >> 32; };
     tbb::parallel_for(tbb::blocked_range<size_t>(0, chunks, 1), [&](const tbb::blocked_range<size_t>& r) {
-      std::vector<uint32_t> group;  // Union-find over the positions of the current run.
-      auto group_of = [&](uint32_t x) {
-        while (group[x] != x) x = group[x] = group[group[x]];
-        return x;
-      };
+      std::vector<uint32_t> group;
       for (size_t c = r.begin(); c != r.end(); ++c) {
-        int64_t candidates = 0, verified_count = 0;
-        std::vector<std::pair<DocIndex, DocIndex>>& verified = chunk_verified[c];
-        verified.clear();
+        found[c] = RunPairs{};
         size_t run = c * kGrain;
         while (run < m && run > 0 && key_at(run) == key_at(run - 1)) ++run;  // Owned by an earlier chunk.
         while (run < std::min(m, (c + 1) * kGrain)) {
           size_t end = run + 1;
           while (end < m && key_at(end) == key_at(run)) ++end;
-          if (!options_.record_pairs && end - run > 1) {
-            group.resize(end - run);
-            for (uint32_t i = 0; i < group.size(); ++i) group[i] = i;
-          }
-          for (size_t y = run + 1; y < end; ++y) {
-            const DocIndex b = static_cast<DocIndex>(keyed[y]);
-            const uint8_t* sb = PackedSignature(b);
-            for (size_t x = run; x < y; ++x) {
-              const DocIndex a = static_cast<DocIndex>(keyed[x]);
-              const uint8_t* sa = PackedSignature(a);
-              if (std::memcmp(sa + offset, sb + offset, band_bytes) != 0) continue;  // Key collision.
-              bool seen = false;  // In an earlier band: considered there.
-              for (size_t e = 0; e < offset && !seen; e += band_bytes) {
-                seen = std::memcmp(sa + e, sb + e, band_bytes) == 0;
-              }
-              if (seen) continue;
-              ++candidates;
-              if (!Verify(a, b)) continue;
-              ++verified_count;
-              if (!options_.record_pairs) {
-                const uint32_t gx = group_of(static_cast<uint32_t>(x - run));
-                const uint32_t gy = group_of(static_cast<uint32_t>(y - run));
-                if (gx == gy) continue;  // Already connected within this run.
-                group[std::max(gx, gy)] = std::min(gx, gy);
-              }
-              verified.emplace_back(a, b);
-            }
-          }
+          if (end - run > 1) JoinRun(keyed.get() + run, end - run, offset, band_bytes, &group, &found[c]);
           run = end;
         }
-        chunk_candidates[c] = candidates;
-        chunk_verified_count[c] = verified_count;
       }
     });
-    for (size_t c = 0; c < chunks; ++c) {
-      stats_.candidate_pairs += chunk_candidates[c];
-      stats_.verified_pairs += chunk_verified_count[c];
-      for (const auto& [a, b] : chunk_verified[c]) {
+    for (const RunPairs& f : found) {
+      stats_.candidate_pairs += f.candidates;
+      stats_.verified_pairs += f.verified;
+      for (const auto& [a, b] : f.pairs) {
         if (options_.record_pairs) verified_pairs_.emplace_back(a, b);
         Union(a, b);
       }

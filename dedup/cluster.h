@@ -223,6 +223,19 @@ class Clusterer {
   // Finds the LSH candidates of all documents, band by band, verifies each once (in
   // parallel, oneTBB, in the caller's task arena) and merges the verified pairs.
   void JoinBands();
+  // What JoinRun() found in the runs of one chunk of a band's sorted entries.
+  struct RunPairs {
+    int64_t candidates = 0;
+    int64_t verified = 0;
+    // Verified pairs to merge: all with record_pairs, else a spanning forest per run.
+    std::vector<std::pair<DocIndex, DocIndex>> pairs;
+  };
+  // The candidates among `docs` (a run of equal band keys, in input order) in the band
+  // at byte `offset` of the packed signatures: pairs whose band bytes agree and agree in
+  // no earlier band. Verifies them and adds them to *out. Thread-safe (const); *group is
+  // scratch.
+  void JoinRun(const uint64_t* docs, size_t count, size_t offset, size_t band_bytes, std::vector<uint32_t>* group,
+               RunPairs* out) const;
   PairEstimate Estimate(DocIndex a, DocIndex b) const;
   bool Better(DocIndex a, DocIndex b) const;  // a is a better canonical member than b.
 
