@@ -112,77 +112,13 @@ struct Input {
   std::vector<std::string> folder_files;  // kFolder: relative paths, sorted.
 };
 
-class CorpusReaderImpl final : public CorpusReader {
- public:
-  CorpusReaderImpl(std::vector<Input> inputs, CorpusOptions options)
-      : inputs_(std::move(inputs)), options_(std::move(options)) {
-    if (!options_.on_warning) {
-      options_.on_warning = [](const std::string& msg) { std::cerr << "dedup: warning: " << msg << "\n"; };
-    }
-  }
-  ~CorpusReaderImpl() override { CloseCurrent(); }
-
-  absl::StatusOr<bool> Next(Document* doc, SourceLocation* where) override;
-  int64_t skipped_lines() const override { return skipped_lines_; }
-  int64_t text_bytes() const override { return text_bytes_; }
-
- private:
-  absl::StatusOr<bool> NextJsonl(Document* doc, SourceLocation* where);
-  // Parses one JSONL line; an error's message lacks the "file:line: " prefix.
-  absl::Status ParseJsonLine(std::string_view line, Document* doc);
-  absl::Status Yield(Document* doc, SourceLocation loc, SourceLocation* where);
-  void CloseCurrent() {
-    line_reader_.reset();
-    if (fd_ >= 0 && fd_ != STDIN_FILENO) ::close(fd_);
-    fd_ = -1;
-  }
-
-  std::vector<Input> inputs_;
-  CorpusOptions options_;
-  size_t input_index_ = 0;
-  size_t folder_pos_ = 0;
-  bool input_open_ = false;
-  int fd_ = -1;
-  std::unique_ptr<internal::LineReader> line_reader_;
-  int64_t line_number_ = 0;
-  simdjson::dom::parser parser_;
-  std::vector<char> padded_;
-  int64_t skipped_lines_ = 0;
-  int64_t text_bytes_ = 0;
-  // id -> (input index, line) of its first occurrence.
-  absl::flat_hash_map<std::string, std::pair<uint32_t, int64_t>> seen_ids_;
-};
-
-absl::Status CorpusReaderImpl::Yield(Document* doc, SourceLocation loc, SourceLocation* where) {
-  const bool html_name = loc.line == 0 && (loc.file.ends_with(".html") || loc.file.ends_with(".htm"));
-  if (options_.html == CorpusOptions::Html::kOn ||
-      (options_.html == CorpusOptions::Html::kAuto && (html_name || LooksLikeHtml(doc->text)))) {
-    doc->text = HtmlToText(doc->text);
-  }
-  if (options_.reject_duplicate_ids) {
-    auto [it, inserted] = seen_ids_.try_emplace(
-        doc->id, std::make_pair(static_cast<uint32_t>(input_index_), loc.line));
-    if (!inserted) {
-      // A folder's document came from the file folder/id, not from the folder.
-      const Input& first_input = inputs_[it->second.first];
-      SourceLocation first{first_input.kind == Input::Kind::kFolder
-                               ? (fs::path(first_input.path) / doc->id).string()
-                               : first_input.path,
-                           it->second.second};
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: duplicate id \"%s\" (first seen at %s)", loc.ToString(), doc->id, first.ToString()));
-    }
-  }
-  text_bytes_ += static_cast<int64_t>(doc->text.size());
-  if (where != nullptr) *where = std::move(loc);
-  return absl::OkStatus();
-}
-
-absl::Status CorpusReaderImpl::ParseJsonLine(std::string_view line, Document* doc) {
-  padded_.resize(line.size() + simdjson::SIMDJSON_PADDING);
-  std::memcpy(padded_.data(), line.data(), line.size());
+// Parses one JSONL line into *doc; an error's message lacks the "file:line: " prefix.
+absl::Status ParseJsonLine(std::string_view line, const CorpusOptions& options, simdjson::dom::parser& parser,
+                           std::vector<char>& padded, Document* doc) {
+  padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
+  std::memcpy(padded.data(), line.data(), line.size());
   simdjson::dom::element root;
-  simdjson::error_code err = parser_.parse(padded_.data(), line.size(), false).get(root);
+  simdjson::error_code err = parser.parse(padded.data(), line.size(), false).get(root);
   if (err == simdjson::UTF8_ERROR) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "invalid UTF-8 at byte %d of the line", FirstInvalidUtf8Offset(line)));
@@ -216,107 +152,132 @@ absl::Status CorpusReaderImpl::ParseJsonLine(std::string_view line, Document* do
     out->assign(sv.data(), sv.size());
     return absl::OkStatus();
   };
-  absl::Status st = get_string(options_.id_field, true, &doc->id);
+  absl::Status st = get_string(options.id_field, true, &doc->id);
   if (!st.ok()) return st;
   if (doc->id.empty()) {
-    return absl::InvalidArgumentError(absl::StrFormat("field \"%s\" is empty", options_.id_field));
+    return absl::InvalidArgumentError(absl::StrFormat("field \"%s\" is empty", options.id_field));
   }
-  st = get_string(options_.text_field, true, &doc->text);
+  st = get_string(options.text_field, true, &doc->text);
   if (!st.ok()) return st;
-  st = get_string(options_.source_field, false, &doc->source);
+  st = get_string(options.source_field, false, &doc->source);
   if (!st.ok()) return st;
-  st = get_string(options_.published_field, false, &doc->published);
+  st = get_string(options.published_field, false, &doc->published);
   if (!st.ok()) return st;
   doc->published_time = kNoTime;
   if (!doc->published.empty()) {
     absl::StatusOr<int64_t> t = ParsePublishedTime(doc->published);
     if (!t.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrFormat("field \"%s\": %s", options_.published_field, t.status().message()));
+          absl::StrFormat("field \"%s\": %s", options.published_field, t.status().message()));
     }
     doc->published_time = *t;
   }
-  return get_string(options_.url_field, false, &doc->url);
+  return get_string(options.url_field, false, &doc->url);
 }
 
-absl::StatusOr<bool> CorpusReaderImpl::NextJsonl(Document* doc, SourceLocation* where) {
-  const Input& in = inputs_[input_index_];
-  std::string_view line;
-  while (true) {
-    absl::StatusOr<bool> more = line_reader_->Next(&line);
-    if (!more.ok()) return more.status();
-    if (!*more) return false;
-    ++line_number_;
-    if (line_number_ == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // UTF-8 BOM.
-    if (IsBlank(line)) continue;
-    absl::Status st = ParseJsonLine(line, doc);
-    if (st.ok()) {
-      SourceLocation loc{in.path, line_number_};
-      st = Yield(doc, std::move(loc), where);
-      if (!st.ok()) return st;
-      return true;
+class CorpusReaderImpl final : public CorpusReader {
+ public:
+  CorpusReaderImpl(std::vector<Input> inputs, CorpusOptions options)
+      : inputs_(std::move(inputs)), options_(std::move(options)), parser_(options_) {
+    if (!options_.on_warning) {
+      options_.on_warning = [](const std::string& msg) { std::cerr << "dedup: warning: " << msg << "\n"; };
     }
-    std::string msg = absl::StrFormat("%s:%d: %s", in.path, line_number_, st.message());
-    if (!options_.skip_bad_lines) return absl::Status(st.code(), msg);
-    ++skipped_lines_;
-    options_.on_warning(msg + " (line skipped)");
   }
+  ~CorpusReaderImpl() override { CloseCurrent(); }
+
+  absl::StatusOr<bool> Next(Document* doc, SourceLocation* where) override;
+  absl::StatusOr<bool> NextRecord(RawRecord* record) override;
+  absl::StatusOr<bool> Accept(const RawRecord& record, const absl::Status& parsed, const Document& doc,
+                              SourceLocation* where) override;
+  int64_t skipped_lines() const override { return skipped_lines_; }
+  int64_t text_bytes() const override { return text_bytes_; }
+
+ private:
+  // Opens the current JSONL input (a file or standard input).
+  absl::Status OpenJsonl(const Input& in);
+  void CloseCurrent() {
+    line_reader_.reset();
+    if (fd_ >= 0 && fd_ != STDIN_FILENO) ::close(fd_);
+    fd_ = -1;
+  }
+
+  std::vector<Input> inputs_;
+  CorpusOptions options_;
+  size_t input_index_ = 0;
+  size_t folder_pos_ = 0;
+  bool input_open_ = false;
+  int fd_ = -1;
+  std::unique_ptr<internal::LineReader> line_reader_;
+  int64_t line_number_ = 0;
+  RecordParser parser_;  // Next()'s.
+  RawRecord record_;     // Next()'s.
+  int64_t skipped_lines_ = 0;
+  int64_t text_bytes_ = 0;
+  // id -> (input index, line) of its first occurrence.
+  absl::flat_hash_map<std::string, std::pair<uint32_t, int64_t>> seen_ids_;
+};
+
+absl::Status CorpusReaderImpl::OpenJsonl(const Input& in) {
+  if (in.kind == Input::Kind::kStdin && options_.stdin_path.empty()) {
+    fd_ = STDIN_FILENO;
+  } else if (in.kind == Input::Kind::kStdin) {
+    fd_ = ::open(options_.stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      return absl::NotFoundError(absl::StrFormat("<stdin> (spooled to %s): cannot open: %s", options_.stdin_path,
+                                                 std::strerror(errno)));
+    }
+  } else {
+    fd_ = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
+      return absl::NotFoundError(absl::StrFormat("%s: cannot open: %s", in.path, std::strerror(errno)));
+    }
+  }
+  line_reader_ = std::make_unique<internal::LineReader>(fd_, in.kind == Input::Kind::kStdin ? "<stdin>" : in.path);
+  line_number_ = 0;
+  input_open_ = true;
+  return absl::OkStatus();
 }
 
-absl::StatusOr<bool> CorpusReaderImpl::Next(Document* doc, SourceLocation* where) {
+absl::StatusOr<bool> CorpusReaderImpl::NextRecord(RawRecord* record) {
   while (input_index_ < inputs_.size()) {
     const Input& in = inputs_[input_index_];
     switch (in.kind) {
       case Input::Kind::kJsonl:
       case Input::Kind::kStdin: {
         if (!input_open_) {
-          if (in.kind == Input::Kind::kStdin && options_.stdin_path.empty()) {
-            fd_ = STDIN_FILENO;
-          } else if (in.kind == Input::Kind::kStdin) {
-            fd_ = ::open(options_.stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd_ < 0) {
-              return absl::NotFoundError(absl::StrFormat("<stdin> (spooled to %s): cannot open: %s",
-                                                         options_.stdin_path, std::strerror(errno)));
-            }
-          } else {
-            fd_ = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd_ < 0) {
-              return absl::NotFoundError(
-                  absl::StrFormat("%s: cannot open: %s", in.path, std::strerror(errno)));
-            }
-          }
-          line_reader_ = std::make_unique<internal::LineReader>(
-              fd_, in.kind == Input::Kind::kStdin ? "<stdin>" : in.path);
-          line_number_ = 0;
-          input_open_ = true;
+          absl::Status st = OpenJsonl(in);
+          if (!st.ok()) return st;
         }
-        absl::StatusOr<bool> got = NextJsonl(doc, where);
-        if (!got.ok() || *got) return got;
+        std::string_view line;
+        while (true) {
+          absl::StatusOr<bool> more = line_reader_->Next(&line);
+          if (!more.ok()) return more.status();
+          if (!*more) break;
+          ++line_number_;
+          if (line_number_ == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // UTF-8 BOM.
+          if (IsBlank(line)) continue;
+          record->bytes.assign(line.data(), line.size());
+          record->where = SourceLocation{in.path, line_number_};
+          record->file_id.clear();
+          record->input = static_cast<uint32_t>(input_index_);
+          return true;
+        }
         CloseCurrent();
         break;
       }
       case Input::Kind::kTextFile:
       case Input::Kind::kFolder: {
-        bool is_folder = in.kind == Input::Kind::kFolder;
+        const bool is_folder = in.kind == Input::Kind::kFolder;
         if (is_folder ? folder_pos_ < in.folder_files.size() : !input_open_) {
           std::string rel = is_folder ? in.folder_files[folder_pos_++] : in.path;
           std::string path = is_folder ? (fs::path(in.path) / rel).string() : in.path;
           input_open_ = true;
           absl::StatusOr<std::string> data = ReadWholeFile(path);
           if (!data.ok()) return data.status();
-          std::string_view text = *data;
-          if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM.
-          if (!IsValidUtf8(text)) {
-            const size_t offset = FirstInvalidUtf8Offset(*data);
-            const auto line = 1 + std::count(data->begin(), data->begin() + offset, '\n');
-            return absl::InvalidArgumentError(
-                absl::StrFormat("%s:%d: invalid UTF-8 at byte %d", path, line, offset));
-          }
-          *doc = Document{};
-          doc->id = std::move(rel);
-          doc->text.assign(text.data(), text.size());
-          absl::Status st = Yield(doc, SourceLocation{path, 0}, where);
-          if (!st.ok()) return st;
+          record->bytes = std::move(*data);
+          record->where = SourceLocation{std::move(path), 0};
+          record->file_id = std::move(rel);
+          record->input = static_cast<uint32_t>(input_index_);
           return true;
         }
         break;
@@ -329,7 +290,89 @@ absl::StatusOr<bool> CorpusReaderImpl::Next(Document* doc, SourceLocation* where
   return false;
 }
 
+absl::StatusOr<bool> CorpusReaderImpl::Accept(const RawRecord& record, const absl::Status& parsed,
+                                              const Document& doc, SourceLocation* where) {
+  if (!parsed.ok()) {
+    if (!options_.skip_bad_lines || !record.is_jsonl_line()) return parsed;
+    ++skipped_lines_;
+    options_.on_warning(std::string(parsed.message()) + " (line skipped)");
+    return false;
+  }
+  if (options_.reject_duplicate_ids) {
+    auto [it, inserted] = seen_ids_.try_emplace(doc.id, std::make_pair(record.input, record.where.line));
+    if (!inserted) {
+      // A folder's document came from the file folder/id, not from the folder.
+      const Input& first_input = inputs_[it->second.first];
+      SourceLocation first{first_input.kind == Input::Kind::kFolder
+                               ? (fs::path(first_input.path) / doc.id).string()
+                               : first_input.path,
+                           it->second.second};
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%s: duplicate id \"%s\" (first seen at %s)", record.where.ToString(), doc.id, first.ToString()));
+    }
+  }
+  text_bytes_ += static_cast<int64_t>(doc.text.size());
+  if (where != nullptr) *where = record.where;
+  return true;
+}
+
+absl::StatusOr<bool> CorpusReaderImpl::Next(Document* doc, SourceLocation* where) {
+  while (true) {
+    absl::StatusOr<bool> more = NextRecord(&record_);
+    if (!more.ok() || !*more) return more;
+    const absl::Status parsed = parser_.Parse(&record_, doc);
+    absl::StatusOr<bool> accepted = Accept(record_, parsed, *doc, where);
+    if (!accepted.ok() || *accepted) return accepted;
+  }
+}
+
 }  // namespace
+
+struct RecordParser::Impl {
+  const CorpusOptions* options;
+  simdjson::dom::parser parser;
+  std::vector<char> padded;
+};
+
+RecordParser::RecordParser(const CorpusOptions& options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = &options;
+}
+RecordParser::~RecordParser() = default;
+RecordParser::RecordParser(RecordParser&&) noexcept = default;
+RecordParser& RecordParser::operator=(RecordParser&&) noexcept = default;
+
+absl::Status RecordParser::Parse(RawRecord* record, Document* doc) {
+  const CorpusOptions& options = *impl_->options;
+  *doc = Document{};
+  const SourceLocation& loc = record->where;
+  if (record->is_jsonl_line()) {
+    absl::Status st = ParseJsonLine(record->bytes, options, impl_->parser, impl_->padded, doc);
+    if (!st.ok()) return absl::Status(st.code(), absl::StrFormat("%s:%d: %s", loc.file, loc.line, st.message()));
+  } else {
+    std::string_view text = record->bytes;
+    const bool bom = text.substr(0, 3) == "\xEF\xBB\xBF";
+    if (bom) text.remove_prefix(3);  // UTF-8 BOM.
+    if (!IsValidUtf8(text)) {
+      const std::string_view bytes = record->bytes;
+      const size_t offset = FirstInvalidUtf8Offset(bytes);
+      const auto line = 1 + std::count(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(offset), '\n');
+      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: invalid UTF-8 at byte %d", loc.file, line, offset));
+    }
+    doc->id = record->file_id;
+    if (bom) {
+      doc->text.assign(text.data(), text.size());
+    } else {
+      doc->text = std::move(record->bytes);
+      record->bytes.clear();
+    }
+  }
+  const bool html_name = !record->is_jsonl_line() && (loc.file.ends_with(".html") || loc.file.ends_with(".htm"));
+  if (options.html == CorpusOptions::Html::kOn ||
+      (options.html == CorpusOptions::Html::kAuto && (html_name || LooksLikeHtml(doc->text)))) {
+    doc->text = HtmlToText(doc->text);
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<int64_t> ParsePublishedTime(std::string_view text) {
   absl::Time t;

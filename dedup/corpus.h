@@ -27,6 +27,18 @@
 //   }
 //
 // Not thread-safe: one reader per thread.
+//
+// Parsing in parallel. Next() is three steps, also available one by one so that a
+// caller can parse records on many threads (pipeline.h does):
+//   NextRecord()        serial: the next JSONL line or whole file, unparsed (I/O, line
+//                       splitting, blank lines and byte-order marks);
+//   RecordParser        any thread, one parser per thread: JSON, fields, UTF-8, times,
+//                       HTML -- the work that costs;
+//   Accept()            serial, in input order: skips a bad line under skip_bad_lines
+//                       (warning, count) or returns its error, checks the id is new,
+//                       counts the text.
+// Errors and warnings come out of Accept() in input order, so the first error a
+// parallel reader reports is the one Next() would have returned.
 #ifndef DEDUP_CORPUS_H_
 #define DEDUP_CORPUS_H_
 
@@ -65,6 +77,34 @@ struct CorpusOptions {
   std::function<void(const std::string&)> on_warning;
 };
 
+// A record as read from an input, not yet parsed: one JSONL line or one whole file.
+struct RawRecord {
+  std::string bytes;     // The JSONL line without its terminator, or the file's bytes.
+  SourceLocation where;  // The line (file:line), or the file (line 0).
+  std::string file_id;   // A whole file's document id: its path relative to the folder,
+                         // or the path as given.
+  uint32_t input = 0;    // Which input (index into Open()'s list) it came from.
+
+  bool is_jsonl_line() const { return where.line > 0; }
+};
+
+// Parses RawRecords into Documents. Not thread-safe: one per thread.
+class RecordParser {
+ public:
+  explicit RecordParser(const CorpusOptions& options);
+  ~RecordParser();
+  RecordParser(RecordParser&&) noexcept;
+  RecordParser& operator=(RecordParser&&) noexcept;
+
+  // Parses *record into *doc (which it resets); may move record->bytes out. An error's
+  // message starts with "file:line: " and names the field or byte, as Next()'s do.
+  absl::Status Parse(RawRecord* record, Document* doc);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 class CorpusReader {
  public:
   // Checks that every input exists and lists folders; reads no document yet.
@@ -75,6 +115,16 @@ class CorpusReader {
   // Reads the next document into *doc (and its origin into *where, if non-null).
   // Returns false at the end of all inputs, or an error naming file, line and field.
   virtual absl::StatusOr<bool> Next(Document* doc, SourceLocation* where = nullptr) = 0;
+
+  // The three steps of Next() (see the top of this file). NextRecord returns false at the
+  // end of all inputs, or an I/O error naming the file.
+  virtual absl::StatusOr<bool> NextRecord(RawRecord* record) = 0;
+  // In input order, for every record NextRecord returned: `parsed` is the result of
+  // RecordParser::Parse on it. Returns true if *doc is a document to use; false if the
+  // record is a bad line skipped under skip_bad_lines; or the error (the parse error, or
+  // a duplicate id naming both places). Sets *where (if non-null) on true.
+  virtual absl::StatusOr<bool> Accept(const RawRecord& record, const absl::Status& parsed, const Document& doc,
+                                      SourceLocation* where = nullptr) = 0;
 
   // JSONL lines skipped so far under `skip_bad_lines`.
   virtual int64_t skipped_lines() const = 0;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -25,63 +26,79 @@ constexpr size_t kBatchDocs = 64;
 constexpr size_t kBatchBytes = 1 << 20;
 
 struct Item {
+  RawRecord record;
+  absl::Status status;  // Parsing's, then `map`'s.
   Document doc;
   SketchedDocument sketch;
   std::string snippet;
   LineKeys line_keys;  // Pass 1 only.
 };
 
-struct Batch {
-  std::vector<Item> items;
-  absl::Status status;  // First error of the parallel stage in this batch.
-};
+using Batch = std::vector<Item>;
 
 // Streams the reader's documents through `map` (parallel, per item; may fail) and then
 // `consume` (serial, in input order). `map` must not depend on other documents.
+//
+// The serial first stage only reads records (lines or files); they are parsed in the
+// parallel stage, so that JSON parsing scales with the cores, and accepted in the last,
+// serial stage (CorpusReader::Accept: skipped lines, duplicate ids), so that warnings
+// and the first error come out in input order, as a serial reader's would.
 template <typename Map, typename Consume>
-absl::Status StreamCorpus(CorpusReader& reader, int threads, const Map& map, const Consume& consume) {
+absl::Status StreamCorpus(CorpusReader& reader, const CorpusOptions& corpus, int threads, const Map& map,
+                          const Consume& consume) {
   absl::Status read_status;
-  absl::Status map_status;
+  absl::Status consume_status;
+  std::atomic<bool> failed{false};  // Set by the last stage: stop reading.
+  tbb::enumerable_thread_specific<RecordParser> parsers([&] { return RecordParser(corpus); });
   auto read_stage = [&](tbb::flow_control& fc) -> std::shared_ptr<Batch> {
-    if (!read_status.ok()) {
+    if (!read_status.ok() || failed.load(std::memory_order_relaxed)) {
       fc.stop();
       return nullptr;
     }
     auto batch = std::make_shared<Batch>();
     size_t bytes = 0;
-    while (batch->items.size() < kBatchDocs && bytes < kBatchBytes) {
+    while (batch->size() < kBatchDocs && bytes < kBatchBytes) {
       Item item;
-      absl::StatusOr<bool> more = reader.Next(&item.doc);
+      absl::StatusOr<bool> more = reader.NextRecord(&item.record);
       if (!more.ok()) {
         read_status = more.status();
         break;
       }
       if (!*more) break;
-      bytes += item.doc.text.size();
-      batch->items.push_back(std::move(item));
+      bytes += item.record.bytes.size();
+      batch->push_back(std::move(item));
     }
-    if (batch->items.empty()) {
+    if (batch->empty()) {
       fc.stop();
       return nullptr;
     }
     return batch;
   };
   auto map_stage = [&](std::shared_ptr<Batch> batch) -> std::shared_ptr<Batch> {
-    for (Item& item : batch->items) {
+    RecordParser& parser = parsers.local();
+    for (Item& item : *batch) {
+      item.status = parser.Parse(&item.record, &item.doc);
+      std::string().swap(item.record.bytes);
+      if (!item.status.ok()) continue;
       absl::Status st = map(item);
-      if (!st.ok() && batch->status.ok()) {
-        batch->status = absl::InvalidArgumentError("document \"" + item.doc.id + "\": " + std::string(st.message()));
+      if (!st.ok()) {
+        item.status = absl::InvalidArgumentError("document \"" + item.doc.id + "\": " + std::string(st.message()));
       }
     }
     return batch;
   };
   auto consume_stage = [&](std::shared_ptr<Batch> batch) {
-    if (!map_status.ok()) return;
-    if (!batch->status.ok()) {
-      map_status = batch->status;
-      return;
+    for (Item& item : *batch) {
+      if (!consume_status.ok()) return;
+      absl::StatusOr<bool> accepted = reader.Accept(item.record, item.status, item.doc);
+      if (!accepted.ok()) {
+        consume_status = accepted.status();
+        failed.store(true, std::memory_order_relaxed);
+        return;
+      }
+      if (*accepted) consume(item);
+      std::string().swap(item.doc.text);  // Counted by Accept; not needed any more.
     }
-    for (Item& item : batch->items) consume(item);
   };
   tbb::task_arena arena(threads);
   arena.execute([&] {
@@ -91,8 +108,10 @@ absl::Status StreamCorpus(CorpusReader& reader, int threads, const Map& map, con
             tbb::make_filter<std::shared_ptr<Batch>, std::shared_ptr<Batch>>(tbb::filter_mode::parallel, map_stage) &
             tbb::make_filter<std::shared_ptr<Batch>, void>(tbb::filter_mode::serial_in_order, consume_stage));
   });
-  DEDUP_RETURN_IF_ERROR(read_status);
-  return map_status;
+  // Every record read before a read error is earlier in the input than it, so an error
+  // found while accepting them comes first.
+  DEDUP_RETURN_IF_ERROR(consume_status);
+  return read_status;
 }
 
 // Copies standard input to a temporary file (removed on destruction), so that a
@@ -173,7 +192,7 @@ absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>
   tbb::enumerable_thread_specific<TokenizedText> scratch;
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
   DEDUP_RETURN_IF_ERROR(StreamCorpus(
-      *reader, threads,
+      *reader, corpus, threads,
       [&](Item& item) -> absl::Status {
         TokenizedText& tokens = scratch.local();
         DEDUP_RETURN_IF_ERROR(Tokenize(item.doc.text, &tokens));
@@ -215,12 +234,11 @@ absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>
   const bool keep_shingles = options.cluster.exact;
   tbb::enumerable_thread_specific<SketchScratch> scratch;
   DEDUP_RETURN_IF_ERROR(StreamCorpus(
-      *reader, threads,
+      *reader, effective.corpus, threads,
       [&](Item& item) -> absl::Status {
         DEDUP_RETURN_IF_ERROR(sketcher.Sketch(item.doc.text, keep_shingles, &scratch.local(), &item.sketch,
                                               &boilerplate, SourceKey(item.doc.source)));
         if (options.snippet_chars > 0) item.snippet = MakeSnippet(item.doc.text, options.snippet_chars);
-        std::string().swap(item.doc.text);  // The text is not needed past this stage.
         return absl::OkStatus();
       },
       [&](Item& item) {
