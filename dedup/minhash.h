@@ -89,9 +89,9 @@ enum class MinHashEngine {
   kOph,      // One permutation hashing with optimal densification: "oph32".
   kFss,      // Fast similarity sketching: "fss32".
 };
-// The engine's name in the parameter fingerprint: "mas32" or "oph32".
+// The engine's name in the parameter fingerprint: "mas32", "oph32" or "fss32".
 const char* MinHashEngineName(MinHashEngine engine);
-// The engine's name on the command line: "classic" or "oph".
+// The engine's name on the command line: "classic", "oph" or "fss".
 const char* MinHashEngineFlag(MinHashEngine engine);
 // Parses a command-line name; InvalidArgument naming the accepted values otherwise.
 absl::StatusOr<MinHashEngine> ParseMinHashEngine(std::string_view name);
@@ -99,7 +99,7 @@ absl::StatusOr<MinHashEngine> ParseMinHashEngine(std::string_view name);
 struct MinHashOptions {
   int num_perm = kDefaultNumPerm;  // K, number of hash functions / slots; 1..4096.
   uint64_t seed = 1;               // Seeds the hash functions' parameters.
-  MinHashEngine engine = MinHashEngine::kClassic;
+  MinHashEngine engine = MinHashEngine::kClassic;  // Sketcher's default is kFss (sketch.h).
 };
 
 // An immutable MinHash signature: K 32-bit slots plus the parameter fingerprint.

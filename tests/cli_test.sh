@@ -461,7 +461,7 @@ p = json.load(open(sys.argv[1]))["parameters"]
 assert ("minhash=" + sys.argv[2]) in p["sketch"], p' "$OUT" "$(case $engine in classic) echo mas32 ;; *) echo "${engine}32" ;; esac)"
 done
 run cluster "$NEWS" --format json
-check "default engine is classic" grep -qF 'minhash=mas32' "$OUT"
+check "default engine is fss" grep -qF 'minhash=fss32' "$OUT"
 # b-bit signatures: the fixtures' clusters do not change.
 run cluster "$NEWS" --format tsv
 cut -f1,2 "$OUT" >"$TMP/bits32"

@@ -162,10 +162,10 @@ err_one_line "add with another threshold"
 run index query "$IDX" "$NEWS" --seed 7 --shingle char:5
 expect_rc "query with another seed and shingle" 1
 err_has "query with another seed and shingle" "seed: index has 1, requested 7" "shingle: index has word:5, requested char:5"
-run index query "$IDX" "$NEWS" --minhash oph
+run index query "$IDX" "$NEWS" --minhash classic
 expect_rc "query with another MinHash engine" 1
-err_has "query with another MinHash engine" "minhash: index has classic, requested oph"
-run index query "$IDX" "$NEWS" --threshold 0.7 --num-perm 128 --minhash classic
+err_has "query with another MinHash engine" "minhash: index has fss, requested classic"
+run index query "$IDX" "$NEWS" --threshold 0.7 --num-perm 128 --minhash fss
 expect_rc "query with the index's own parameters" 0
 
 # Not an index, no index, bad input.

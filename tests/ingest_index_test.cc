@@ -680,7 +680,10 @@ TEST(IngestIndexTest, MinHashEngineIsStored) {
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_EQ((*reopened)->params().sketch.engine, MinHashEngine::kOph);
 
-  ASSERT_TRUE(IngestIndex::Create(dir.File("c.dedup"), {}).ok());
+  // A file of that time: classic signatures (the default then), no "minhash" key.
+  IndexParams classic;
+  classic.sketch.engine = MinHashEngine::kClassic;
+  ASSERT_TRUE(IngestIndex::Create(dir.File("c.dedup"), WithParams(classic)).ok());
   RewriteMeta(dir.File("c.dedup"), "minhash", std::nullopt);
   reopened = IngestIndex::Open(dir.File("c.dedup"), {});
   ASSERT_TRUE(reopened.ok()) << reopened.status();
