@@ -119,6 +119,28 @@ std::string_view RelationName(Relation r) {
   return "linked";
 }
 
+namespace {
+// a[0, n) == b[0, n), inlined for the few bytes of one band (rows * bits / 8: 12 at the
+// defaults), where a call to memcmp cost more than the comparison.
+inline bool BytesEqual(const uint8_t* a, const uint8_t* b, size_t n) {
+  auto load64 = [](const uint8_t* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  };
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      if (load64(a + i) != load64(b + i)) return false;
+    }
+    return load64(a + n - 8) == load64(b + n - 8);  // The last 8, overlapping the loop's.
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+}  // namespace
+
 PairEstimate Clusterer::Estimate(DocIndex a, DocIndex b) const {
   if (options_.exact) return ExactPair(shingles_[a], shingles_[b]);
   return EstimatePackedPair(PackedSignature(a), num_shingles_[a], PackedSignature(b), num_shingles_[b],
@@ -156,36 +178,48 @@ void Clusterer::Union(DocIndex a, DocIndex b) {
   parent_[ra] = rb;
 }
 
-void Clusterer::JoinRun(const uint64_t* docs, size_t count, size_t offset, size_t band_bytes,
-                        std::vector<uint32_t>* group, RunPairs* out) const {
+void Clusterer::JoinRun(const uint64_t* docs, size_t count, int band, JoinScratch* scratch, RunPairs* out) const {
   // Without record_pairs, a union-find over the run's positions keeps only the pairs that
   // join two groups: at most count - 1, so 20,000 copies hand 19,999 pairs to the serial
   // merge, not 200 million.
+  std::vector<uint32_t>& group = scratch->group;
   auto group_of = [&](uint32_t x) {
-    while ((*group)[x] != x) x = (*group)[x] = (*group)[(*group)[x]];
+    while (group[x] != x) x = group[x] = group[group[x]];
     return x;
   };
   if (!options_.record_pairs) {
-    group->resize(count);
-    for (uint32_t i = 0; i < count; ++i) (*group)[i] = i;
+    group.resize(count);
+    for (uint32_t i = 0; i < count; ++i) group[i] = i;
+  }
+  // The bands up to this one of the run's signatures, side by side: the pair loop below
+  // reads them count^2 / 2 times, and a run of pages sharing a site's chrome can hold
+  // thousands of documents whose signatures lie anywhere in memory.
+  const size_t band_bytes = PackedSignatureBytes(lsh_params_.rows, options_.signature_bits);
+  const size_t offset = static_cast<size_t>(band) * band_bytes;
+  const size_t prefix = offset + band_bytes;
+  scratch->prefixes.resize(count * prefix);
+  uint8_t* const prefixes = scratch->prefixes.data();
+  for (size_t i = 0; i < count; ++i) {
+    std::memcpy(prefixes + i * prefix, PackedSignature(static_cast<DocIndex>(docs[i])), prefix);
   }
   for (size_t y = 1; y < count; ++y) {
     const DocIndex b = static_cast<DocIndex>(docs[y]);
-    const uint8_t* sb = PackedSignature(b);
+    const uint8_t* pb = prefixes + y * prefix;
     for (size_t x = 0; x < y; ++x) {
-      const DocIndex a = static_cast<DocIndex>(docs[x]);
-      const uint8_t* sa = PackedSignature(a);
-      if (std::memcmp(sa + offset, sb + offset, band_bytes) != 0) continue;  // Key collision.
-      bool seen = false;  // In an earlier band: considered there.
-      for (size_t e = 0; e < offset && !seen; e += band_bytes) seen = std::memcmp(sa + e, sb + e, band_bytes) == 0;
+      const uint8_t* pa = prefixes + x * prefix;
+      if (!BytesEqual(pa + offset, pb + offset, band_bytes)) continue;  // Key collision.
+      // Agreeing in an earlier band: considered there.
+      bool seen = false;
+      for (size_t e = 0; e < offset && !seen; e += band_bytes) seen = BytesEqual(pa + e, pb + e, band_bytes);
       if (seen) continue;
       ++out->candidates;
+      const DocIndex a = static_cast<DocIndex>(docs[x]);
       if (!Verify(a, b)) continue;
       ++out->verified;
       if (!options_.record_pairs) {
         const uint32_t gx = group_of(static_cast<uint32_t>(x)), gy = group_of(static_cast<uint32_t>(y));
         if (gx == gy) continue;  // Already connected within this run.
-        (*group)[std::max(gx, gy)] = std::min(gx, gy);
+        group[std::max(gx, gy)] = std::min(gx, gy);
       }
       out->pairs.emplace_back(a, b);
     }
@@ -228,7 +262,7 @@ void Clusterer::JoinBands() {
     // Chunk c handles the runs of equal keys that start in [c * kGrain, (c + 1) * kGrain).
     auto key_at = [&](size_t i) { return keyed[i] >> 32; };
     tbb::parallel_for(tbb::blocked_range<size_t>(0, chunks, 1), [&](const tbb::blocked_range<size_t>& r) {
-      std::vector<uint32_t> group;
+      JoinScratch scratch;
       for (size_t c = r.begin(); c != r.end(); ++c) {
         found[c] = RunPairs{};
         size_t run = c * kGrain;
@@ -236,7 +270,7 @@ void Clusterer::JoinBands() {
         while (run < std::min(m, (c + 1) * kGrain)) {
           size_t end = run + 1;
           while (end < m && key_at(end) == key_at(run)) ++end;
-          if (end - run > 1) JoinRun(keyed.get() + run, end - run, offset, band_bytes, &group, &found[c]);
+          if (end - run > 1) JoinRun(keyed.get() + run, end - run, band, &scratch, &found[c]);
           run = end;
         }
       }

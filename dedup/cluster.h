@@ -230,12 +230,15 @@ class Clusterer {
     // Verified pairs to merge: all with record_pairs, else a spanning forest per run.
     std::vector<std::pair<DocIndex, DocIndex>> pairs;
   };
-  // The candidates among `docs` (a run of equal band keys, in input order) in the band
-  // at byte `offset` of the packed signatures: pairs whose band bytes agree and agree in
-  // no earlier band. Verifies them and adds them to *out. Thread-safe (const); *group is
-  // scratch.
-  void JoinRun(const uint64_t* docs, size_t count, size_t offset, size_t band_bytes, std::vector<uint32_t>* group,
-               RunPairs* out) const;
+  // JoinRun's buffers, one per task.
+  struct JoinScratch {
+    std::vector<uint32_t> group;    // Union-find over the run's positions.
+    std::vector<uint8_t> prefixes;  // The run's signatures' bands 0 .. band.
+  };
+  // The candidates among `docs` (a run of equal band keys, in input order) in `band`:
+  // pairs whose packed signatures agree in this band and in no earlier one. Verifies
+  // them and adds them to *out. Thread-safe (const).
+  void JoinRun(const uint64_t* docs, size_t count, int band, JoinScratch* scratch, RunPairs* out) const;
   PairEstimate Estimate(DocIndex a, DocIndex b) const;
   bool Better(DocIndex a, DocIndex b) const;  // a is a better canonical member than b.
 

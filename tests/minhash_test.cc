@@ -566,5 +566,40 @@ TEST(CountDistinct, MatchesSortUnique) {
   EXPECT_EQ(CountDistinct({0, 0, 64, 1}, &table), 3u);
 }
 
+// CountEqualSlots counts exactly the slots whose kept bits agree (a byte-by-byte
+// reference), for every width and for K that is not a multiple of the 16-byte steps, and
+// PackedSimilarity is the corrected share of them.
+TEST(CountEqualSlotsTest, CountsExactlyTheAgreeingSlots) {
+  uint64_t state = 21;
+  for (int bits : kSignatureBits) {
+    for (int k : {1, 3, 4, 5, 8, 15, 16, 17, 64, 100, 128, 130, kMaxNumPerm}) {
+      const size_t bytes = PackedSignatureBytes(k, bits);
+      const int width = bits / 8;
+      std::vector<uint8_t> a(bytes), b(bytes);
+      for (int trial = 0; trial < 20; ++trial) {
+        for (uint8_t& x : a) x = static_cast<uint8_t>(SplitMix64(&state));
+        b = a;
+        // Change one byte (any byte of the slot) of about a third of the slots; all of
+        // them in one trial, none in another.
+        for (int i = 0; i < k; ++i) {
+          if (trial == 1 || (trial > 1 && SplitMix64(&state) % 3 == 0)) {
+            b[static_cast<size_t>(i * width) + SplitMix64(&state) % width] ^= 0x40;
+          }
+        }
+        int expected = 0;
+        for (int i = 0; i < k; ++i) {
+          expected += std::memcmp(&a[static_cast<size_t>(i * width)], &b[static_cast<size_t>(i * width)],
+                                  static_cast<size_t>(width)) == 0;
+        }
+        ASSERT_EQ(CountEqualSlots(a.data(), b.data(), k, bits), expected) << bits << " bits, K " << k;
+        const double p = static_cast<double>(expected) / k;
+        const double chance = bits >= 32 ? 0.0 : std::ldexp(1.0, -bits);
+        EXPECT_DOUBLE_EQ(PackedSimilarity(a.data(), b.data(), k, bits),
+                         std::clamp((p - chance) / (1.0 - chance), 0.0, 1.0));
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dedup
