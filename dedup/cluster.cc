@@ -191,22 +191,28 @@ void Clusterer::JoinRun(const uint64_t* docs, size_t count, int band, JoinScratc
     group.resize(count);
     for (uint32_t i = 0; i < count; ++i) group[i] = i;
   }
-  // The bands up to this one of the run's signatures, side by side: the pair loop below
-  // reads them count^2 / 2 times, and a run of pages sharing a site's chrome can hold
-  // thousands of documents whose signatures lie anywhere in memory.
+  // In a long run (pages sharing a site's chrome: thousands of documents whose
+  // signatures lie anywhere in memory) the pair loop below reads each signature's bands
+  // up to this one `count` times: they are copied side by side first.
   const size_t band_bytes = PackedSignatureBytes(lsh_params_.rows, options_.signature_bits);
   const size_t offset = static_cast<size_t>(band) * band_bytes;
   const size_t prefix = offset + band_bytes;
-  scratch->prefixes.resize(count * prefix);
-  uint8_t* const prefixes = scratch->prefixes.data();
-  for (size_t i = 0; i < count; ++i) {
-    std::memcpy(prefixes + i * prefix, PackedSignature(static_cast<DocIndex>(docs[i])), prefix);
+  constexpr size_t kGatherFrom = 16;  // Shorter runs (most are pairs) read in place.
+  const bool gather = count >= kGatherFrom;
+  if (gather) {
+    scratch->prefixes.resize(count * prefix);
+    for (size_t i = 0; i < count; ++i) {
+      std::memcpy(scratch->prefixes.data() + i * prefix, PackedSignature(static_cast<DocIndex>(docs[i])), prefix);
+    }
   }
+  auto bands_of = [&](size_t i) {
+    return gather ? scratch->prefixes.data() + i * prefix : PackedSignature(static_cast<DocIndex>(docs[i]));
+  };
   for (size_t y = 1; y < count; ++y) {
     const DocIndex b = static_cast<DocIndex>(docs[y]);
-    const uint8_t* pb = prefixes + y * prefix;
+    const uint8_t* pb = bands_of(y);
     for (size_t x = 0; x < y; ++x) {
-      const uint8_t* pa = prefixes + x * prefix;
+      const uint8_t* pa = bands_of(x);
       if (!BytesEqual(pa + offset, pb + offset, band_bytes)) continue;  // Key collision.
       // Agreeing in an earlier band: considered there.
       bool seen = false;
