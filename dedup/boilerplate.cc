@@ -17,32 +17,80 @@ constexpr uint64_t kLineSeed = 0x6c696e65;    // "line"
 constexpr uint64_t kSourceSeed = 0x736f7572;  // "sour"
 constexpr uint64_t kEdge = 0;                 // Document start/end as a neighbour.
 
+// How FindInScope spreads a scope over threads. The corpus scope holds every line of the
+// run (4M at 100k articles), so a single task for it would make the boilerplate pass
+// serial. Keys are split into shards by their high bits; each shard's tables are built
+// by one task that scans all the scope's documents and handles its own keys only.
+// Scanning is cheap next to the hash-table work it leaves to other tasks, and every key's
+// statistics are still gathered in document order by one task, so the result does not
+// depend on the number of shards or threads.
+constexpr size_t kMaxShards = 16;
+
 // Finds the boilerplate lines among documents `docs` (indexes into the detector's
-// arrays), counting document frequency within that scope only.
+// arrays), counting document frequency within that scope only. Runs in parallel
+// (oneTBB) for large scopes.
 template <typename GetKeys>
 absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKeys keys_of, int min_docs,
-                                          int min_contexts, double block_adjacency, double block_df_ratio) {
+                                          int min_contexts, double block_adjacency, double block_df_ratio,
+                                          size_t lines_per_shard) {
   absl::flat_hash_set<uint64_t> result;
   if (docs.size() < static_cast<size_t>(min_docs)) return result;
-  // 1. Document frequency.
-  absl::flat_hash_map<uint64_t, uint32_t> df;
-  std::vector<uint64_t> unique;
-  for (size_t d : docs) {
-    auto [begin, end, open] = keys_of(d);
+  std::vector<size_t> first_line(docs.size() + 1, 0);  // Line positions of the scope.
+  for (size_t i = 0; i < docs.size(); ++i) {
+    auto [begin, end, open] = keys_of(docs[i]);
     (void)open;
-    unique.assign(begin, end);
-    std::sort(unique.begin(), unique.end());
-    unique.erase(std::unique(unique.begin(), unique.end()), unique.end());
-    for (uint64_t k : unique) ++df[k];
+    first_line[i + 1] = first_line[i] + static_cast<size_t>(end - begin);
   }
-  auto frequent = [&](uint64_t k) {
-    auto it = df.find(k);
-    return it != df.end() && it->second >= static_cast<uint32_t>(min_docs);
+  const size_t lines = first_line.back();
+  const size_t shards = std::clamp<size_t>(lines / std::max<size_t>(lines_per_shard, 1), 1, kMaxShards);
+  auto shard_of = [shards](uint64_t k) { return static_cast<size_t>(((k >> 32) * shards) >> 32); };
+
+  // 1. Document frequency: per shard, key -> {documents, the last document counted}
+  // (a line repeated within a document counts once). Keys are prefetched a document at
+  // a time so that the tables' cache misses overlap.
+  struct Frequency {
+    uint32_t docs = 0;
+    uint32_t last = UINT32_MAX;
   };
+  std::vector<absl::flat_hash_map<uint64_t, Frequency>> df(shards);
+  tbb::parallel_for(size_t{0}, shards, [&](size_t shard) {
+    absl::flat_hash_map<uint64_t, Frequency>& table = df[shard];
+    table.reserve(lines / shards + lines / shards / 8);
+    for (size_t i = 0; i < docs.size(); ++i) {
+      auto [begin, end, open] = keys_of(docs[i]);
+      (void)open;
+      for (const uint64_t* k = begin; k != end; ++k) {
+        if (shard_of(*k) == shard) table.prefetch(*k);
+      }
+      for (const uint64_t* k = begin; k != end; ++k) {
+        if (shard_of(*k) != shard) continue;
+        Frequency& f = table[*k];
+        if (f.last != i) f.last = static_cast<uint32_t>(i), ++f.docs;
+      }
+    }
+  });
   auto df_of = [&](uint64_t k) -> uint32_t {
-    auto it = df.find(k);
-    return it == df.end() ? 0 : it->second;
+    const auto& table = df[shard_of(k)];
+    auto it = table.find(k);
+    return it == table.end() ? 0 : it->second.docs;
   };
+  // What pass 2 asks of every line position: is its document frequency 1 (kUnique), or
+  // at least min_docs (kFrequent)?
+  enum : uint8_t { kUnique, kShared, kFrequent };
+  std::vector<uint8_t> df_at(lines);
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, docs.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
+    for (size_t i = r.begin(); i != r.end(); ++i) {
+      auto [begin, end, open] = keys_of(docs[i]);
+      (void)open;
+      for (const uint64_t* k = begin; k != end; ++k) df[shard_of(*k)].prefetch(*k);
+      uint8_t* out = df_at.data() + first_line[i];
+      for (const uint64_t* k = begin; k != end; ++k) {
+        const uint32_t f = df_of(*k);
+        *out++ = f >= static_cast<uint32_t>(min_docs) ? kFrequent : f == 1 ? kUnique : kShared;
+      }
+    }
+  });
+
   // 2. Per frequent line: distinct unique neighbours (df 1 in the scope) on each side,
   // capped at min_contexts; on each side, in how many occurrences the document edge is
   // reached through frequent lines only; and adjacency counts with its neighbours.
@@ -50,59 +98,74 @@ absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKe
     std::vector<uint64_t> unique_before, unique_after;
     uint32_t occurrences = 0, edge_before = 0, edge_after = 0;
   };
-  absl::flat_hash_map<uint64_t, Stats> stats;
-  absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t> adjacent;  // (line, neighbour) -> count
-  std::vector<char> is_frequent, reach_start, reach_end;
-  for (size_t d : docs) {
-    auto [begin, end, opening] = keys_of(d);
-    const size_t n = static_cast<size_t>(end - begin);
-    is_frequent.assign(n, 0);
-    reach_start.assign(n, 0);
-    reach_end.assign(n, 0);
-    for (size_t i = 0; i < n; ++i) is_frequent[i] = frequent(begin[i]);
-    for (size_t i = 0; i < n; ++i) reach_start[i] = i == 0 || (is_frequent[i - 1] && reach_start[i - 1]);
-    for (size_t i = n; i-- > 0;) reach_end[i] = i + 1 == n || (is_frequent[i + 1] && reach_end[i + 1]);
-    for (size_t i = 0; i < n; ++i) {
-      if (!is_frequent[i]) continue;
-      const uint64_t k = begin[i];
-      Stats& s = stats[k];
-      ++s.occurrences;
-      s.edge_before += reach_start[i];
-      s.edge_after += reach_end[i];
-      for (int side = 0; side < 2; ++side) {
-        const bool before = side == 0;
-        const size_t j = before ? i - 1 : i + 1;  // Wraps to a huge value before the start.
-        if (j >= n) continue;
-        const uint64_t nb = begin[j];
-        if (nb == k) continue;
-        ++adjacent[{k, nb}];
-        // Distinct contexts are counted by the neighbours' openings (see LineKeys).
-        std::vector<uint64_t>& v = before ? s.unique_before : s.unique_after;
-        if (df_of(nb) == 1 && v.size() < static_cast<size_t>(min_contexts) &&
-            std::find(v.begin(), v.end(), opening[j]) == v.end()) {
-          v.push_back(opening[j]);
+  struct ShardStats {
+    absl::flat_hash_map<uint64_t, Stats> stats;
+    absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t> adjacent;  // (line, neighbour) -> count
+  };
+  std::vector<ShardStats> shard_stats(shards);
+  tbb::parallel_for(size_t{0}, shards, [&](size_t shard) {
+    ShardStats& out = shard_stats[shard];
+    std::vector<char> reach_start, reach_end;
+    for (size_t d = 0; d < docs.size(); ++d) {
+      auto [begin, end, opening] = keys_of(docs[d]);
+      const size_t n = static_cast<size_t>(end - begin);
+      const uint8_t* freq = df_at.data() + first_line[d];
+      auto is_frequent = [&](size_t i) { return freq[i] == kFrequent; };
+      bool any = false;
+      for (size_t i = 0; i < n && !any; ++i) any = is_frequent(i) && shard_of(begin[i]) == shard;
+      if (!any) continue;
+      reach_start.assign(n, 0);
+      reach_end.assign(n, 0);
+      for (size_t i = 0; i < n; ++i) reach_start[i] = i == 0 || (is_frequent(i - 1) && reach_start[i - 1]);
+      for (size_t i = n; i-- > 0;) reach_end[i] = i + 1 == n || (is_frequent(i + 1) && reach_end[i + 1]);
+      for (size_t i = 0; i < n; ++i) {
+        if (!is_frequent(i) || shard_of(begin[i]) != shard) continue;
+        const uint64_t k = begin[i];
+        Stats& s = out.stats[k];
+        ++s.occurrences;
+        s.edge_before += reach_start[i];
+        s.edge_after += reach_end[i];
+        for (int side = 0; side < 2; ++side) {
+          const bool before = side == 0;
+          const size_t j = before ? i - 1 : i + 1;  // Wraps to a huge value before the start.
+          if (j >= n) continue;
+          const uint64_t nb = begin[j];
+          if (nb == k) continue;
+          // Blocks grow from a boilerplate line to frequent neighbours only (stage 3), so
+          // only pairs of frequent lines are counted.
+          if (is_frequent(j)) ++out.adjacent[{k, nb}];
+          // Distinct contexts are counted by the neighbours' openings (see LineKeys).
+          std::vector<uint64_t>& v = before ? s.unique_before : s.unique_after;
+          if (freq[j] == kUnique && v.size() < static_cast<size_t>(min_contexts) &&
+              std::find(v.begin(), v.end(), opening[j]) == v.end()) {
+            v.push_back(opening[j]);
+          }
         }
       }
     }
-  }
+  });
   // Seeds: many unique neighbours on one side, and the document's edge on the other
   // (reached through recurring lines only) in at least half of the occurrences. A
   // syndicated article copied under rare site chrome has unique neighbours on BOTH
   // sides, so it is not mistaken for a header or footer.
   std::vector<uint64_t> queue;
   const size_t need = static_cast<size_t>(min_contexts);
-  for (const auto& [k, s] : stats) {
-    const bool footer = s.unique_before.size() >= need && 2 * s.edge_after >= s.occurrences;
-    const bool header = s.unique_after.size() >= need && 2 * s.edge_before >= s.occurrences;
-    if (footer || header) {
-      result.insert(k);
-      queue.push_back(k);
+  for (const ShardStats& shard : shard_stats) {
+    for (const auto& [k, s] : shard.stats) {
+      const bool footer = s.unique_before.size() >= need && 2 * s.edge_after >= s.occurrences;
+      const bool header = s.unique_after.size() >= need && 2 * s.edge_before >= s.occurrences;
+      if (footer || header) {
+        result.insert(k);
+        queue.push_back(k);
+      }
     }
   }
   std::sort(queue.begin(), queue.end());  // Deterministic growth order.
   // 3. Blocks: grow from boilerplate lines to the frequent lines that stand next to them.
   absl::flat_hash_map<uint64_t, std::vector<std::pair<uint64_t, uint32_t>>> neighbours;  // b -> (line, count)
-  for (const auto& [pair, count] : adjacent) neighbours[pair.second].emplace_back(pair.first, count);
+  for (const ShardStats& shard : shard_stats) {
+    for (const auto& [pair, count] : shard.adjacent) neighbours[pair.second].emplace_back(pair.first, count);
+  }
   while (!queue.empty()) {
     const uint64_t b = queue.back();
     queue.pop_back();
@@ -178,7 +241,7 @@ void BoilerplateDetector::AddDocument(std::string_view source, const TokenizedTe
   AddLineKeys(SourceKey(source), ComputeLineKeys(tokens));
 }
 
-BoilerplateModel BoilerplateDetector::Build() const {
+BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
   BoilerplateModel model;
   if (!options_.enabled) return model;
   auto keys_of = [&](size_t d) {
@@ -204,7 +267,7 @@ BoilerplateModel BoilerplateDetector::Build() const {
     const bool corpus = i == 0;
     found[i] = FindInScope(scopes[i].second, keys_of, corpus ? options_.min_docs : options_.min_source_docs,
                            corpus ? options_.min_contexts : options_.min_source_contexts,
-                           options_.block_adjacency, options_.block_df_ratio);
+                           options_.block_adjacency, options_.block_df_ratio, lines_per_shard);
   });
   model.corpus_ = std::move(found[0]);
   for (size_t i = 1; i < scopes.size(); ++i) {

@@ -76,6 +76,7 @@ class BoilerplateModel {
   size_t corpus_lines() const { return corpus_.size(); }
   size_t source_lines() const { return per_source_.size(); }
   bool empty() const { return corpus_.empty() && per_source_.empty(); }
+  friend bool operator==(const BoilerplateModel&, const BoilerplateModel&) = default;
 
  private:
   friend class BoilerplateDetector;
@@ -92,8 +93,10 @@ class BoilerplateDetector {
   void AddDocument(std::string_view source, const TokenizedText& tokens);
   // Adds precomputed line keys (from ComputeLineKeys()).
   void AddLineKeys(uint64_t source_key, const struct LineKeys& keys);
-  // Runs the per-scope searches in parallel (oneTBB, in the caller's task arena).
-  BoilerplateModel Build() const;
+  // Runs the per-scope searches in parallel (oneTBB, in the caller's task arena); a
+  // large scope is itself searched in shards of about `lines_per_shard` lines (up to 16
+  // shards). The model does not depend on the shard size (tested) or the thread count.
+  BoilerplateModel Build(size_t lines_per_shard = size_t{1} << 18) const;
   size_t documents() const { return sources_.size(); }
 
  private:

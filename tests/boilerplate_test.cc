@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "oneapi/tbb/task_arena.h"
+
 namespace dedup {
 namespace {
 
@@ -147,6 +149,57 @@ TEST(Boilerplate, DisabledFindsNothing) {
   BoilerplateDetector d(o);
   for (int i = 0; i < 5; ++i) d.AddDocument("", Tok(Body(i) + kFooter));
   EXPECT_TRUE(d.Build().empty());
+}
+
+// Document frequency counts documents, not occurrences: a footer on two pages, one of
+// which repeats it mid-page, occurs three times after three different lines but is in
+// only two documents, fewer than min_docs = 3.
+TEST(Boilerplate, LineRepeatedWithinAPageCountsOnce) {
+  BoilerplateDetector d({});
+  const std::string footer = "Subscribe to our newsletter for more stories\n";
+  d.AddDocument("", Tok(Body(1) + footer + Body(2) + footer));
+  d.AddDocument("", Tok(Body(3) + footer));
+  d.AddDocument("", Tok(Body(4)));
+  EXPECT_TRUE(d.Build().empty());
+  d.AddDocument("", Tok(Body(5) + footer));  // A third document: now it is a footer.
+  EXPECT_EQ(d.Build().corpus_lines(), 1u);
+}
+
+// A scope large enough to be split into shards finds the same boilerplate as one shard:
+// 12 sites, each with its own multi-line header and footer, a footer shared by three of
+// them, articles copied to several sites and edited (frequent lines that are not
+// chrome), and lines repeated within a page. Every sharding of it, and both thread
+// counts, give the model of the unsharded search -- which must find chrome in both scopes.
+TEST(Boilerplate, ShardsAndThreadsDoNotChangeTheModel) {
+  BoilerplateDetector d({});
+  uint64_t state = 3;
+  auto next = [&state](uint64_t n) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (state >> 33) % n;
+  };
+  for (int i = 0; i < 600; ++i) {
+    const int site = static_cast<int>(next(12));
+    std::string page = "Site " + std::to_string(site) + " home news sport weather\nMenu of site " +
+                       std::to_string(site) + " with its sections\n";
+    const int article = next(4) == 0 ? static_cast<int>(next(40)) : 1000 + i;  // Some copies.
+    page += Body(article);
+    if (next(5) == 0) page += "An editor's note added to article " + std::to_string(article) + " here.\n";
+    if (next(7) == 0) page += Body(article);  // Repeated within the page.
+    page += "Footer of site " + std::to_string(site) + " all rights reserved\n";
+    if (site < 3) page += kFooter;
+    d.AddDocument("site" + std::to_string(site), Tok(page));
+  }
+  const BoilerplateModel whole = d.Build(/*lines_per_shard=*/size_t{1} << 40);
+  EXPECT_GT(whole.corpus_lines(), 0u);
+  EXPECT_GT(whole.source_lines(), 0u);
+  for (size_t lines_per_shard : {1, 7, 100, 1000}) {
+    for (int threads : {1, 2}) {
+      tbb::task_arena arena(threads);
+      BoilerplateModel sharded;
+      arena.execute([&] { sharded = d.Build(lines_per_shard); });
+      EXPECT_TRUE(sharded == whole) << lines_per_shard << " lines per shard, " << threads << " threads";
+    }
+  }
 }
 
 TEST(Boilerplate, ValidatesOptions) {
