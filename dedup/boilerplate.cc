@@ -55,7 +55,6 @@ absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKe
   std::vector<absl::flat_hash_map<uint64_t, Frequency>> df(shards);
   tbb::parallel_for(size_t{0}, shards, [&](size_t shard) {
     absl::flat_hash_map<uint64_t, Frequency>& table = df[shard];
-    table.reserve(lines / shards + lines / shards / 8);
     for (size_t i = 0; i < docs.size(); ++i) {
       auto [begin, end, open] = keys_of(docs[i]);
       (void)open;
