@@ -9,7 +9,7 @@
 //     of 256 (queries/s), and reports bytes on disk per document.
 //
 //   Both modes take the index parameters --threshold T --containment C --bands B --rows R
-//   (default: those of `dedup cluster`).
+//   --minhash classic|oph|fss (default: those of `dedup cluster`).
 //
 //   ingest_benchmark --stream --corpus C.jsonl --days D --per-day P --window W
 //                    [--batch-size B] [--sync ...] [--index PATH]
@@ -60,6 +60,7 @@ struct Flags {
   double threshold = -1;
   double containment = -1;
   int bands = 0, rows = 0;
+  std::string minhash;  // Empty: the default engine.
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -100,6 +101,11 @@ dedup::IngestOptions Options(const Flags& f) {
   if (f.threshold >= 0) p.match.threshold = f.threshold;
   if (f.containment >= 0) p.match.containment_threshold = f.containment;
   if (f.bands > 0) p.lsh = dedup::LshParams{f.bands, f.rows};
+  if (!f.minhash.empty()) {
+    absl::StatusOr<dedup::MinHashEngine> engine = dedup::ParseMinHashEngine(f.minhash);
+    if (!engine.ok()) Die(std::string(engine.status().message()));
+    p.sketch.engine = *engine;
+  }
   o.params = p;
   o.durability = f.sync == "normal" ? dedup::Durability::kNormal : dedup::Durability::kFull;
   o.threads = f.threads;
@@ -260,6 +266,7 @@ int main(int argc, char** argv) {
     else if (a == "--containment") f.containment = std::atof(value().c_str());
     else if (a == "--bands") f.bands = std::atoi(value().c_str());
     else if (a == "--rows") f.rows = std::atoi(value().c_str());
+    else if (a == "--minhash") f.minhash = value();
     else Die("unknown argument " + a + " (see the comment at the top of bench/ingest_benchmark.cc)");
   }
   if (f.corpus.empty()) Die("--corpus FILE.jsonl is required");

@@ -404,15 +404,14 @@ Signature MinHasher::Sign(absl::Span<const uint64_t> shingle_hashes) const {
 }
 
 double SignatureSimilarity(const uint32_t* a, const uint32_t* b, int k) {
-  int equal = 0;
-  bool a_empty = true, b_empty = true;
-  for (int i = 0; i < k; ++i) {
-    equal += a[i] == b[i];
-    a_empty &= a[i] == kEmptySlot;
-    b_empty &= b[i] == kEmptySlot;
-  }
-  if (a_empty || b_empty || k == 0) return 0.0;
-  return static_cast<double>(equal) / k;
+  // An empty set's signature is all kEmptySlot; others nearly never start with it.
+  auto empty = [k](const uint32_t* s) {
+    return s[0] == kEmptySlot && std::all_of(s, s + k, [](uint32_t v) { return v == kEmptySlot; });
+  };
+  if (k == 0 || empty(a) || empty(b)) return 0.0;
+  return static_cast<double>(
+             CountEqualSlots(reinterpret_cast<const uint8_t*>(a), reinterpret_cast<const uint8_t*>(b), k, 32)) /
+         k;
 }
 
 bool ValidSignatureBits(int bits) {

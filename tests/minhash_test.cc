@@ -179,6 +179,19 @@ TEST(MinHasher, EmptySetGivesEmptySignatureThatMatchesNothing) {
   EXPECT_TRUE(e.empty());
   EXPECT_EQ(*EstimateJaccard(e, e), 0.0);
   EXPECT_FALSE(h.Sign(std::vector<uint64_t>{1}).empty());
+  EXPECT_EQ(*EstimateJaccard(e, h.Sign(std::vector<uint64_t>{1})), 0.0);
+}
+
+// SignatureSimilarity is the share of equal slots; a slot may hold kEmptySlot's value
+// without the signature being empty (K = 10: past the 16-byte steps too).
+TEST(SignatureSimilarityTest, ShareOfEqualSlotsAndOnlyWhollyEmptySignaturesAreEmpty) {
+  std::vector<uint32_t> a{kEmptySlot, 7, 8, 9, 10, 11, 12, 13, 14, 15}, b = a;
+  EXPECT_DOUBLE_EQ(SignatureSimilarity(a.data(), b.data(), 10), 1.0);
+  b[0] = 1, b[4] = 1, b[9] = 1;
+  EXPECT_DOUBLE_EQ(SignatureSimilarity(a.data(), b.data(), 10), 0.7);
+  const std::vector<uint32_t> empty(10, kEmptySlot);
+  EXPECT_DOUBLE_EQ(SignatureSimilarity(empty.data(), empty.data(), 10), 0.0);
+  EXPECT_DOUBLE_EQ(SignatureSimilarity(a.data(), empty.data(), 10), 0.0);
 }
 
 TEST(EstimateJaccard, RefusesDifferentFingerprints) {
