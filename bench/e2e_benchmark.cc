@@ -14,6 +14,8 @@
 //   read-stream                the same, each document dropped after reading (the parser
 //                              as the streaming pipeline uses it)
 //   boilerplate                the boilerplate pass (LearnBoilerplate: read + tokenize + count)
+//   boilerplate-build-1t / -Nt the boilerplate search alone (BoilerplateDetector::Build) on 1
+//                              and N threads
 //   tokenize                   Tokenize only (the first part of tokenize+hash)
 //   tokenize+hash              Tokenize + HashShingles only: the reference for signing
 //   sign-1t / sign-Nt          Sketcher::Sketch (tokenize, boilerplate removal, hash, MinHash)
@@ -53,6 +55,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_format.h"
 #include "dedup/atomic_file.h"
+#include "dedup/boilerplate.h"
 #include "dedup/cluster.h"
 #include "dedup/corpus.h"
 #include "dedup/eval.h"
@@ -62,6 +65,7 @@
 #include "oneapi/tbb/enumerable_thread_specific.h"
 #include "oneapi/tbb/global_control.h"
 #include "oneapi/tbb/parallel_for.h"
+#include "oneapi/tbb/task_arena.h"
 #include "simdjson.h"
 #include <xxhash.h>
 
@@ -267,6 +271,28 @@ int main(int argc, char** argv) {
   phases.push_back({absl::StrFormat("boilerplate-%dt", threads), Seconds(start), n, bytes,
                     absl::StrFormat("%d corpus + %d per-source boilerplate lines", boilerplate.corpus_lines(),
                                     boilerplate.source_lines())});
+  // The boilerplate search alone (BoilerplateDetector::Build over line keys computed
+  // beforehand), on 1 and N threads: how much of pass 1 is the search, and how it scales.
+  {
+    dedup::BoilerplateDetector detector(options.boilerplate);
+    dedup::TokenizedText tokens;
+    for (const auto& d : docs) {
+      (void)dedup::Tokenize(d.text, &tokens);
+      detector.AddDocument(d.source, tokens);
+    }
+    for (int t : {1, threads}) {
+      tbb::task_arena arena(t);
+      dedup::BoilerplateModel model;
+      start = Clock::now();
+      arena.execute([&] { model = detector.Build(); });
+      if (!(model == boilerplate)) {
+        std::cerr << "the boilerplate search on " << t << " threads found another model than pass 1\n";
+        return 1;
+      }
+      phases.push_back({absl::StrFormat("boilerplate-build-%dt", t), Seconds(start), n, bytes,
+                        "the model of the pass above"});
+    }
+  }
   std::vector<uint64_t> source_keys;
   for (const auto& d : docs) source_keys.push_back(dedup::SourceKey(d.source));
 
