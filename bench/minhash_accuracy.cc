@@ -9,7 +9,10 @@
 //                  theoretical sqrt(J (1 - J) / K), as a root mean square over the J levels
 //   |z| > 3        share of pairs off by more than 3 theoretical standard errors
 // and, for LSH banding, the share of pairs that become candidates against the S-curve
-// 1 - (1 - J^r)^b. Fixed seeds: the output is the same on every run.
+// 1 - (1 - J^r)^b, and the candidates among the pages of one site (shared chrome): their
+// mean over seeds and the spread of one seed's count. Fixed seeds: the output is the same
+// on every run.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -114,6 +117,51 @@ int main(int argc, char** argv) {
                     dedup::CandidateProbability(jj, lsh), rate[0], rate[1], rate[2]);
       }
     }
+  }
+
+  // Pages of one site: every page is the site's chrome C plus its own article U, so under
+  // one seed the pairs' band agreements are strongly correlated (a band that falls inside
+  // C for one page tends to for all). The expected number of candidates is still the
+  // S-curve's, for every engine; one seed's count is far from it.
+  constexpr int kPages = 200;
+  const int kSeeds = std::clamp(pairs / 20, 5, 100);  // 100 at --pairs 2000.
+  std::printf("\n## LSH candidates among %d pages of one site, 42 x 3, K = 128, %d seeds\n\n", kPages, kSeeds);
+  std::printf("| chrome / article shingles | J | S-curve, per seed | classic: mean, sd | oph | fss |\n"
+              "| --- | --- | --- | --- | --- | --- |\n");
+  for (auto [chrome, article] : {std::pair{100, 200}, std::pair{150, 100}}) {
+    const double jj = static_cast<double>(chrome) / (chrome + 2.0 * article);
+    const dedup::LshParams lsh{42, 3};
+    std::string cells[3];
+    for (int e = 0; e < 3; ++e) {
+      double sum = 0, sum2 = 0;
+      for (int seed = 1; seed <= kSeeds; ++seed) {
+        uint64_t state = 777 + static_cast<uint64_t>(seed);
+        std::vector<uint64_t> c(static_cast<size_t>(chrome));
+        for (uint64_t& x : c) x = dedup::SplitMix64(&state);
+        auto h = *dedup::MinHasher::Create({.num_perm = 128, .seed = static_cast<uint64_t>(seed), .engine = kEngines[e]}, 0);
+        std::vector<dedup::Signature> sigs;
+        for (int page = 0; page < kPages; ++page) {
+          std::vector<uint64_t> set = c;
+          for (int i = 0; i < article; ++i) set.push_back(dedup::SplitMix64(&state));
+          sigs.push_back(h.Sign(set));
+        }
+        double candidates = 0;
+        for (int a = 0; a < kPages; ++a) {
+          for (int b = a + 1; b < kPages; ++b) {
+            candidates += dedup::SharesBand(sigs[a].values().data(), sigs[b].values().data(), lsh);
+          }
+        }
+        sum += candidates;
+        sum2 += candidates * candidates;
+      }
+      const double mean = sum / kSeeds, sd = std::sqrt(std::max(0.0, sum2 / kSeeds - mean * mean));
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%.0f ± %.0f (mean's se %.0f)", mean, sd, sd / std::sqrt(kSeeds));
+      cells[e] = buf;
+    }
+    std::printf("| %d / %d | %.3f | %.0f | %s | %s | %s |\n", chrome, article, jj,
+                dedup::CandidateProbability(jj, lsh) * kPages * (kPages - 1) / 2, cells[0].c_str(), cells[1].c_str(),
+                cells[2].c_str());
   }
   return 0;
 }
