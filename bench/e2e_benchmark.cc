@@ -11,8 +11,8 @@
 //                              each in a forked child so that its peak RSS (wait4) is
 //                              its own; the two outputs must be byte-identical
 //   read                       JSONL parsing into documents held in memory (CorpusReader)
-//   read-stream                the same, each document dropped after reading (the parser
-//                              as the streaming pipeline uses it)
+//   read-stream                the same, each document dropped after reading: one core's
+//                              parsing throughput (the pipeline parses on all cores)
 //   boilerplate                the boilerplate pass (LearnBoilerplate: read + tokenize + count)
 //   boilerplate-build-1t / -Nt the boilerplate search alone (BoilerplateDetector::Build) on 1
 //                              and N threads

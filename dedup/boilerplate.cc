@@ -73,9 +73,9 @@ absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKe
     auto it = table.find(k);
     return it == table.end() ? 0 : it->second.docs;
   };
-  // What pass 2 asks of every line position: is its document frequency 1 (kUnique), or
-  // at least min_docs (kFrequent)?
-  enum : uint8_t { kUnique, kShared, kFrequent };
+  // What pass 2 asks of every line position: is its document frequency 1 (kUnique), and
+  // is it at least min_docs (kFrequent)? Two bits: with min_docs 1 a line is both.
+  enum : uint8_t { kUnique = 1, kFrequent = 2 };
   std::vector<uint8_t> df_at(lines);
   tbb::parallel_for(tbb::blocked_range<size_t>(0, docs.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
     for (size_t i = r.begin(); i != r.end(); ++i) {
@@ -85,7 +85,7 @@ absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKe
       uint8_t* out = df_at.data() + first_line[i];
       for (const uint64_t* k = begin; k != end; ++k) {
         const uint32_t f = df_of(*k);
-        *out++ = f >= static_cast<uint32_t>(min_docs) ? kFrequent : f == 1 ? kUnique : kShared;
+        *out++ = static_cast<uint8_t>((f >= static_cast<uint32_t>(min_docs) ? kFrequent : 0) | (f == 1 ? kUnique : 0));
       }
     }
   });
@@ -109,7 +109,7 @@ absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKe
       auto [begin, end, opening] = keys_of(docs[d]);
       const size_t n = static_cast<size_t>(end - begin);
       const uint8_t* freq = df_at.data() + first_line[d];
-      auto is_frequent = [&](size_t i) { return freq[i] == kFrequent; };
+      auto is_frequent = [&](size_t i) { return (freq[i] & kFrequent) != 0; };
       bool any = false;
       for (size_t i = 0; i < n && !any; ++i) any = is_frequent(i) && shard_of(begin[i]) == shard;
       if (!any) continue;
@@ -135,7 +135,7 @@ absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKe
           if (is_frequent(j)) ++out.adjacent[{k, nb}];
           // Distinct contexts are counted by the neighbours' openings (see LineKeys).
           std::vector<uint64_t>& v = before ? s.unique_before : s.unique_after;
-          if (freq[j] == kUnique && v.size() < static_cast<size_t>(min_contexts) &&
+          if ((freq[j] & kUnique) != 0 && v.size() < static_cast<size_t>(min_contexts) &&
               std::find(v.begin(), v.end(), opening[j]) == v.end()) {
             v.push_back(opening[j]);
           }

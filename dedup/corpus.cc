@@ -329,20 +329,21 @@ absl::StatusOr<bool> CorpusReaderImpl::Next(Document* doc, SourceLocation* where
 }  // namespace
 
 struct RecordParser::Impl {
-  const CorpusOptions* options;
+  CorpusOptions options;  // A copy: the parser may outlive the caller's.
   simdjson::dom::parser parser;
   std::vector<char> padded;
 };
 
 RecordParser::RecordParser(const CorpusOptions& options) : impl_(std::make_unique<Impl>()) {
-  impl_->options = &options;
+  impl_->options = options;
+  impl_->options.on_warning = nullptr;  // Only Accept() warns.
 }
 RecordParser::~RecordParser() = default;
 RecordParser::RecordParser(RecordParser&&) noexcept = default;
 RecordParser& RecordParser::operator=(RecordParser&&) noexcept = default;
 
 absl::Status RecordParser::Parse(RawRecord* record, Document* doc) {
-  const CorpusOptions& options = *impl_->options;
+  const CorpusOptions& options = impl_->options;
   *doc = Document{};
   const SourceLocation& loc = record->where;
   if (record->is_jsonl_line()) {

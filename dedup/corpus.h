@@ -31,9 +31,10 @@
 // Parsing in parallel. Next() is three steps, also available one by one so that a
 // caller can parse records on many threads (pipeline.h does):
 //   NextRecord()        serial: the next JSONL line or whole file, unparsed (I/O, line
-//                       splitting, blank lines and byte-order marks);
-//   RecordParser        any thread, one parser per thread: JSON, fields, UTF-8, times,
-//                       HTML -- the work that costs;
+//                       splitting, blank lines, a JSONL file's byte-order mark);
+//   RecordParser        any thread, one parser per thread, made with the reader's
+//                       options: JSON, fields, UTF-8 (and a text file's byte-order mark),
+//                       times, HTML -- the work that costs;
 //   Accept()            serial, in input order: skips a bad line under skip_bad_lines
 //                       (warning, count) or returns its error, checks the id is new,
 //                       counts the text.
@@ -91,6 +92,7 @@ struct RawRecord {
 // Parses RawRecords into Documents. Not thread-safe: one per thread.
 class RecordParser {
  public:
+  // `options` (copied) must be those of the reader whose records it parses.
   explicit RecordParser(const CorpusOptions& options);
   ~RecordParser();
   RecordParser(RecordParser&&) noexcept;
@@ -120,9 +122,10 @@ class CorpusReader {
   // end of all inputs, or an I/O error naming the file.
   virtual absl::StatusOr<bool> NextRecord(RawRecord* record) = 0;
   // In input order, for every record NextRecord returned: `parsed` is the result of
-  // RecordParser::Parse on it. Returns true if *doc is a document to use; false if the
-  // record is a bad line skipped under skip_bad_lines; or the error (the parse error, or
-  // a duplicate id naming both places). Sets *where (if non-null) on true.
+  // RecordParser::Parse on it, `doc` what it parsed. Returns true if `doc` is a document
+  // to use; false if the record is a bad JSONL line skipped under skip_bad_lines; or the
+  // error (the parse error, or a duplicate id naming both places). Sets *where (if
+  // non-null) on true.
   virtual absl::StatusOr<bool> Accept(const RawRecord& record, const absl::Status& parsed, const Document& doc,
                                       SourceLocation* where = nullptr) = 0;
 

@@ -1,6 +1,7 @@
 #include "dedup/html.h"
 
 #include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include <cstring>
@@ -47,6 +48,13 @@ void Walk(xmlNode* node, std::string* out) {
 std::string HtmlToText(std::string_view html) {
   std::string out;
   if (html.empty()) return out;
+  // libxml2 asks to be initialized once before threads use it (the pipeline converts
+  // documents on all cores).
+  static const bool initialized = [] {
+    xmlInitParser();
+    return true;
+  }();
+  (void)initialized;
   htmlDocPtr doc = htmlReadMemory(html.data(), static_cast<int>(html.size()), nullptr, "UTF-8",
                                   HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                                       HTML_PARSE_NOBLANKS);

@@ -8,6 +8,8 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>  // CountEqualSlots on 32-bit x86.
 #endif
 
 #include "absl/strings/str_format.h"
@@ -476,7 +478,16 @@ int CountEqualSlots(const uint8_t* a, const uint8_t* b, int k, int bits) {
     }
   }
 #endif
-  for (; i < total; i += width) equal += std::memcmp(a + i, b + i, static_cast<size_t>(width)) == 0;
+  switch (width) {  // The rest (all of it without SSE2), one slot at a time.
+    case 1:
+      for (; i < total; ++i) equal += a[i] == b[i];
+      break;
+    case 2:
+      for (; i < total; i += 2) equal += a[i] == b[i] && a[i + 1] == b[i + 1];
+      break;
+    default:
+      for (; i < total; i += 4) equal += std::memcmp(a + i, b + i, 4) == 0;
+  }
   return equal;
 }
 

@@ -192,8 +192,8 @@ void PackSignature(const uint32_t* slots, int k, int bits, uint8_t* out);
 // The corrected estimate above from two packed signatures (empty documents are the
 // caller's to exclude: verify.h checks the shingle counts).
 double PackedSimilarity(const uint8_t* a, const uint8_t* b, int k, int bits);
-// How many of the K slots of two packed signatures agree in their `bits` bits (SSE2
-// compares, 16 bytes per instruction).
+// How many of the K (<= kMaxNumPerm) slots of two packed signatures agree in their
+// `bits` bits, one of kSignatureBits (SSE2 compares, 16 bytes per instruction).
 int CountEqualSlots(const uint8_t* a, const uint8_t* b, int k, int bits);
 // Standard error of PackedSimilarity at true similarity j.
 double PackedStandardError(double j, int k, int bits);

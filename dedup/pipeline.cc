@@ -27,7 +27,8 @@ constexpr size_t kBatchBytes = 1 << 20;
 
 struct Item {
   RawRecord record;
-  absl::Status status;  // Parsing's, then `map`'s.
+  absl::Status parsed;  // RecordParser's: a bad line, which skip_bad_lines may skip.
+  absl::Status mapped;  // `map`'s: always ends the run.
   Document doc;
   SketchedDocument sketch;
   std::string snippet;
@@ -77,12 +78,12 @@ absl::Status StreamCorpus(CorpusReader& reader, const CorpusOptions& corpus, int
   auto map_stage = [&](std::shared_ptr<Batch> batch) -> std::shared_ptr<Batch> {
     RecordParser& parser = parsers.local();
     for (Item& item : *batch) {
-      item.status = parser.Parse(&item.record, &item.doc);
+      item.parsed = parser.Parse(&item.record, &item.doc);
       std::string().swap(item.record.bytes);
-      if (!item.status.ok()) continue;
+      if (!item.parsed.ok()) continue;
       absl::Status st = map(item);
       if (!st.ok()) {
-        item.status = absl::InvalidArgumentError("document \"" + item.doc.id + "\": " + std::string(st.message()));
+        item.mapped = absl::InvalidArgumentError("document \"" + item.doc.id + "\": " + std::string(st.message()));
       }
     }
     return batch;
@@ -90,9 +91,9 @@ absl::Status StreamCorpus(CorpusReader& reader, const CorpusOptions& corpus, int
   auto consume_stage = [&](std::shared_ptr<Batch> batch) {
     for (Item& item : *batch) {
       if (!consume_status.ok()) return;
-      absl::StatusOr<bool> accepted = reader.Accept(item.record, item.status, item.doc);
-      if (!accepted.ok()) {
-        consume_status = accepted.status();
+      absl::StatusOr<bool> accepted = reader.Accept(item.record, item.parsed, item.doc);
+      if (!accepted.ok() || (*accepted && !item.mapped.ok())) {
+        consume_status = accepted.ok() ? item.mapped : accepted.status();
         failed.store(true, std::memory_order_relaxed);
         return;
       }

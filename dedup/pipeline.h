@@ -1,10 +1,12 @@
 // The batch pipeline: inputs -> documents -> sketches -> clusters.
 //
-// RunClusterPipeline() streams documents from a CorpusReader, sketches them on all
-// cores (oneTBB parallel_pipeline: a serial reader, a parallel sketching stage, and
-// a serial in-order clustering stage) and returns the clusters. Because sketching is
-// a pure function of the text and clustering sees documents in input order, the
-// result is identical for every thread count.
+// RunClusterPipeline() streams documents from a CorpusReader, parses and sketches them
+// on all cores (oneTBB parallel_pipeline: a serial stage reading lines or files, a
+// parallel stage parsing and sketching them, and a serial in-order stage accepting them
+// -- skipped lines, duplicate ids, errors in input order, see corpus.h -- and clustering)
+// and returns the clusters. Because parsing and sketching are pure functions of the
+// record and everything else sees documents in input order, the result, the warnings
+// and the first error are the same for every thread count.
 //
 // Memory: the texts of the documents in flight (a few batches), plus per document
 // what Clusterer keeps (id, signature, band entries, optional snippet).

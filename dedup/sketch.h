@@ -38,10 +38,10 @@ struct SketchOptions {
   ShingleOptions shingle;                // word:5 by default.
   int num_perm = kDefaultNumPerm;        // K.
   uint64_t seed = 1;                     // Seeds shingle hashing and the MinHash functions.
-  // Fast similarity sketching by default: ~2x faster than classic, and over 64 seeds it
-  // made the fewest wrong decisions of the three engines on pairs of pages that share a
-  // site's chrome -- false accepts of different articles 89 vs 299 (classic) and 135
-  // (oph), and the fewest false rejects (BENCHMARKS.md, "MinHash engines").
+  // Fast similarity sketching by default: it signs ~1.5x faster than classic, and over
+  // 64 seeds it made the fewest wrong decisions of the three engines on pairs of pages that
+  // share a site's chrome -- false accepts of different articles 89 vs 299 (classic) and
+  // 135 (oph), and the fewest false rejects (BENCHMARKS.md, "Fourth pass").
   MinHashEngine engine = MinHashEngine::kFss;
 };
 

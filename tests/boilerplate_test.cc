@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -198,6 +201,137 @@ TEST(Boilerplate, ShardsAndThreadsDoNotChangeTheModel) {
       BoilerplateModel sharded;
       arena.execute([&] { sharded = d.Build(lines_per_shard); });
       EXPECT_TRUE(sharded == whole) << lines_per_shard << " lines per shard, " << threads << " threads";
+    }
+  }
+}
+
+// The rules of boilerplate.h, written plainly (ordered maps, one scope at a time, no
+// shards): the reference the detector must agree with.
+std::set<uint64_t> ReferenceScope(const std::vector<const LineKeys*>& docs, int min_docs, int min_contexts,
+                                  double block_adjacency, double block_df_ratio) {
+  std::set<uint64_t> result;
+  if (docs.size() < static_cast<size_t>(min_docs)) return result;
+  std::map<uint64_t, uint32_t> df;
+  for (const LineKeys* d : docs) {
+    for (uint64_t k : std::set<uint64_t>(d->lines.begin(), d->lines.end())) ++df[k];
+  }
+  auto frequent = [&](uint64_t k) { return df[k] >= static_cast<uint32_t>(min_docs); };
+  struct Stats {
+    std::vector<uint64_t> before, after;  // Distinct openings of df-1 neighbours, capped.
+    uint32_t occurrences = 0, edge_before = 0, edge_after = 0;
+  };
+  std::map<uint64_t, Stats> stats;
+  std::map<std::pair<uint64_t, uint64_t>, uint32_t> adjacent;  // (line, neighbour) -> count
+  for (const LineKeys* d : docs) {
+    const std::vector<uint64_t>& l = d->lines;
+    const size_t n = l.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (!frequent(l[i])) continue;
+      bool to_start = true, to_end = true;  // The page's edge through frequent lines only.
+      for (size_t j = 0; j < i; ++j) to_start = to_start && frequent(l[j]);
+      for (size_t j = i + 1; j < n; ++j) to_end = to_end && frequent(l[j]);
+      Stats& st = stats[l[i]];
+      ++st.occurrences;
+      st.edge_before += to_start;
+      st.edge_after += to_end;
+      for (size_t j : {i - 1, i + 1}) {
+        if (j >= n || l[j] == l[i]) continue;
+        ++adjacent[{l[i], l[j]}];
+        std::vector<uint64_t>& v = j < i ? st.before : st.after;
+        const uint64_t opening = d->openings[j];
+        if (df[l[j]] == 1 && v.size() < static_cast<size_t>(min_contexts) &&
+            std::find(v.begin(), v.end(), opening) == v.end()) {
+          v.push_back(opening);
+        }
+      }
+    }
+  }
+  const size_t need = static_cast<size_t>(min_contexts);
+  for (const auto& [k, st] : stats) {
+    if ((st.before.size() >= need && 2 * st.edge_after >= st.occurrences) ||
+        (st.after.size() >= need && 2 * st.edge_before >= st.occurrences)) {
+      result.insert(k);
+    }
+  }
+  for (bool grew = true; grew;) {  // Blocks, to the fixed point.
+    grew = false;
+    for (const auto& [pair, count] : adjacent) {
+      const auto [line, b] = pair;
+      if (!result.contains(b) || result.contains(line) || !frequent(line)) continue;
+      if (count >= block_adjacency * df[line] && df[line] >= block_df_ratio * df[b]) {
+        result.insert(line);
+        grew = true;
+      }
+    }
+  }
+  return result;
+}
+
+// Random corpora of sites (headers, footers, an aggregator footer shared by some sites),
+// articles copied, trimmed and edited across sites, repeated lines, pages without a
+// source or without lines, under random options: the detector finds exactly the
+// reference's corpus and per-source lines.
+TEST(Boilerplate, AgreesWithAPlainReferenceOfTheRules) {
+  uint64_t state = 11;
+  auto next = [&state](uint64_t n) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (state >> 33) % n;
+  };
+  for (int trial = 0; trial < 40; ++trial) {
+    BoilerplateOptions o;
+    o.min_docs = 1 + static_cast<int>(next(4));  // 1 is below what Validate allows: tested too.
+    o.min_source_docs = 2 + static_cast<int>(next(3));
+    o.min_contexts = 1 + static_cast<int>(next(3));
+    o.min_source_contexts = 1 + static_cast<int>(next(3));
+    o.block_adjacency = std::array{0.3, 0.5, 1.0}[next(3)];
+    o.block_df_ratio = std::array{0.5, 0.8, 1.0}[next(3)];
+    BoilerplateDetector detector(o);
+    std::vector<std::pair<uint64_t, LineKeys>> docs;
+    const int sites = 2 + static_cast<int>(next(6));
+    const int pages = 20 + static_cast<int>(next(150));
+    for (int page = 0; page < pages; ++page) {
+      const int site = static_cast<int>(next(sites));
+      std::string text;
+      if (next(10) > 0) text += "Header of site " + std::to_string(site) + " news\nSections of site " + std::to_string(site) + "\n";
+      const int article = static_cast<int>(next(3) == 0 ? next(12) : 100 + page);
+      std::string body = Body(article);
+      if (next(4) == 0) body = body.substr(0, body.find('\n') + 1);  // Trimmed to its first line.
+      text += body;
+      if (next(6) == 0) text += body;                                  // Repeated within the page.
+      if (next(5) == 0) text += "Edited line " + std::to_string(next(5)) + " of article " + std::to_string(article) + "\n";
+      if (next(10) > 0) text += "Footer of site " + std::to_string(site) + "\nAll rights reserved\n";
+      if (site % 3 == 0) text += kFooter;
+      if (next(25) == 0) text = "";
+      const std::string source = next(8) == 0 ? "" : "site" + std::to_string(site);
+      const TokenizedText tokens = Tok(text);
+      detector.AddDocument(source, tokens);
+      docs.push_back({SourceKey(source), ComputeLineKeys(tokens)});
+    }
+    // The reference model: the corpus scope, then each source's scope in order of first
+    // appearance, its lines kept where the corpus scope did not find them.
+    std::vector<const LineKeys*> all;
+    std::map<uint64_t, std::vector<const LineKeys*>> by_source;
+    for (const auto& [source, keys] : docs) {
+      all.push_back(&keys);
+      if (source != 0) by_source[source].push_back(&keys);
+    }
+    const std::set<uint64_t> corpus =
+        ReferenceScope(all, o.min_docs, o.min_contexts, o.block_adjacency, o.block_df_ratio);
+    std::set<std::pair<uint64_t, uint64_t>> per_source;
+    for (const auto& [source, members] : by_source) {
+      for (uint64_t line :
+           ReferenceScope(members, o.min_source_docs, o.min_source_contexts, o.block_adjacency, o.block_df_ratio)) {
+        if (!corpus.contains(line)) per_source.insert({source, line});
+      }
+    }
+    const BoilerplateModel model = detector.Build(/*lines_per_shard=*/1 + next(64));
+    ASSERT_EQ(model.corpus_lines(), corpus.size()) << "trial " << trial;
+    ASSERT_EQ(model.source_lines(), per_source.size()) << "trial " << trial;
+    for (const auto& [source, keys] : docs) {
+      for (uint64_t line : keys.lines) {
+        const bool expected = corpus.contains(line) || per_source.contains({source, line});
+        ASSERT_EQ(model.IsBoilerplate(source, line), expected) << "trial " << trial;
+      }
     }
   }
 }

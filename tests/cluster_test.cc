@@ -353,6 +353,15 @@ TEST_F(ClusterTest, BandJoinFindsExactlyTheBandCandidates) {
     if (family % 7 == 0) docs.push_back(docs.back());  // An exact copy.
     if (family % 9 == 0) docs.push_back(Doc({}));      // An empty document.
   }
+  {  // 40 near-copies of one document: runs of 16 and more, whose bands JoinRun gathers first.
+    const auto base = MakeSetPair(&state, 200, 0).a;
+    for (int member = 0; member < 40; ++member) {
+      std::vector<uint64_t> set(base.begin() + member % 8, base.end());
+      const auto fresh = MakeSetPair(&state, member % 8, 0).a;
+      set.insert(set.end(), fresh.begin(), fresh.end());
+      docs.push_back(Doc(set));
+    }
+  }
   const int n = static_cast<int>(docs.size());
   for (int bits : {32, 8}) {
     for (LshParams lsh : {LshParams{42, 3}, LshParams{14, 9}, LshParams{128, 1}}) {

@@ -16,8 +16,8 @@ void SketchFlags::Register(CLI::App* app) {
       ->capture_default_str();
   app->add_option("--seed", seed, "Seed for shingle hashing and the MinHash functions")->capture_default_str();
   app->add_option("--minhash", minhash,
-                  "MinHash engine: classic (K hash functions), oph (one permutation hashing with\n"
-                  "optimal densification, O(n + K)) or fss (fast similarity sketching, O(n + K log K))")
+                  "MinHash engine: fss (fast similarity sketching, O(n + K log K)), classic (K hash\n"
+                  "functions) or oph (one permutation hashing with optimal densification, O(n + K))")
       ->check(CLI::IsMember({"classic", "oph", "fss"}))
       ->capture_default_str();
 }
