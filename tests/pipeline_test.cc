@@ -130,5 +130,46 @@ TEST_F(PipelineTest, SkippedLinesWarnInInputOrderAndClustersDoNotDependOnThreads
   }
 }
 
+// Whole files go through the parallel stage too: a folder of text and HTML pages (the
+// HTML converted on worker threads) clusters alike on 1 and 2 threads, and a text file
+// with invalid UTF-8 stays fatal under skip_bad_lines (only JSONL lines are skipped),
+// with the serial reader's message.
+TEST_F(PipelineTest, FolderFilesAreParsedInParallelAndTheirErrorsStayFatal) {
+  const fs::path folder = dir_ / "pages";
+  fs::create_directories(folder);
+  for (int i = 0; i < 40; ++i) {
+    std::string text;
+    for (int w = 0; w < 60; ++w) text += absl::StrFormat("page%d word%d ", i / 2, w);
+    std::ofstream(folder / absl::StrFormat("%02d.txt", i)) << text;
+    std::ofstream(folder / absl::StrFormat("%02d.html", i))
+        << "<html><head><script>var x = 1;</script></head><body><p>" << text << "</p></body></html>";
+  }
+  std::vector<ClusterResult> results;
+  for (int threads : {1, 2}) {
+    PipelineOptions options;
+    options.threads = threads;
+    options.corpus.skip_bad_lines = true;
+    absl::StatusOr<PipelineResult> r = RunClusterPipeline({folder.string()}, options);
+    ASSERT_TRUE(r.ok()) << r.status();
+    results.push_back(std::move(r->clusters));
+  }
+  // Each page's text and HTML copies, and the two pages sharing a text: one cluster of 4.
+  ASSERT_EQ(results[0].documents.size(), 80u);
+  EXPECT_EQ(results[0].clusters.size(), 20u);
+  for (size_t d = 0; d < results[0].documents.size(); ++d) {
+    EXPECT_EQ(results[1].documents[d].cluster, results[0].documents[d].cluster);
+  }
+  std::ofstream(folder / "50_bad.txt") << "fine text\nthen a bad byte \xff here\n";
+  const auto [serial, warnings] = SerialRead(folder.string(), true);
+  ASSERT_FALSE(serial.ok());
+  EXPECT_NE(serial.message().find("50_bad.txt:2: invalid UTF-8"), std::string::npos) << serial.message();
+  for (int threads : {1, 2}) {
+    PipelineOptions options;
+    options.threads = threads;
+    options.corpus.skip_bad_lines = true;
+    EXPECT_EQ(RunClusterPipeline({folder.string()}, options).status(), serial) << threads;
+  }
+}
+
 }  // namespace
 }  // namespace dedup
