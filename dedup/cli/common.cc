@@ -79,16 +79,16 @@ void ClusterFlags::Register(CLI::App* app, bool with_inputs) {
       ->check(CLI::Range(2, 1 << 30))
       ->capture_default_str();
   app->add_option("--boilerplate-min-contexts", boilerplate_options.min_contexts,
-                  "... next to at least this many lines found nowhere else")
-      ->check(CLI::Range(1, 1 << 30))
+                  "... under at least this many different articles (contexts)")
+      ->check(CLI::Range(1, kMaxBoilerplateContexts))
       ->capture_default_str();
   app->add_option("--boilerplate-source-min-docs", boilerplate_options.min_source_docs,
                   "Per-source boilerplate (JSONL \"source\" field): a line in this many documents of a source ...")
       ->check(CLI::Range(2, 1 << 30))
       ->capture_default_str();
   app->add_option("--boilerplate-source-min-contexts", boilerplate_options.min_source_contexts,
-                  "... next to this many lines found nowhere else in that source")
-      ->check(CLI::Range(1, 1 << 30))
+                  "... under this many different articles of that source")
+      ->check(CLI::Range(1, kMaxBoilerplateContexts))
       ->capture_default_str();
   sketch.Register(app);
   app->add_option("--bands", bands, "LSH bands (with --rows; default: chosen from the threshold)")
