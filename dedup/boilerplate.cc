@@ -1,6 +1,8 @@
 #include "dedup/boilerplate.h"
 
 #include <algorithm>
+#include <bit>
+#include <functional>
 #include <memory>
 #include <tuple>
 
@@ -29,6 +31,19 @@ constexpr uint64_t kContextSeed = 0x63747874;  // "ctxt"
 // does not depend on the number of shards or threads.
 constexpr size_t kMaxShards = 16;
 
+// A token's hash for context shingles. Most tokens fit in 8 bytes: those are read as a
+// little-endian number (the same on every platform) and mixed by two multiplies, which
+// costs a fraction of an XXH3 call; longer tokens take XXH3.
+inline uint64_t ContextTokenHash(const char* p, size_t n) {
+  if (n > 8) return XXH3_64bits_withSeed(p, n, kContextSeed);
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  v = (v ^ (static_cast<uint64_t>(n) << 59) ^ kContextSeed) * 0xBF58476D1CE4E5B9ull;
+  v ^= v >> 31;
+  v *= 0x94D049BB133111EBull;
+  return v ^ (v >> 29);
+}
+
 // Slots of `d`'s context sketch owned by line `line`.
 uint64_t SlotsOwnedBy(const LineKeys& d, size_t line) {
   const uint16_t l = static_cast<uint16_t>(std::min<size_t>(line, ContextSlot::kMaxLine));
@@ -53,16 +68,15 @@ class ScopeSearch {
     CountAdjacency();
   }
 
-  // One round: seeds among the frequent lines not in `known`, their contexts leaving out
-  // the slots in `excluded` (per document of the run, or null) whose lines hold
-  // `removed` shingles; then blocks grown from `known` and the seeds. Returns them all.
-  absl::flat_hash_set<uint64_t> Run(const absl::flat_hash_set<uint64_t>& known, const std::vector<uint64_t>* excluded,
-                                    const std::vector<uint32_t>* removed) const {
-    absl::flat_hash_set<uint64_t> result = known;
+  // One round: seeds among the frequent lines, their contexts leaving out the lines in
+  // `flagged` (per document of the run, or null: the previous round's chrome) that the
+  // other document lacks; then blocks grown from the seeds. Returns them all.
+  absl::flat_hash_set<uint64_t> Run(const std::vector<FlaggedLines>* flagged) const {
+    absl::flat_hash_set<uint64_t> result;
     if (docs_.size() < static_cast<size_t>(min_docs_)) return result;
     std::vector<std::vector<uint64_t>> seeds(shards_);
-    tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) { seeds[shard] = Seeds(shard, known, excluded, removed); });
-    std::vector<uint64_t> queue(known.begin(), known.end());
+    tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) { seeds[shard] = Seeds(shard, flagged); });
+    std::vector<uint64_t> queue;
     for (const std::vector<uint64_t>& s : seeds) {
       for (uint64_t k : s) {
         if (result.insert(k).second) queue.push_back(k);
@@ -132,29 +146,28 @@ class ScopeSearch {
     for (auto& [b, v] : neighbours_) std::sort(v.begin(), v.end());  // Deterministic growth order.
   }
 
-  // The shard's frequent lines outside `known` with at least min_contexts different
-  // contexts, counted greedily in document order.
-  std::vector<uint64_t> Seeds(size_t shard, const absl::flat_hash_set<uint64_t>& known,
-                              const std::vector<uint64_t>* excluded, const std::vector<uint32_t>* removed) const {
+  // The shard's frequent lines with at least min_contexts different contexts, counted
+  // greedily in document order.
+  std::vector<uint64_t> Seeds(size_t shard, const std::vector<FlaggedLines>* flagged) const {
     struct Kept {
       uint32_t doc, line;
     };
+    static const FlaggedLines kNone;
     const size_t need = static_cast<size_t>(min_contexts_);
     absl::flat_hash_map<uint64_t, std::vector<Kept>> contexts;
-    auto excluded_of = [&](size_t i) { return excluded ? (*excluded)[docs_[i]] : uint64_t{0}; };
-    auto removed_of = [&](size_t i) { return removed ? (*removed)[docs_[i]] : uint32_t{0}; };
+    auto flagged_of = [&](size_t i) -> const FlaggedLines& { return flagged ? (*flagged)[docs_[i]] : kNone; };
     for (size_t i = 0; i < docs_.size(); ++i) {
       const std::vector<uint64_t>& keys = lines_of(i);
       const uint8_t* freq = frequent_.data() + first_line_[i];
       for (size_t j = 0; j < keys.size(); ++j) {
-        if (!freq[j] || shard_of(keys[j]) != shard || known.contains(keys[j])) continue;
+        if (!freq[j] || shard_of(keys[j]) != shard) continue;
         std::vector<Kept>& kept = contexts[keys[j]];
         if (kept.size() >= need || (!kept.empty() && kept.back().doc == i)) continue;
         const LineKeys& doc = all_[docs_[i]];
         bool same = false;
         for (const Kept& k : kept) {
-          same = SameContext(all_[docs_[k.doc]], k.line, excluded_of(k.doc), removed_of(k.doc), doc, j,
-                             excluded_of(i), removed_of(i), options_.context_containment);
+          same = SameContext(all_[docs_[k.doc]], k.line, flagged_of(k.doc), doc, j, flagged_of(i),
+                             options_.context_containment);
           if (same) break;
         }
         if (!same) kept.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j)});
@@ -220,8 +233,8 @@ absl::Status ValidateBoilerplateOptions(const BoilerplateOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrFormat("boilerplate context containment must be in (0, 1] (got %g)", o.context_containment));
   }
-  if (o.rounds < 1 || o.rounds > 2) {
-    return absl::InvalidArgumentError(absl::StrFormat("boilerplate rounds must be 1 or 2 (got %d)", o.rounds));
+  if (o.rounds < 1 || o.rounds > 8) {
+    return absl::InvalidArgumentError(absl::StrFormat("boilerplate rounds must be in 1..8 (got %d)", o.rounds));
   }
   if (!(o.block_adjacency > 0 && o.block_adjacency <= 1) || !(o.block_df_ratio > 0 && o.block_df_ratio <= 1)) {
     return absl::InvalidArgumentError("boilerplate block ratios must be in (0, 1]");
@@ -243,6 +256,7 @@ uint64_t SourceKey(std::string_view source) {
 
 LineKeys ComputeLineKeys(const TokenizedText& t) {
   LineKeys keys;
+  thread_local std::vector<uint64_t> token_hash;
   keys.lines.reserve(t.lines.size());
   keys.shingles.reserve(t.lines.size());
   for (size_t i = 0; i < t.lines.size(); ++i) {
@@ -250,16 +264,27 @@ LineKeys ComputeLineKeys(const TokenizedText& t) {
     keys.lines.push_back(LineKey(t, first, end));
     // Context shingles: the line's token 3-grams (a shorter line is one shingle),
     // one-permutation hashed: the top 6 bits choose the slot, the low 16 are the value.
+    // A 3-gram's hash mixes its tokens' hashes (each token hashed once, not three times).
     const size_t n = end - first;
     const size_t width = std::min<size_t>(n, kContextShingleTokens);
     const size_t count = n - width + 1;
     const uint16_t line = static_cast<uint16_t>(std::min<size_t>(i, ContextSlot::kMaxLine));
-    for (size_t s = first; s < first + count; ++s) {
-      const std::string_view span = t.span(s, width);
-      const uint64_t h = XXH3_64bits_withSeed(span.data(), span.size(), kContextSeed);
+    token_hash.resize(n);
+    const char* text = t.text.data();
+    for (size_t k = 0; k < n; ++k) {
+      const size_t from = t.starts[first + k], to = t.end(first + k);
+      token_hash[k] = ContextTokenHash(text + from, to - from);
+    }
+    for (size_t s = 0; s < count; ++s) {
+      // Rotations keep the order of the tokens; one multiply mixes them into the high
+      // bits (the slot) and the middle ones (the value).
+      uint64_t h = token_hash[s];
+      if (width > 1) h ^= std::rotl(token_hash[s + 1], 21);
+      if (width > 2) h ^= std::rotl(token_hash[s + 2], 42);
+      h *= 0x9E3779B97F4A7C15ull;
       ContextSlot& slot = keys.context[h >> 58];
-      const uint16_t value = static_cast<uint16_t>(h);
-      if (slot.line == ContextSlot::kEmpty || value < slot.value) slot = ContextSlot{value, line};
+      const uint16_t value = static_cast<uint16_t>(h >> 32);
+      if (value < slot.value || slot.line == ContextSlot::kEmpty) slot = ContextSlot{value, line};
     }
     keys.shingles.push_back(static_cast<uint32_t>(count));
     keys.total_shingles += static_cast<uint32_t>(count);
@@ -267,9 +292,43 @@ LineKeys ComputeLineKeys(const TokenizedText& t) {
   return keys;
 }
 
-bool SameContext(const LineKeys& a, size_t line_a, uint64_t excluded_a, uint32_t removed_a, const LineKeys& b,
-                 size_t line_b, uint64_t excluded_b, uint32_t removed_b, double containment) {
-  const uint64_t skip = SlotsOwnedBy(a, line_a) | excluded_a | SlotsOwnedBy(b, line_b) | excluded_b;
+namespace {
+
+// What `x` (of document a) leaves out of a's context against document b: the slots and
+// shingles of its lines that b does not have.
+void LeftOut(const FlaggedLines& x, const FlaggedLines& y, uint64_t* slots, double* shingles) {
+  for (size_t i = 0; i < x.keys.size(); ++i) {
+    if (std::find(y.keys.begin(), y.keys.end(), x.keys[i]) != y.keys.end()) continue;
+    *slots |= x.slots[i];
+    *shingles += x.shingles[i];
+  }
+}
+
+}  // namespace
+
+FlaggedLines FlagLines(const LineKeys& doc, const std::function<bool(uint64_t)>& is_chrome) {
+  FlaggedLines f;
+  for (size_t j = 0; j < doc.lines.size(); ++j) {
+    if (!is_chrome(doc.lines[j])) continue;
+    f.keys.push_back(doc.lines[j]);
+    f.slots.push_back(SlotsOwnedBy(doc, j));
+    f.shingles.push_back(doc.shingles[j]);
+  }
+  return f;
+}
+
+bool SameContext(const LineKeys& a, size_t line_a, const FlaggedLines& flagged_a, const LineKeys& b, size_t line_b,
+                 const FlaggedLines& flagged_b, double containment) {
+  uint64_t skip = SlotsOwnedBy(a, line_a) | SlotsOwnedBy(b, line_b);
+  double na = static_cast<double>(a.total_shingles) - a.shingles[line_a];
+  double nb = static_cast<double>(b.total_shingles) - b.shingles[line_b];
+  {
+    double out_a = 0, out_b = 0;
+    LeftOut(flagged_a, flagged_b, &skip, &out_a);
+    LeftOut(flagged_b, flagged_a, &skip, &out_b);
+    na -= out_a;
+    nb -= out_b;
+  }
   int usable = 0, matches = 0;
   for (int s = 0; s < kContextSlots; ++s) {
     if ((skip >> s) & 1) continue;
@@ -281,8 +340,6 @@ bool SameContext(const LineKeys& a, size_t line_a, uint64_t excluded_a, uint32_t
     matches += !ex && !ey && x.value == y.value;
   }
   if (usable < kMinContextSlots) return true;  // Unknown: never evidence of chrome.
-  const double na = static_cast<double>(a.total_shingles) - a.shingles[line_a] - removed_a;
-  const double nb = static_cast<double>(b.total_shingles) - b.shingles[line_b] - removed_b;
   if (na <= 0 || nb <= 0) return true;
   const double j = static_cast<double>(matches) / usable;
   const double shared = j * (na + nb) / (1 + j);
@@ -324,39 +381,36 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
   }
   const size_t scopes = scope_docs.size();
   std::vector<std::unique_ptr<ScopeSearch>> search(scopes);
-  std::vector<absl::flat_hash_set<uint64_t>> found(scopes);
   tbb::parallel_for(size_t{0}, scopes, [&](size_t i) {
     const bool corpus = i == 0;
     search[i] = std::make_unique<ScopeSearch>(docs_, std::move(scope_docs[i]),
                                               corpus ? options_.min_docs : options_.min_source_docs,
                                               corpus ? options_.min_contexts : options_.min_source_contexts,
                                               options_, lines_per_shard);
-    found[i] = search[i]->Run({}, nullptr, nullptr);
   });
-  auto assemble = [&] {
-    model.corpus_ = found[0];
-    model.per_source_.clear();
+  // Rounds: the first compares whole contexts; each later one leaves the previous
+  // round's chrome out of them (where the other document lacks it), until the model
+  // stops changing.
+  std::vector<absl::flat_hash_set<uint64_t>> found(scopes);
+  std::vector<FlaggedLines> flagged;
+  for (int round = 1; round <= options_.rounds; ++round) {
+    tbb::parallel_for(size_t{0}, scopes,
+                      [&](size_t i) { found[i] = search[i]->Run(round == 1 ? nullptr : &flagged); });
+    BoilerplateModel next;
+    next.corpus_ = found[0];
     for (size_t i = 1; i < scopes; ++i) {
       for (uint64_t line : found[i]) {
-        if (!model.corpus_.contains(line)) model.per_source_.insert({scope_source[i], line});
+        if (!next.corpus_.contains(line)) next.per_source_.insert({scope_source[i], line});
       }
     }
-  };
-  assemble();
-  if (options_.rounds < 2 || model.empty()) return model;
-  // Round 2: the chrome found so far is left out of every context.
-  std::vector<uint64_t> excluded(docs_.size(), 0);
-  std::vector<uint32_t> removed(docs_.size(), 0);
-  tbb::parallel_for(size_t{0}, docs_.size(), [&](size_t d) {
-    const LineKeys& doc = docs_[d];
-    for (size_t j = 0; j < doc.lines.size(); ++j) {
-      if (!model.IsBoilerplate(sources_[d], doc.lines[j])) continue;
-      excluded[d] |= SlotsOwnedBy(doc, j);
-      removed[d] += doc.shingles[j];
-    }
-  });
-  tbb::parallel_for(size_t{0}, scopes, [&](size_t i) { found[i] = search[i]->Run(found[i], &excluded, &removed); });
-  assemble();
+    const bool settled = round > 1 && next == model;
+    model = std::move(next);
+    if (settled || model.empty() || round == options_.rounds) break;
+    flagged.assign(docs_.size(), FlaggedLines{});
+    tbb::parallel_for(size_t{0}, docs_.size(), [&](size_t d) {
+      flagged[d] = FlagLines(docs_[d], [&](uint64_t line) { return model.IsBoilerplate(sources_[d], line); });
+    });
+  }
   return model;
 }
 

@@ -33,9 +33,16 @@
 //      least block_adjacency of L's documents, with df(L) >= block_df_ratio · df(B), is
 //      chrome too: the inner lines of a multi-line header or footer, whose contexts still
 //      hold the rest of their block.
-//   3. Rounds. Chrome found in round 1 (both scopes) is left out of every context, and
-//      the search runs again (`rounds`, default 2): a short article under a large site
-//      header looks like its site's other articles until the header is out.
+//   3. Rounds. Chrome inflates a context: two copies of a short article under two
+//      sites' large headers and footers share less than half of their rests, so in round
+//      1 such an article's paragraphs can look like chrome. Each later round recounts
+//      every line with the previous round's chrome left out of each context -- where the
+//      other document lacks it (chrome the two share stays in: it is no evidence either
+//      way, and leaving it out would make two different articles under one header look
+//      alike when their own paragraphs were flagged) -- until the model stops changing
+//      or `rounds` (default 4) have run. On the aggregator case the rounds go: too much
+//      (short articles' paragraphs), then too little (the footer, whose articles were
+//      left out), then right, and stay there.
 //
 // Estimating containment. Each document keeps a one-permutation MinHash of its context
 // shingles in kContextSlots slots: per slot the smallest 16-bit value and the line it
@@ -56,11 +63,12 @@
 // removed from it (a page that is all chrome is compared as it is), so an article body
 // is never stripped whole.
 //
-// Mergeable. The statistics per line are df (a sum) and at most min_contexts context
-// sketches (merged by the same greedy rule), so the counts of two halves of a corpus
-// combine into those of the whole; the greedy rule makes the merged set equal to one
-// pass over the halves in order except where one context matches two kept ones that do
-// not match each other.
+// Mergeable. Within a round the statistics per line are df (a sum) and at most
+// min_contexts context sketches (merged by the same greedy rule), so the counts of two
+// halves of a corpus combine into those of the whole; the greedy rule makes the merged
+// set equal to one pass over the halves in order except where one context matches two
+// kept ones that do not match each other. Each round needs the previous round's model
+// (broadcast).
 //
 // Batch mode counts over the whole corpus (a first pass before sketching).
 //
@@ -74,6 +82,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -91,7 +100,7 @@ struct BoilerplateOptions {
   int min_source_docs = 3;      // Per-source scope (documents naming their source).
   int min_source_contexts = 3;
   double context_containment = 0.5;  // Two contexts are the same from this containment on.
-  int rounds = 2;                    // 1 or 2 (see above).
+  int rounds = 4;                    // At most this many rounds, 1..8 (see above).
   double block_adjacency = 0.5;
   double block_df_ratio = 0.8;
 };
@@ -127,11 +136,20 @@ struct LineKeys {
 };
 LineKeys ComputeLineKeys(const TokenizedText& tokens);
 
+// A document's lines found to be chrome in a round: their keys, the context slots they
+// own and their context shingles.
+struct FlaggedLines {
+  std::vector<uint64_t> keys;
+  std::vector<uint64_t> slots;
+  std::vector<uint32_t> shingles;
+};
+FlaggedLines FlagLines(const LineKeys& doc, const std::function<bool(uint64_t)>& is_chrome);
+
 // Whether the context of line `line_a` in `a` and that of `line_b` in `b` are the same
-// (see the top of this file). `excluded_a` / `excluded_b`: slots also left out (owned by
-// known chrome); `removed_a` / `removed_b`: context shingles of those lines.
-bool SameContext(const LineKeys& a, size_t line_a, uint64_t excluded_a, uint32_t removed_a, const LineKeys& b,
-                 size_t line_b, uint64_t excluded_b, uint32_t removed_b, double containment);
+// (see the top of this file). The lines in `flagged_a` that b lacks are left out of a's
+// context, and the other way round.
+bool SameContext(const LineKeys& a, size_t line_a, const FlaggedLines& flagged_a, const LineKeys& b, size_t line_b,
+                 const FlaggedLines& flagged_b, double containment);
 
 // The lines found to be boilerplate. Immutable; thread-safe to read.
 class BoilerplateModel {

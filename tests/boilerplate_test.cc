@@ -273,12 +273,11 @@ TEST(Boilerplate, ShardsAndThreadsDoNotChangeTheModel) {
 }
 
 // The rules of boilerplate.h, written plainly (ordered maps, one scope at a time, no
-// shards): the reference the detector must agree with. `excluded` / `removed` per
-// document (round 2), `known` the lines found before.
+// shards): the reference the detector must agree with. `flagged`: per document, the
+// previous round's chrome.
 std::set<uint64_t> ReferenceScope(const std::vector<const LineKeys*>& docs, int min_docs, int min_contexts,
-                                  const BoilerplateOptions& o, const std::set<uint64_t>& known,
-                                  const std::vector<uint64_t>& excluded, const std::vector<uint32_t>& removed) {
-  std::set<uint64_t> result = known;
+                                  const BoilerplateOptions& o, const std::vector<FlaggedLines>& flagged) {
+  std::set<uint64_t> result;
   if (docs.size() < static_cast<size_t>(min_docs)) return result;
   std::map<uint64_t, uint32_t> df;
   for (const LineKeys* d : docs) {
@@ -294,13 +293,11 @@ std::set<uint64_t> ReferenceScope(const std::vector<const LineKeys*>& docs, int 
       for (size_t j : {i - 1, i + 1}) {
         if (j < l.size() && l[j] != l[i] && frequent(l[j])) ++adjacent[{l[i], l[j]}];
       }
-      if (known.contains(l[i])) continue;
       auto& kept = contexts[l[i]];
       if (kept.size() >= static_cast<size_t>(min_contexts) || (!kept.empty() && kept.back().first == di)) continue;
       bool same = false;
       for (auto [dk, ik] : kept) {
-        same = same || SameContext(*docs[dk], ik, excluded[dk], removed[dk], *docs[di], i, excluded[di], removed[di],
-                                   o.context_containment);
+        same = same || SameContext(*docs[dk], ik, flagged[dk], *docs[di], i, flagged[di], o.context_containment);
       }
       if (!same) kept.push_back({di, i});
     }
@@ -340,6 +337,7 @@ TEST(Boilerplate, AgreesWithAPlainReferenceOfTheRules) {
     o.min_source_contexts = 1 + static_cast<int>(next(3));
     o.block_adjacency = std::array{0.3, 0.5, 1.0}[next(3)];
     o.block_df_ratio = std::array{0.5, 0.8, 1.0}[next(3)];
+    o.rounds = 1 + static_cast<int>(next(4));
     BoilerplateDetector detector(o);
     std::vector<std::pair<uint64_t, LineKeys>> docs;
     const int sites = 2 + static_cast<int>(next(6));
@@ -369,42 +367,33 @@ TEST(Boilerplate, AgreesWithAPlainReferenceOfTheRules) {
     for (size_t i = 0; i < docs.size(); ++i) {
       if (docs[i].first != 0) by_source[docs[i].first].push_back(i);
     }
-    std::vector<uint64_t> excluded(docs.size(), 0);
-    std::vector<uint32_t> removed(docs.size(), 0);
+    std::vector<FlaggedLines> flagged(docs.size());
     std::set<uint64_t> corpus;
-    std::map<uint64_t, std::set<uint64_t>> source_found;
-    auto scope = [&](const std::vector<size_t>& members, int min_docs, int min_contexts,
-                     const std::set<uint64_t>& known) {
+    std::set<std::pair<uint64_t, uint64_t>> per_source;
+    auto scope = [&](const std::vector<size_t>& members, int min_docs, int min_contexts) {
       std::vector<const LineKeys*> keys;
-      std::vector<uint64_t> ex;
-      std::vector<uint32_t> rm;
-      for (size_t i : members) keys.push_back(&docs[i].second), ex.push_back(excluded[i]), rm.push_back(removed[i]);
-      return ReferenceScope(keys, min_docs, min_contexts, o, known, ex, rm);
+      std::vector<FlaggedLines> f;
+      for (size_t i : members) keys.push_back(&docs[i].second), f.push_back(flagged[i]);
+      return ReferenceScope(keys, min_docs, min_contexts, o, f);
     };
     std::vector<size_t> everyone(docs.size());
     for (size_t i = 0; i < docs.size(); ++i) everyone[i] = i;
-    std::set<std::pair<uint64_t, uint64_t>> per_source;
-    for (int round = 1; round <= 2; ++round) {
-      corpus = scope(everyone, o.min_docs, o.min_contexts, corpus);
+    for (int round = 1; round <= o.rounds; ++round) {
+      const std::set<uint64_t> next_corpus = scope(everyone, o.min_docs, o.min_contexts);
+      std::set<std::pair<uint64_t, uint64_t>> next_per_source;
       for (const auto& [source, members] : by_source) {
-        source_found[source] = scope(members, o.min_source_docs, o.min_source_contexts, source_found[source]);
-      }
-      per_source.clear();
-      for (const auto& [source, found] : source_found) {
-        for (uint64_t line : found) {
-          if (!corpus.contains(line)) per_source.insert({source, line});
+        for (uint64_t line : scope(members, o.min_source_docs, o.min_source_contexts)) {
+          if (!next_corpus.contains(line)) next_per_source.insert({source, line});
         }
       }
-      if (corpus.empty() && per_source.empty()) break;
-      for (size_t i = 0; i < docs.size(); ++i) {  // Round 2's contexts.
-        const LineKeys& k = docs[i].second;
-        for (size_t j = 0; j < k.lines.size(); ++j) {
-          if (!corpus.contains(k.lines[j]) && !per_source.contains({docs[i].first, k.lines[j]})) continue;
-          removed[i] += k.shingles[j];
-          for (int slot = 0; slot < kContextSlots; ++slot) {
-            if (k.context[slot].line == std::min<size_t>(j, ContextSlot::kMaxLine)) excluded[i] |= uint64_t{1} << slot;
-          }
-        }
+      const bool settled = round > 1 && next_corpus == corpus && next_per_source == per_source;
+      corpus = next_corpus;
+      per_source = next_per_source;
+      if (settled || (corpus.empty() && per_source.empty())) break;
+      for (size_t i = 0; i < docs.size(); ++i) {  // The next round's contexts.
+        flagged[i] = FlagLines(docs[i].second, [&](uint64_t k) {
+          return corpus.contains(k) || per_source.contains({docs[i].first, k});
+        });
       }
     }
     const BoilerplateModel model = detector.Build(/*lines_per_shard=*/1 + next(64));
@@ -437,7 +426,7 @@ TEST(Boilerplate, SameContextTellsCopiesFromDifferentTexts) {
     const std::string b = "Line zero is the line left out\n" + common + " " + Words(2 + 2 * static_cast<uint64_t>(trial), own_b);
     const LineKeys ka = ComputeLineKeys(Tok(a)), kb = ComputeLineKeys(Tok(b));
     ++judged;
-    wrong += SameContext(ka, 0, 0, 0, kb, 0, 0, 0, 0.5) != copy;
+    wrong += SameContext(ka, 0, {}, kb, 0, {}, 0.5) != copy;
   }
   EXPECT_EQ(judged, 400);
   EXPECT_LT(wrong, 6);
@@ -448,11 +437,18 @@ TEST(Boilerplate, SameContextTellsCopiesFromDifferentTexts) {
 TEST(Boilerplate, SameContextOfAnEmptyRestIsTheSame) {
   const LineKeys a = ComputeLineKeys(Tok(Words(1, 50)));
   const LineKeys b = ComputeLineKeys(Tok(Words(2, 50)));
-  EXPECT_TRUE(SameContext(a, 0, 0, 0, b, 0, 0, 0, 0.5));
+  EXPECT_TRUE(SameContext(a, 0, {}, b, 0, {}, 0.5));
   const LineKeys a2 = ComputeLineKeys(Tok(Words(1, 50) + "\n" + Words(3, 50)));
   const LineKeys b2 = ComputeLineKeys(Tok(Words(2, 50) + "\n" + Words(4, 50)));
-  EXPECT_FALSE(SameContext(a2, 0, 0, 0, b2, 0, 0, 0, 0.5));
-  EXPECT_TRUE(SameContext(a2, 0, ~uint64_t{0}, 0, b2, 0, 0, 0, 0.5));  // Every slot left out.
+  EXPECT_FALSE(SameContext(a2, 0, {}, b2, 0, {}, 0.5));
+  // Line 1 flagged in a, and b lacks it: a's context is empty.
+  const FlaggedLines flag1 = FlagLines(a2, [&](uint64_t k) { return k == a2.lines[1]; });
+  EXPECT_TRUE(SameContext(a2, 0, flag1, b2, 0, {}, 0.5));
+  // A flagged line that both documents have stays in both contexts.
+  const LineKeys c2 = ComputeLineKeys(Tok(Words(5, 50) + "\n" + Words(3, 50)));
+  const FlaggedLines flag_c = FlagLines(c2, [&](uint64_t k) { return k == c2.lines[1]; });
+  EXPECT_TRUE(SameContext(a2, 0, flag1, c2, 0, flag_c, 0.5));
+  EXPECT_TRUE(SameContext(a2, 0, {}, c2, 0, {}, 0.5));
 }
 
 TEST(Boilerplate, ValidatesOptions) {
@@ -466,7 +462,7 @@ TEST(Boilerplate, ValidatesOptions) {
   o.min_contexts = kMaxBoilerplateContexts + 1;
   EXPECT_FALSE(ValidateBoilerplateOptions(o).ok());
   o = {};
-  o.rounds = 3;
+  o.rounds = 9;
   EXPECT_FALSE(ValidateBoilerplateOptions(o).ok());
   o = {};
   o.context_containment = 0;

@@ -66,6 +66,14 @@ void ClusterFlags::Register(CLI::App* app, bool with_inputs) {
                   "(truncated copies, excerpts; 0 = off)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app->add_option("--min-containment-ratio", min_containment_ratio,
+                  "Containment needs the smaller document to be at least this share of the larger's\n"
+                  "shingles, in (0,1]")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app->add_option("--min-containment-shingles", min_containment_shingles,
+                  "Containment needs the smaller document to have at least this many shingles")
+      ->capture_default_str();
   app->add_option("--canonical", canonical,
                   "Each cluster's representative: earliest (published time, else first seen), first, longest")
       ->check(CLI::IsMember({"earliest", "first", "longest"}))
@@ -112,6 +120,9 @@ absl::StatusOr<PipelineOptions> ClusterFlags::ToOptions() const {
   options.corpus = input.ToOptions();
   options.cluster.threshold = threshold;
   options.cluster.containment_threshold = containment;
+  if (!(min_containment_ratio > 0.0)) return absl::InvalidArgumentError("--min-containment-ratio must be > 0");
+  options.cluster.min_containment_ratio = min_containment_ratio;
+  options.cluster.min_containment_shingles = min_containment_shingles;
   options.cluster.canonical = canonical == "first"     ? CanonicalRule::kFirst
                               : canonical == "longest" ? CanonicalRule::kLongest
                                                        : CanonicalRule::kEarliest;

@@ -60,6 +60,8 @@ struct ClusterFlags {
   InputFlags input;
   double threshold = kDefaultThreshold;
   double containment = kDefaultContainmentThreshold;
+  double min_containment_ratio = ClusterOptions{}.min_containment_ratio;
+  uint32_t min_containment_shingles = ClusterOptions{}.min_containment_shingles;
   std::string canonical = "earliest";
   std::string boilerplate = "on";
   BoilerplateOptions boilerplate_options;
