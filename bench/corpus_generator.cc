@@ -1226,9 +1226,11 @@ std::string BuildChrome(Context* ctx, int rule, int target_words) {
 // The hard profile (see corpus_generator.h): edits at a word rate, deep truncation, promo lines,
 // aggregator sites, and Chinese articles. None of this runs in the default profile.
 
-// Edits `rate` of the body's words (at least one word): each chosen word of three or more ASCII
-// letters is swapped for its house-style synonym when it has one (55%), else misspelt (two
-// letters swapped, one dropped or one doubled). Returns the words edited / the body's words.
+// Edits `rate` of the body's words (at least one word), in runs of one to three neighbouring
+// words of a sentence (copy editors rework phrases; scattered single-word edits would break more
+// shingles per edited word than real edits do): each chosen word of three or more ASCII letters
+// is swapped for its house-style synonym when it has one (55%), else misspelt (two letters
+// swapped, one dropped or one doubled). Returns the words edited / the body's words.
 double ApplyWordEdits(const Grammar& g, Rng* rng, double rate, Article* a) {
   struct Target {
     size_t sentence;
@@ -1247,8 +1249,24 @@ double ApplyWordEdits(const Grammar& g, Rng* rng, double rate, Article* a) {
   const int total = ArticleWords(*a);
   if (words.empty() || total == 0) return 0;
   const size_t n = std::min(words.size(), static_cast<size_t>(std::max(1.0, total * rate + 0.5)));
-  for (size_t i = 0; i < n; ++i) std::swap(words[i], words[i + rng->Below(words.size() - i)]);
-  words.resize(n);
+  std::vector<bool> chosen(words.size(), false);
+  size_t picked = 0;
+  while (picked < n) {
+    size_t i = rng->Below(words.size());
+    const size_t sentence = words[i].sentence;
+    for (int run = rng->Range(1, 3);
+         run > 0 && picked < n && i < words.size() && words[i].sentence == sentence; --run, ++i) {
+      if (!chosen[i]) {
+        chosen[i] = true;
+        ++picked;
+      }
+    }
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (chosen[i]) words[kept++] = words[i];
+  }
+  words.resize(kept);
   // Right to left within a sentence, so that the spans still to edit stay valid.
   std::sort(words.begin(), words.end(), [](const Target& x, const Target& y) {
     return x.sentence != y.sentence ? x.sentence < y.sentence : x.span.begin > y.span.begin;
@@ -1370,11 +1388,16 @@ void InsertPromos(const PromoSet& promos, const std::string& other_headline, Rng
 }
 
 // An aggregator site: a small header, and a footer of a long disclaimer paragraph and a link line.
+// Aggregators with an even index label their copies with the original's site in the `source`
+// field (a feed that names the publisher), the others with their own domain. With their own
+// domain, the copies form a per-source scope in which every line next to the footer is unique,
+// which is what dedup's boilerplate rule looks for; labelled with the publisher, they do not.
 struct Aggregator {
   std::string domain;
   std::string brand;
   std::string header;
   std::string footer;
+  bool names_publisher = false;
 };
 
 constexpr const char* kAggregatorA[] = {"News", "World", "Daily", "Global", "Breaking",
@@ -1428,6 +1451,7 @@ Aggregator MakeAggregator(uint64_t seed, int i) {
   const int offset = static_cast<int>(DeriveSeed(seed, 3999) % kCombos);
   const int combo = (i * 37 + offset) % kCombos;  // 37 is coprime to 100: unique up to 100
   Aggregator agg;
+  agg.names_publisher = i % 2 == 0;
   agg.brand = std::string(kAggregatorA[combo / std::size(kAggregatorB)]) +
               kAggregatorB[combo % std::size(kAggregatorB)];
   for (const char c : agg.brand) agg.domain.push_back(AsciiLower(c));
@@ -2573,8 +2597,10 @@ struct CorpusGenerator::State {
     doc->text = doc->body;
   }
 
-  void ComposeAggregated(const Article& article, const Aggregator& agg, Document* doc) const {
-    doc->source = agg.domain;
+  // `site`: the original's, named as the source by aggregators that name the publisher.
+  void ComposeAggregated(const Article& article, const Aggregator& agg, int site,
+                         Document* doc) const {
+    doc->source = agg.names_publisher ? sites[site].domain : agg.domain;
     doc->body = RenderBody(article);
     doc->body_words = ArticleWords(article);
     doc->text =
@@ -2601,7 +2627,7 @@ struct CorpusGenerator::State {
         for (size_t i = 0; i < count; ++i) {
           std::swap(order[i], order[i + rng.Below(order.size() - i)]);
           Document copy;
-          ComposeAggregated(src.article, aggregators[order[i]], &copy);
+          ComposeAggregated(src.article, aggregators[order[i]], src.site, &copy);
           copy.source_id = src.id;
           copy.topic = src.topic->id;
           copy.kind = kind;
@@ -2622,7 +2648,7 @@ struct CorpusGenerator::State {
         const int target = rng.Range(options.short_min_words, options.short_max_words);
         const PoolEntry& original = MakeOriginal(weekday, target, doc);
         Document copy;
-        ComposeAggregated(original.article, aggregators[0], &copy);
+        ComposeAggregated(original.article, aggregators[0], original.site, &copy);
         copy.source_id = doc->id;
         copy.topic = doc->topic;
         copy.kind = kind;

@@ -29,11 +29,16 @@
 //                 and "Read original article here". Two or three copies of one original, each on
 //                 a different aggregator, so the lines next to the chrome (headline, last
 //                 paragraph) appear in several documents: they are not "found nowhere else".
+//                 Half of the aggregators (the first, third, ...) name the original's site in
+//                 the `source` field, as feeds that credit the publisher do; the others their
+//                 own domain ("news24.example"), under which the copies' neighbouring lines are
+//                 unique within that source.
 //   `shortfooter` a short item (60-120 words) on one aggregator: a new short original is written
 //                 on its own site with its own chrome, and its copy appears later under that
 //                 aggregator's footer, which is longer than the item. Every shortfooter item
 //                 ends with the same footer, line for line; the items are different articles
-//                 and must never be grouped with each other.
+//                 and must never be grouped with each other. That aggregator names the
+//                 publisher in `source`, so the footer has no source of its own.
 //   `deeptrunc`   cut to 25-45% of the paragraphs, ~8% of the words edited (synonyms, typos),
 //                 under another site's chrome.
 //   `promo`       a paragraph dropped, one or two promo lines inserted ("Subscribe to ...",
