@@ -2098,7 +2098,7 @@ ZhSite MakeZhSite(uint64_t seed, int i) {
 }
 
 // Heavy Chinese copy-editing: rate in [0.10, 0.15] of the Han characters substituted (phrase
-// synonyms for up to half of the budget, then single characters at distinct random positions),
+// synonyms for up to half of the budget, then runs of one or two neighbouring characters),
 // then a sentence dropped and/or two adjacent sentences swapped. Sets the drop bit in *ops when a
 // sentence was dropped. Returns the substituted share of the Han characters.
 double ApplyZhEdit(const ZhGrammar& g, Rng* rng, Article* a, uint8_t* ops) {
@@ -2144,17 +2144,30 @@ double ApplyZhEdit(const ZhGrammar& g, Rng* rng, Article* a, uint8_t* ops) {
       }
     }
   }
+  // Runs of one or two neighbouring characters (a word rewritten), at distinct positions.
   const size_t n = std::min(positions.size(), static_cast<size_t>(std::max(0, budget - changed)));
   const auto& pool = g.char_pool();
-  for (size_t i = 0; i < n; ++i) {
-    std::swap(positions[i], positions[i + rng->Below(positions.size() - i)]);
-    std::string& s = *texts[positions[i].text];
-    const size_t at = positions[i].offset;
-    const std::string* c = &pool[rng->Index(pool.size())];
-    if (s.compare(at, 3, *c) == 0) c = &pool[(c - pool.data() + 1) % pool.size()];
-    s.replace(at, 3, *c);  // 3 bytes for 3 bytes: the other positions stay valid
+  std::vector<bool> chosen(positions.size(), false);
+  size_t picked = 0;
+  while (picked < n) {
+    const size_t start = rng->Below(positions.size());
+    const size_t end = std::min(positions.size(), start + rng->Range(1, 2));
+    for (size_t i = start; i < end && picked < n; ++i) {
+      if (i > start && (positions[i].text != positions[i - 1].text ||
+                        positions[i].offset != positions[i - 1].offset + 3)) {
+        break;  // the second character must follow the first
+      }
+      if (chosen[i]) continue;
+      chosen[i] = true;
+      ++picked;
+      std::string& s = *texts[positions[i].text];
+      const size_t at = positions[i].offset;
+      const std::string* c = &pool[rng->Index(pool.size())];
+      if (s.compare(at, 3, *c) == 0) c = &pool[(c - pool.data() + 1) % pool.size()];
+      s.replace(at, 3, *c);  // 3 bytes for 3 bytes: the other positions stay valid
+    }
   }
-  changed += static_cast<int>(n);
+  changed += static_cast<int>(picked);
 
   bool drop = rng->Chance(0.6);
   const bool swap = rng->Chance(0.6) || !drop;
