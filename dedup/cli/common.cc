@@ -74,6 +74,11 @@ void ClusterFlags::Register(CLI::App* app, bool with_inputs) {
   app->add_option("--min-containment-shingles", min_containment_shingles,
                   "Containment needs the smaller document to have at least this many shingles")
       ->capture_default_str();
+  app->add_option("--containment-z", containment_z,
+                  "Containment needs its estimate minus this many standard errors to reach --containment\n"
+                  "(a guard against the estimate's tail at low size ratios; 0 = the estimate itself)")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
   app->add_option("--canonical", canonical,
                   "Each cluster's representative: earliest (published time, else first seen), first, longest")
       ->check(CLI::IsMember({"earliest", "first", "longest"}))
@@ -123,6 +128,7 @@ absl::StatusOr<PipelineOptions> ClusterFlags::ToOptions() const {
   if (!(min_containment_ratio > 0.0)) return absl::InvalidArgumentError("--min-containment-ratio must be > 0");
   options.cluster.min_containment_ratio = min_containment_ratio;
   options.cluster.min_containment_shingles = min_containment_shingles;
+  options.cluster.containment_z = containment_z;
   options.cluster.canonical = canonical == "first"     ? CanonicalRule::kFirst
                               : canonical == "longest" ? CanonicalRule::kLongest
                                                        : CanonicalRule::kEarliest;
