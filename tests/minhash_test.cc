@@ -128,7 +128,8 @@ TEST(MinHasher, EveryKernelMatchesReference) {
   }
 }
 
-// The text whose signatures the golden tests pin.
+// The text whose signatures the golden tests pin, at the settings they were recorded
+// with (word 5-shingles, the default until the batch default became word:3).
 void SketchGoldenText(const Sketcher& sketcher, SketchedDocument* doc) {
   SketchScratch scratch;
   ASSERT_TRUE(sketcher
@@ -140,7 +141,7 @@ void SketchGoldenText(const Sketcher& sketcher, SketchedDocument* doc) {
 // Pinned (values recorded from the first release; MatchesReferenceImplementation checks
 // the formula independently): changing them silently invalidates every stored signature.
 TEST(MinHasher, GoldenSignaturePrefix) {
-  auto sketcher = Sketcher::Create({.engine = MinHashEngine::kClassic});
+  auto sketcher = Sketcher::Create({.shingle = {ShingleKind::kWord, 5}, .engine = MinHashEngine::kClassic});
   ASSERT_TRUE(sketcher.ok());
   SketchedDocument doc;
   ASSERT_NO_FATAL_FAILURE(SketchGoldenText(*sketcher, &doc));
@@ -155,7 +156,7 @@ TEST(MinHasher, GoldenSignaturePrefix) {
 // kOph's pinned values, recorded like the classic ones above;
 // OphMinHasher.MatchesReferenceImplementation checks the scheme independently.
 TEST(OphMinHasher, GoldenSignaturePrefix) {
-  auto sketcher = Sketcher::Create({.engine = MinHashEngine::kOph});
+  auto sketcher = Sketcher::Create({.shingle = {ShingleKind::kWord, 5}, .engine = MinHashEngine::kOph});
   ASSERT_TRUE(sketcher.ok());
   SketchedDocument doc;
   ASSERT_NO_FATAL_FAILURE(SketchGoldenText(*sketcher, &doc));

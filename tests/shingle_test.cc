@@ -41,12 +41,18 @@ TEST(HashShingles, SeedChangesHashes) {
 }
 
 TEST(HashShingles, ShortDocumentsGiveOneShingleEmptyGiveNone) {
+  const ShingleOptions word5{ShingleKind::kWord, 5};
+  EXPECT_EQ(Hashes("breaking news", word5).size(), 1u);
+  EXPECT_EQ(Hashes("Breaking News!", word5), Hashes("breaking news", word5));
+  EXPECT_TRUE(Hashes("", word5).empty());
+  EXPECT_TRUE(Hashes("...", word5).empty());
+  EXPECT_EQ(Hashes("one two three four five", word5).size(), 1u);
+  EXPECT_EQ(Hashes("one two three four five six", word5).size(), 2u);
+  // The same rule at the default size (word:3).
   EXPECT_EQ(Hashes("breaking news", {}).size(), 1u);
-  EXPECT_EQ(Hashes("Breaking News!", {}), Hashes("breaking news", {}));
   EXPECT_TRUE(Hashes("", {}).empty());
-  EXPECT_TRUE(Hashes("...", {}).empty());
-  EXPECT_EQ(Hashes("one two three four five", {}).size(), 1u);
-  EXPECT_EQ(Hashes("one two three four five six", {}).size(), 2u);
+  EXPECT_EQ(Hashes("one two three", {}).size(), 1u);
+  EXPECT_EQ(Hashes("one two three four", {}).size(), 2u);
 }
 
 TEST(HashShingles, CharShinglesCountCodePoints) {
@@ -60,7 +66,7 @@ TEST(HashShingles, CharShinglesCountCodePoints) {
 
 TEST(HashShingles, CjkWordShinglesAreCharacterNgrams) {
   // Seven ideographs -> seven tokens -> three word 5-shingles.
-  EXPECT_EQ(Hashes("习近平访问莫斯", {}).size(), 3u);
+  EXPECT_EQ(Hashes("习近平访问莫斯", {ShingleKind::kWord, 5}).size(), 3u);
 }
 
 TEST(ParseShingleSpec, AcceptsAndRejects) {
