@@ -97,7 +97,10 @@ TEST(IngestIndexTest, CreateOpenAndRefuseToOverwrite) {
     absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Create(path, {});
     ASSERT_TRUE(index.ok()) << index.status();
     EXPECT_EQ((*index)->Stats().documents, 0);
-    EXPECT_EQ((*index)->sketch_description(), DescribeSketchOptions(SketchOptions{}));
+    // The index's own defaults (ingest_index.h): word 5-shingles, not the batch's word:3.
+    SketchOptions word5;
+    word5.shingle = {ShingleKind::kWord, 5};
+    EXPECT_EQ((*index)->sketch_description(), DescribeSketchOptions(word5));
   }
   // Only the index file remains: no temporary, no WAL after a clean close.
   std::vector<std::string> files;
@@ -112,10 +115,23 @@ TEST(IngestIndexTest, CreateOpenAndRefuseToOverwrite) {
 
   std::unique_ptr<IngestIndex> index = OpenOrDie(path);
   ASSERT_NE(index, nullptr);
-  // The defaults are the batch defaults, banding included.
-  const IndexParams defaults = IndexParamsFor(SketchOptions{}, ClusterOptions{});
-  EXPECT_TRUE(index->CheckParams(defaults).ok());
-  auto clusterer = Clusterer::Create(ClusterOptions{}, kDefaultNumPerm);
+  // The documented index defaults (stricter than a batch run's, ingest_index.h): word
+  // 5-shingles, threshold 0.7, containment 0.8, containment_z 2; and the banding a batch
+  // run chooses for those same parameters.
+  SketchOptions sketch;
+  sketch.shingle = {ShingleKind::kWord, 5};
+  ClusterOptions cluster;
+  cluster.threshold = 0.7;
+  cluster.containment_threshold = 0.8;
+  cluster.containment_z = 2.0;
+  const IndexParams defaults = IndexParamsFor(sketch, cluster);
+  EXPECT_TRUE(index->CheckParams(defaults).ok()) << index->CheckParams(defaults);
+  EXPECT_EQ(index->params().sketch.shingle.kind, ShingleKind::kWord);
+  EXPECT_EQ(index->params().sketch.shingle.size, 5);
+  EXPECT_EQ(index->params().match.threshold, 0.7);
+  EXPECT_EQ(index->params().match.containment_threshold, 0.8);
+  EXPECT_EQ(index->params().match.containment_z, 2.0);
+  auto clusterer = Clusterer::Create(cluster, kDefaultNumPerm);
   ASSERT_TRUE(clusterer.ok());
   EXPECT_EQ(index->lsh_params(), (*clusterer)->lsh_params());
 }
@@ -648,7 +664,8 @@ TEST(IngestIndexTest, SignaturesOfAnotherNormalizationVersionAreRefused) {
   TempDir dir;
   const std::string path = dir.File("n.dedup");
   ASSERT_TRUE(IngestIndex::Create(path, {}).ok());
-  std::string old = DescribeSketchOptions(SketchOptions{});
+  const std::string created = DescribeSketchOptions(IndexParams{}.sketch);
+  std::string old = created;
   const size_t at = old.find("norm=");
   ASSERT_NE(at, std::string::npos);
   old.replace(at, old.find(' ', at) - at, "norm=0");
@@ -656,7 +673,7 @@ TEST(IngestIndexTest, SignaturesOfAnotherNormalizationVersionAreRefused) {
   absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Open(path, {});
   ASSERT_TRUE(absl::IsFailedPrecondition(index.status())) << index.status();
   EXPECT_NE(index.status().message().find("norm=0"), std::string_view::npos) << index.status();
-  EXPECT_NE(index.status().message().find(DescribeSketchOptions(SketchOptions{})), std::string_view::npos);
+  EXPECT_NE(index.status().message().find(created), std::string_view::npos) << index.status();
 
   // A meta value changed without its checksum is corruption.
   ASSERT_TRUE(IngestIndex::Create(dir.File("m.dedup"), {}).ok());
@@ -867,7 +884,10 @@ TEST(IngestIndexTest, FullFileRollsBackTheBatch) {
   EXPECT_EQ(index->Stats().documents, static_cast<int64_t>(acknowledged));
   auto rest = index->CheckAndInsert(absl::MakeConstSpan(docs).subspan(acknowledged));
   ASSERT_TRUE(rest.ok()) << rest.status();
+  // A batch run with the parameters the index was created with (the index defaults).
   PipelineOptions options;
+  options.sketch = index->params().sketch;
+  options.cluster = ClusterOptionsFor(index->params());
   ExpectSameClusters(BatchRun(corpus, options), index->ExportClusters(true), true, "after a full file");
 }
 
