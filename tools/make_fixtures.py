@@ -33,7 +33,9 @@ import sys
 import unicodedata
 
 MASTER_SEED = 20230320
-SHINGLE_K = 5
+# The tables describe what `dedup` sees by default: word 3-shingles (dedup/shingle.h,
+# kDefaultShingleSize; `dedup index` keeps word:5).
+SHINGLE_K = 3
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIX = os.path.join(ROOT, "fixtures")
@@ -803,7 +805,7 @@ Several are machine translations and several still carry their site's chrome
 ("Site icon California18", "Exit mobile version", "Leave a Reply ...
 Required fields are marked *", the aggregator's "DISCLAIMER:- Denial of
 responsibility! ..." footer, app promotions). They are five *different*
-articles (word 5-shingle Jaccard about 0.00-0.004 pairwise): the hard
+articles (word {k}-shingle Jaccard {seed_j_lo}-{seed_j_hi} pairwise): the hard
 negatives of this suite.
 
 ## `news/`, `news.jsonl`, `news_truth.tsv`
@@ -853,7 +855,8 @@ California18", the watson app promotion and "Exit mobile version").
 
 ### Similarity of each copy to its original
 
-Computed by `tools/make_fixtures.py` over word 5-shingle sets.
+Computed by `tools/make_fixtures.py` over word {k}-shingle sets (the default of
+`dedup cluster` and `dedup compare`; `dedup index` defaults to word:5).
 `J` = Jaccard |A∩B|/|A∪B|, `C` = containment |A∩B|/|B| (A = original,
 B = copy). *ascii* = the simple tokenizer: lower-case runs of ASCII letters
 and digits (`[a-z0-9]+`), so Chinese and Russian text yields no tokens
@@ -881,8 +884,8 @@ Edge cases for the CLI (all valid UTF-8):
 | `empty.txt` | 0 bytes |
 | `whitespace_only.txt` | spaces, tabs, LF and CRLF only: no tokens |
 | `one_word.txt` | one word |
-| `three_words.txt` | three words (fewer than k=5: no word 5-shingle) |
-| `four_words.txt` | four words (one short of k=5) |
+| `three_words.txt` | three words: exactly one word 3-shingle (fewer than 5: under word:5 the whole text is one shingle) |
+| `four_words.txt` | four words (one short of 5) |
 | `five_words.txt` | exactly five words: exactly one word 5-shingle |
 
 ## `bad/`
@@ -937,7 +940,13 @@ def main() -> int:
         _dt.datetime.strptime(by_id[early_doc["source_id"]]["published"], "%Y-%m-%dT%H:%M:%SZ")
         - _dt.datetime.strptime(early_doc["published"], "%Y-%m-%dT%H:%M:%SZ")
     ).total_seconds() / 3600
+    seed_ids = sorted(d["id"] for d in docs if d["kind"] == "original" and d["id"][:3].isdigit())
+    seed_js = [jaccard(shingles(tokens_unicode(by_id[a]["text"])), shingles(tokens_unicode(by_id[b]["text"])))
+               for a, b in itertools.combinations(seed_ids, 2)]
     readme = README_TEMPLATE.format(
+        k=SHINGLE_K,
+        seed_j_lo=f"{min(seed_js):.3f}",
+        seed_j_hi=f"{max(seed_js):.3f}",
         n_docs=len(docs),
         n_groups=len({d["source_id"] for d in docs}),
         early_id=early_doc["id"],
@@ -960,7 +969,7 @@ def main() -> int:
     print(f"wrote {len(docs)} documents to {os.path.relpath(NEWS_DIR, ROOT)}/, "
           f"news.jsonl, news_truth.tsv; {len(TINY)} tiny, {len(BAD)} bad files; README.md")
     print()
-    print("Copy vs original, word 5-shingles (A = original, B = copy; C = |A&B|/|B|):")
+    print(f"Copy vs original, word {SHINGLE_K}-shingles (A = original, B = copy; C = |A&B|/|B|):")
     print(text_table(vh, vrows))
     print()
     print("Most similar pairs that must stay apart:")
