@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <iostream>
 
 #include "dedup/minhash.h"
 #include "tests/test_util.h"
@@ -67,6 +69,71 @@ TEST(EstimatePair, ContainmentErrorMatchesTheory) {
   }
   // P(|z| > 4) ≈ 6e-5 per trial (the estimate is clipped at 1, which only helps).
   EXPECT_LE(outside, 2);
+}
+
+// The containment guard (MatchOptions::containment_z): an excerpt is accepted only when
+// C^ - z SE(C^) reaches the threshold. Unrelated-enough pairs whose true containment
+// (0.45) is well below the threshold (0.6) must rarely pass by the tail of the estimate.
+//
+// Setup: |A| = 200, |B| = 800 (A a quarter of B), |A ∩ B| = 90, so C = 0.45 and
+// J = 90 / 910 = 0.0989; K = 128 classic MinHash slots, so K J^ ~ Binomial(128, J):
+// mean 12.66, sd sqrt(128 J (1 - J)) = 3.378. C^ = J^ (|A| + |B|) / ((1 + J^) |A|)
+// = 5 J^ / (1 + J^) and SE(C^) = sqrt(J^(1 - J^)/K) · 5 / (1 + J^)^2.
+//  - z = 0: C^ >= 0.6 iff J^ >= 0.6 / 4.4 = 0.1364, i.e. K J^ >= 18. Normal tail
+//    P(Z >= (17.5 - 12.66) / 3.378 = 1.43) = 0.076 (exact binomial: 0.081): about 150
+//    of 2000 pairs (sd ~12).
+//  - z = 2: C^ - 2 SE(C^) >= 0.6 first at K J^ = 27 (J^ = 0.211: C^ 0.871, SE 0.131).
+//    Normal tail P(Z >= (26.5 - 12.66) / 3.378 = 4.10) = 2.1e-5 (exact binomial, whose
+//    right tail is heavier at p = 0.1: 1.2e-4): expected 0.04-0.25 of 2000 pairs.
+// So at most 3 acceptances with the guard (P(Poisson(0.25) >= 4) ~ 1e-4), at least 100
+// without it (4.5 sd below the mean). Without the guard both counts would be ~150.
+TEST(Classify, ContainmentGuardRejectsTheEstimatesTail) {
+  uint64_t state = 977;
+  const int k = 128, trials = 2000;
+  const int n_small = 200, n_large = 800, common = 90;  // C = 0.45, |A| = |B| / 4.
+  auto hasher = *MinHasher::Create({.num_perm = k, .seed = 5}, 1);
+  MatchOptions guarded{.threshold = 0.5, .containment_threshold = 0.6, .min_containment_shingles = 20,
+                       .min_containment_ratio = 0.2, .containment_z = 2.0};
+  MatchOptions unguarded = guarded;
+  unguarded.containment_z = 0.0;
+  int accepted_guarded = 0, accepted_unguarded = 0;
+  for (int t = 0; t < trials; ++t) {
+    auto pair = dedup::testing::MakeSetPair(&state, common, n_small - common);  // 200 and 200.
+    std::vector<uint64_t> b = pair.b;
+    for (int i = 0; i < n_large - n_small; ++i) b.push_back(SplitMix64(&state));
+    std::sort(b.begin(), b.end());
+    ASSERT_EQ(pair.a.size(), static_cast<size_t>(n_small));
+    ASSERT_EQ(b.size(), static_cast<size_t>(n_large));
+    auto sa = hasher.Sign(pair.a), sb = hasher.Sign(b);
+    const PairEstimate e = EstimatePair(sa.values().data(), n_small, sb.values().data(), n_large, k);
+    EXPECT_NEAR(e.jaccard_se, MinHashStandardError(e.jaccard, k), 1e-12);
+    const MatchKind g = Classify(e, n_small, n_large, guarded), u = Classify(e, n_small, n_large, unguarded);
+    EXPECT_NE(g, MatchKind::kSimilar);
+    EXPECT_NE(u, MatchKind::kSimilar);
+    accepted_guarded += g == MatchKind::kAContainedInB;
+    accepted_unguarded += u == MatchKind::kAContainedInB;
+    // The guard only ever removes acceptances.
+    if (g != MatchKind::kNone) {
+      EXPECT_EQ(u, g);
+    }
+  }
+  EXPECT_LE(accepted_guarded, 3) << "unguarded: " << accepted_unguarded;
+  EXPECT_GE(accepted_unguarded, 100) << "guarded: " << accepted_guarded;
+  std::cout << "accepted of " << trials << ": z = 2: " << accepted_guarded << ", z = 0: " << accepted_unguarded
+            << "\n";
+}
+
+// Exact estimates have no standard error: the guard does not change them.
+TEST(Classify, ContainmentGuardLeavesExactEstimatesAlone) {
+  std::vector<uint64_t> a, b;
+  for (uint64_t i = 0; i < 100; ++i) a.push_back(i);
+  for (uint64_t i = 30; i < 200; ++i) b.push_back(i);  // A ∩ B = 70 of A's 100: C = 0.7.
+  const PairEstimate e = ExactPair(a, b);
+  EXPECT_EQ(e.jaccard_se, 0.0);
+  EXPECT_DOUBLE_EQ(ContainmentLowerBound(e, 100, 170, true, 2.0), 0.7);
+  MatchOptions m{.threshold = 0.9, .containment_threshold = 0.7, .min_containment_shingles = 20,
+                 .min_containment_ratio = 0.5, .containment_z = 2.0};
+  EXPECT_EQ(Classify(e, 100, 170, m), MatchKind::kAContainedInB);
 }
 
 }  // namespace
