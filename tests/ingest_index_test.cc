@@ -713,6 +713,40 @@ TEST(IngestIndexTest, MinHashEngineIsStored) {
       << reopened.status();
 }
 
+// containment_z is stored; a file written before the containment guard has no
+// "containment_z" key and loads with z = 0 (it accepted the estimate itself), so it keeps
+// answering as it did; a bad value is corruption naming the key.
+TEST(IngestIndexTest, ContainmentZIsStoredAndOldFilesLoadWithZero) {
+  TempDir dir;
+  const std::string path = dir.File("z.dedup");
+  IndexParams params;
+  params.match.containment_z = 1.5;
+  ASSERT_TRUE(IngestIndex::Create(path, WithParams(params)).ok());
+  auto reopened = IngestIndex::Open(path, {});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->params().match.containment_z, 1.5);
+  reopened->reset();
+
+  RewriteMeta(path, "containment_z", std::nullopt);
+  reopened = IngestIndex::Open(path, {});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->params().match.containment_z, 0.0);
+  EXPECT_EQ(ClusterOptionsFor((*reopened)->params()).containment_z, 0.0);
+  ExpectVerifies(**reopened, "without containment_z");
+  IndexParams old = params;
+  old.match.containment_z = 0;
+  EXPECT_TRUE((*reopened)->CheckParams(old).ok()) << (*reopened)->CheckParams(old);
+  const absl::Status mismatch = (*reopened)->CheckParams(params);
+  EXPECT_FALSE(mismatch.ok());
+  EXPECT_NE(mismatch.message().find("containment_z"), std::string_view::npos) << mismatch;
+  reopened->reset();
+
+  RewriteMeta(path, "containment_z", "-1");
+  reopened = IngestIndex::Open(path, {});
+  EXPECT_TRUE(absl::IsDataLoss(reopened.status())) << reopened.status();
+  EXPECT_NE(reopened.status().message().find("containment_z"), std::string_view::npos) << reopened.status();
+}
+
 TEST(IngestIndexTest, FilesThatAreNotIndexes) {
   TempDir dir;
   auto expect_invalid = [&](const std::string& path, const char* what) {
