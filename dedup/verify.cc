@@ -58,9 +58,9 @@ double JaccardStandardError(double j, int k, int bits) {
   if (k <= 0) return 0;
   j = std::clamp(j, 0.0, 1.0);
   // b-bit minwise hashing (Li & König 2010): slots agree by chance with probability
-  // c = 2^-b, so the corrected estimate's variance is (1-J)(c + J(1-c)) / (k (1-c)^2).
-  const double c = bits >= 32 ? 0.0 : std::ldexp(1.0, -bits);
-  return std::sqrt((1 - j) * (c + j * (1 - c)) / (k * (1 - c) * (1 - c)));
+  // c = 2^-b, so the corrected estimate's variance is P(1-P) / (k (1-c)^2) with
+  // P = c + (1-c)J, i.e. (1-J)(c + J(1-c)) / (k (1-c)): PackedStandardError.
+  return PackedStandardError(j, k, bits);
 }
 
 double ContainmentLowerBound(const PairEstimate& e, uint32_t n_a, uint32_t n_b, bool a_in_b, double z) {

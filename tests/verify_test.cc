@@ -71,6 +71,18 @@ TEST(EstimatePair, ContainmentErrorMatchesTheory) {
   EXPECT_LE(outside, 2);
 }
 
+// The guard's SE of J^ is the one the packed estimator is tested against (minhash.h:
+// PackedStandardError; Li & König's b-bit variance P(1 - P) / (K (1 - c)^2) with
+// P = c + (1 - c) J, c = 2^-b).
+TEST(JaccardStandardError, MatchesThePackedEstimatorsStandardError) {
+  for (int bits : {8, 16, 32}) {
+    for (double j : {0.0, 0.1, 0.5, 0.9, 1.0}) {
+      EXPECT_NEAR(JaccardStandardError(j, 128, bits), PackedStandardError(j, 128, bits), 1e-12)
+          << "bits " << bits << " J " << j;
+    }
+  }
+}
+
 // The containment guard (MatchOptions::containment_z): an excerpt is accepted only when
 // C^ - z SE(C^) reaches the threshold. Unrelated-enough pairs whose true containment
 // (0.45) is well below the threshold (0.6) must rarely pass by the tail of the estimate.
