@@ -1,8 +1,13 @@
 #include "dedup/boilerplate.h"
 
 #include <algorithm>
+#include <cstring>
+#include <span>
 #include <bit>
 #include <functional>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <memory>
 #include <tuple>
 
@@ -33,35 +38,75 @@ constexpr size_t kMaxShards = 16;
 
 // A token's hash for context shingles. Most tokens fit in 8 bytes: those are read as a
 // little-endian number (the same on every platform) and mixed by two multiplies, which
-// costs a fraction of an XXH3 call; longer tokens take XXH3.
-inline uint64_t ContextTokenHash(const char* p, size_t n) {
+// costs a fraction of an XXH3 call; longer tokens take XXH3. `end` bounds the buffer: a
+// token with 8 readable bytes from its start is read by one load and masked.
+inline uint64_t ContextTokenHash(const char* p, size_t n, const char* end) {
   if (n > 8) return XXH3_64bits_withSeed(p, n, kContextSeed);
   uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  if (end - p >= 8) {
+    std::memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    if (n < 8) v &= (uint64_t{1} << (8 * n)) - 1;
+  } else {
+    for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  }
   v = (v ^ (static_cast<uint64_t>(n) << 59) ^ kContextSeed) * 0xBF58476D1CE4E5B9ull;
   v ^= v >> 31;
   v *= 0x94D049BB133111EBull;
   return v ^ (v >> 29);
 }
 
-// Slots of `d`'s context sketch owned by line `line`.
-uint64_t SlotsOwnedBy(const LineKeys& d, size_t line) {
-  const uint16_t l = static_cast<uint16_t>(std::min<size_t>(line, ContextSlot::kMaxLine));
+// Bit i set where a[i] == v, for the 64 slots.
+inline uint64_t EqualMask(const uint16_t* a, uint16_t v) {
+#if defined(__SSE2__)
+  const __m128i vv = _mm_set1_epi16(static_cast<short>(v));
   uint64_t mask = 0;
-  for (int s = 0; s < kContextSlots; ++s) mask |= static_cast<uint64_t>(d.context[s].line == l) << s;
+  for (int i = 0; i < kContextSlots / 8; ++i) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 8 * i));
+    const __m128i eq = _mm_packs_epi16(_mm_cmpeq_epi16(x, vv), _mm_setzero_si128());
+    mask |= static_cast<uint64_t>(_mm_movemask_epi8(eq) & 0xFF) << (8 * i);
+  }
   return mask;
+#else
+  uint64_t mask = 0;
+  for (int i = 0; i < kContextSlots; ++i) mask |= static_cast<uint64_t>(a[i] == v) << i;
+  return mask;
+#endif
 }
+
+// Bit i set where a[i] == b[i].
+inline uint64_t EqualMask(const uint16_t* a, const uint16_t* b) {
+#if defined(__SSE2__)
+  uint64_t mask = 0;
+  for (int i = 0; i < kContextSlots / 8; ++i) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 8 * i));
+    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 8 * i));
+    const __m128i eq = _mm_packs_epi16(_mm_cmpeq_epi16(x, y), _mm_setzero_si128());
+    mask |= static_cast<uint64_t>(_mm_movemask_epi8(eq) & 0xFF) << (8 * i);
+  }
+  return mask;
+#else
+  uint64_t mask = 0;
+  for (int i = 0; i < kContextSlots; ++i) mask |= static_cast<uint64_t>(a[i] == b[i]) << i;
+  return mask;
+#endif
+}
+
+// The documents the search reads, by index.
+using DocTable = std::function<DocKeys(size_t)>;
 
 // The search in one scope (the corpus, or one source): document frequencies and the
 // adjacency of frequent lines are counted once; Run() is one round of seeds and blocks.
 class ScopeSearch {
  public:
-  ScopeSearch(const std::vector<LineKeys>& all, std::vector<size_t> docs, int min_docs, int min_contexts,
+  ScopeSearch(const DocTable& all, std::vector<size_t> docs, int min_docs, int min_contexts,
               const BoilerplateOptions& options, size_t lines_per_shard)
       : all_(all), docs_(std::move(docs)), min_docs_(min_docs), min_contexts_(min_contexts), options_(options) {
     if (docs_.size() < static_cast<size_t>(min_docs_)) return;
     first_line_.assign(docs_.size() + 1, 0);
-    for (size_t i = 0; i < docs_.size(); ++i) first_line_[i + 1] = first_line_[i] + lines_of(i).size();
+    for (size_t i = 0; i < docs_.size(); ++i) first_line_[i + 1] = first_line_[i] + all_(docs_[i]).num_lines;
     const size_t lines = first_line_.back();
     shards_ = std::clamp<size_t>(lines / std::max<size_t>(lines_per_shard, 1), 1, kMaxShards);
     CountFrequencies();
@@ -87,7 +132,10 @@ class ScopeSearch {
   }
 
  private:
-  const std::vector<uint64_t>& lines_of(size_t i) const { return all_[docs_[i]].lines; }
+  std::span<const uint64_t> lines_of(size_t i) const {
+    const DocKeys d = all_(docs_[i]);
+    return {d.lines, d.num_lines};
+  }
   size_t shard_of(uint64_t k) const { return static_cast<size_t>(((k >> 32) * shards_) >> 32); }
   uint32_t df_of(uint64_t k) const {
     const auto& table = df_[shard_of(k)];
@@ -103,7 +151,7 @@ class ScopeSearch {
     tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
       absl::flat_hash_map<uint64_t, Frequency>& table = df_[shard];
       for (size_t i = 0; i < docs_.size(); ++i) {
-        const std::vector<uint64_t>& keys = lines_of(i);
+        const std::span<const uint64_t> keys = lines_of(i);
         for (uint64_t k : keys) {
           if (shard_of(k) == shard) table.prefetch(k);
         }
@@ -117,11 +165,17 @@ class ScopeSearch {
     frequent_.assign(first_line_.back(), 0);
     tbb::parallel_for(tbb::blocked_range<size_t>(0, docs_.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
       for (size_t i = r.begin(); i != r.end(); ++i) {
-        const std::vector<uint64_t>& keys = lines_of(i);
+        const std::span<const uint64_t> keys = lines_of(i);
         for (uint64_t k : keys) df_[shard_of(k)].prefetch(k);
         uint8_t* out = frequent_.data() + first_line_[i];
         for (uint64_t k : keys) *out++ = df_of(k) >= static_cast<uint32_t>(min_docs_);
       }
+    });
+    // Only frequent lines are read from here on (block growth): drop the rest, most of
+    // the corpus's lines, so that every scope's tables can stay alive across rounds.
+    tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
+      absl::erase_if(df_[shard], [&](const auto& entry) { return entry.second.docs < static_cast<uint32_t>(min_docs_); });
+      df_[shard].rehash(0);
     });
   }
 
@@ -131,7 +185,7 @@ class ScopeSearch {
     std::vector<absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t>> adjacent(shards_);
     tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
       for (size_t d = 0; d < docs_.size(); ++d) {
-        const std::vector<uint64_t>& keys = lines_of(d);
+        const std::span<const uint64_t> keys = lines_of(d);
         const uint8_t* freq = frequent_.data() + first_line_[d];
         for (size_t i = 0; i < keys.size(); ++i) {
           if (!freq[i] || shard_of(keys[i]) != shard) continue;
@@ -157,16 +211,16 @@ class ScopeSearch {
     absl::flat_hash_map<uint64_t, std::vector<Kept>> contexts;
     auto flagged_of = [&](size_t i) -> const FlaggedLines& { return flagged ? (*flagged)[docs_[i]] : kNone; };
     for (size_t i = 0; i < docs_.size(); ++i) {
-      const std::vector<uint64_t>& keys = lines_of(i);
+      const DocKeys doc = all_(docs_[i]);
       const uint8_t* freq = frequent_.data() + first_line_[i];
-      for (size_t j = 0; j < keys.size(); ++j) {
-        if (!freq[j] || shard_of(keys[j]) != shard) continue;
-        std::vector<Kept>& kept = contexts[keys[j]];
+      for (size_t j = 0; j < doc.num_lines; ++j) {
+        const uint64_t key = doc.lines[j];
+        if (!freq[j] || shard_of(key) != shard) continue;
+        std::vector<Kept>& kept = contexts[key];
         if (kept.size() >= need || (!kept.empty() && kept.back().doc == i)) continue;
-        const LineKeys& doc = all_[docs_[i]];
         bool same = false;
         for (const Kept& k : kept) {
-          same = SameContext(all_[docs_[k.doc]], k.line, flagged_of(k.doc), doc, j, flagged_of(i),
+          same = SameContext(all_(docs_[k.doc]), k.line, flagged_of(k.doc), doc, j, flagged_of(i),
                              options_.context_containment);
           if (same) break;
         }
@@ -205,7 +259,7 @@ class ScopeSearch {
     uint32_t docs = 0;
     uint32_t last = UINT32_MAX;
   };
-  const std::vector<LineKeys>& all_;
+  const DocTable& all_;
   std::vector<size_t> docs_;  // Indexes into all_, in input order.
   int min_docs_, min_contexts_;
   BoilerplateOptions options_;
@@ -268,12 +322,13 @@ LineKeys ComputeLineKeys(const TokenizedText& t) {
     const size_t n = end - first;
     const size_t width = std::min<size_t>(n, kContextShingleTokens);
     const size_t count = n - width + 1;
-    const uint16_t line = static_cast<uint16_t>(std::min<size_t>(i, ContextSlot::kMaxLine));
+    const uint16_t line = static_cast<uint16_t>(std::min<size_t>(i, ContextSketch::kMaxLine));
     token_hash.resize(n);
     const char* text = t.text.data();
+    const char* text_end = text + t.text.size();
     for (size_t k = 0; k < n; ++k) {
       const size_t from = t.starts[first + k], to = t.end(first + k);
-      token_hash[k] = ContextTokenHash(text + from, to - from);
+      token_hash[k] = ContextTokenHash(text + from, to - from, text_end);
     }
     for (size_t s = 0; s < count; ++s) {
       // Rotations keep the order of the tokens; one multiply mixes them into the high
@@ -282,9 +337,12 @@ LineKeys ComputeLineKeys(const TokenizedText& t) {
       if (width > 1) h ^= std::rotl(token_hash[s + 1], 21);
       if (width > 2) h ^= std::rotl(token_hash[s + 2], 42);
       h *= 0x9E3779B97F4A7C15ull;
-      ContextSlot& slot = keys.context[h >> 58];
+      const size_t slot = h >> 58;
       const uint16_t value = static_cast<uint16_t>(h >> 32);
-      if (value < slot.value || slot.line == ContextSlot::kEmpty) slot = ContextSlot{value, line};
+      if (value < keys.context.value[slot] || keys.context.line[slot] == ContextSketch::kEmpty) {
+        keys.context.value[slot] = value;
+        keys.context.line[slot] = line;
+      }
     }
     keys.shingles.push_back(static_cast<uint32_t>(count));
     keys.total_shingles += static_cast<uint32_t>(count);
@@ -306,20 +364,26 @@ void LeftOut(const FlaggedLines& x, const FlaggedLines& y, uint64_t* slots, doub
 
 }  // namespace
 
-FlaggedLines FlagLines(const LineKeys& doc, const std::function<bool(uint64_t)>& is_chrome) {
+uint64_t ContextSketch::OwnedBy(size_t l) const {
+  return EqualMask(line.data(), static_cast<uint16_t>(std::min<size_t>(l, kMaxLine)));
+}
+
+FlaggedLines FlagLines(const DocKeys& doc, const std::function<bool(uint64_t)>& is_chrome) {
   FlaggedLines f;
-  for (size_t j = 0; j < doc.lines.size(); ++j) {
+  for (size_t j = 0; j < doc.num_lines; ++j) {
     if (!is_chrome(doc.lines[j])) continue;
     f.keys.push_back(doc.lines[j]);
-    f.slots.push_back(SlotsOwnedBy(doc, j));
+    f.slots.push_back(doc.context->OwnedBy(j));
     f.shingles.push_back(doc.shingles[j]);
   }
   return f;
 }
 
-bool SameContext(const LineKeys& a, size_t line_a, const FlaggedLines& flagged_a, const LineKeys& b, size_t line_b,
+bool SameContext(const DocKeys& a, size_t line_a, const FlaggedLines& flagged_a, const DocKeys& b, size_t line_b,
                  const FlaggedLines& flagged_b, double containment) {
-  uint64_t skip = SlotsOwnedBy(a, line_a) | SlotsOwnedBy(b, line_b);
+  const ContextSketch& x = *a.context;
+  const ContextSketch& y = *b.context;
+  uint64_t skip = x.OwnedBy(line_a) | y.OwnedBy(line_b);
   double na = static_cast<double>(a.total_shingles) - a.shingles[line_a];
   double nb = static_cast<double>(b.total_shingles) - b.shingles[line_b];
   {
@@ -329,16 +393,11 @@ bool SameContext(const LineKeys& a, size_t line_a, const FlaggedLines& flagged_a
     na -= out_a;
     nb -= out_b;
   }
-  int usable = 0, matches = 0;
-  for (int s = 0; s < kContextSlots; ++s) {
-    if ((skip >> s) & 1) continue;
-    const ContextSlot& x = a.context[s];
-    const ContextSlot& y = b.context[s];
-    const bool ex = x.line == ContextSlot::kEmpty, ey = y.line == ContextSlot::kEmpty;
-    if (ex && ey) continue;
-    ++usable;
-    matches += !ex && !ey && x.value == y.value;
-  }
+  const uint64_t empty_x = EqualMask(x.line.data(), ContextSketch::kEmpty);
+  const uint64_t empty_y = EqualMask(y.line.data(), ContextSketch::kEmpty);
+  const uint64_t usable_slots = ~skip & ~(empty_x & empty_y);
+  const uint64_t matching = usable_slots & ~empty_x & ~empty_y & EqualMask(x.value.data(), y.value.data());
+  const int usable = std::popcount(usable_slots), matches = std::popcount(matching);
   if (usable < kMinContextSlots) return true;  // Unknown: never evidence of chrome.
   if (na <= 0 || nb <= 0) return true;
   const double j = static_cast<double>(matches) / usable;
@@ -351,9 +410,13 @@ bool BoilerplateModel::IsBoilerplate(uint64_t source_key, uint64_t line_key) con
   return source_key != 0 && per_source_.contains({source_key, line_key});
 }
 
-void BoilerplateDetector::AddLineKeys(uint64_t source_key, LineKeys keys) {
+void BoilerplateDetector::AddLineKeys(uint64_t source_key, const LineKeys& keys) {
   sources_.push_back(source_key);
-  docs_.push_back(std::move(keys));
+  keys_.insert(keys_.end(), keys.lines.begin(), keys.lines.end());
+  shingles_.insert(shingles_.end(), keys.shingles.begin(), keys.shingles.end());
+  offsets_.push_back(keys_.size());
+  totals_.push_back(keys.total_shingles);
+  contexts_.push_back(keys.context);
 }
 
 void BoilerplateDetector::AddDocument(std::string_view source, const TokenizedText& tokens) {
@@ -380,10 +443,11 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
     }
   }
   const size_t scopes = scope_docs.size();
+  const DocTable table = [this](size_t d) { return doc(d); };
   std::vector<std::unique_ptr<ScopeSearch>> search(scopes);
   tbb::parallel_for(size_t{0}, scopes, [&](size_t i) {
     const bool corpus = i == 0;
-    search[i] = std::make_unique<ScopeSearch>(docs_, std::move(scope_docs[i]),
+    search[i] = std::make_unique<ScopeSearch>(table, std::move(scope_docs[i]),
                                               corpus ? options_.min_docs : options_.min_source_docs,
                                               corpus ? options_.min_contexts : options_.min_source_contexts,
                                               options_, lines_per_shard);
@@ -406,9 +470,9 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
     const bool settled = round > 1 && next == model;
     model = std::move(next);
     if (settled || model.empty() || round == options_.rounds) break;
-    flagged.assign(docs_.size(), FlaggedLines{});
-    tbb::parallel_for(size_t{0}, docs_.size(), [&](size_t d) {
-      flagged[d] = FlagLines(docs_[d], [&](uint64_t line) { return model.IsBoilerplate(sources_[d], line); });
+    flagged.assign(sources_.size(), FlaggedLines{});
+    tbb::parallel_for(size_t{0}, sources_.size(), [&](size_t d) {
+      flagged[d] = FlagLines(doc(d), [&](uint64_t line) { return model.IsBoilerplate(sources_[d], line); });
     });
   }
   return model;

@@ -40,7 +40,7 @@
 //      other document lacks it (chrome the two share stays in: it is no evidence either
 //      way, and leaving it out would make two different articles under one header look
 //      alike when their own paragraphs were flagged) -- until the model stops changing
-//      or `rounds` (default 4) have run. On the aggregator case the rounds go: too much
+//      or `rounds` (default 3) have run. On the aggregator case the rounds go: too much
 //      (short articles' paragraphs), then too little (the footer, whose articles were
 //      left out), then right, and stay there.
 //
@@ -100,7 +100,7 @@ struct BoilerplateOptions {
   int min_source_docs = 3;      // Per-source scope (documents naming their source).
   int min_source_contexts = 3;
   double context_containment = 0.5;  // Two contexts are the same from this containment on.
-  int rounds = 4;                    // At most this many rounds, 1..8 (see above).
+  int rounds = 3;                    // At most this many rounds, 1..8 (see above).
   double block_adjacency = 0.5;
   double block_df_ratio = 0.8;
 };
@@ -121,18 +121,37 @@ uint64_t SourceKey(std::string_view source);
 inline constexpr int kContextSlots = 64;
 inline constexpr int kContextShingleTokens = 3;
 inline constexpr int kMinContextSlots = 8;
-struct ContextSlot {
-  static constexpr uint16_t kEmpty = 0xFFFF;  // `line` of a slot no shingle fell into.
+// Slots as two arrays (values, and the lines they came from), so that the masks a
+// comparison needs are a few vector compares.
+struct ContextSketch {
+  static constexpr uint16_t kEmpty = 0xFFFF;    // `line` of a slot no shingle fell into.
   static constexpr uint16_t kMaxLine = 0xFFFE;  // Lines from here on share this index.
-  uint16_t value = 0xFFFF;
-  uint16_t line = kEmpty;
-  friend bool operator==(const ContextSlot&, const ContextSlot&) = default;
+  ContextSketch() {
+    value.fill(0xFFFF);
+    line.fill(kEmpty);
+  }
+  std::array<uint16_t, kContextSlots> value;
+  std::array<uint16_t, kContextSlots> line;
+  // Bit s set when slot s came from line `l` (indexes past kMaxLine count as kMaxLine).
+  uint64_t OwnedBy(size_t l) const;
+  friend bool operator==(const ContextSketch&, const ContextSketch&) = default;
+};
+// A document's keys as the detector reads them (views into its arrays, or a LineKeys).
+struct DocKeys {
+  const uint64_t* lines = nullptr;     // Key per line.
+  const uint32_t* shingles = nullptr;  // Context shingles per line.
+  uint32_t num_lines = 0;
+  uint32_t total_shingles = 0;         // Their sum.
+  const ContextSketch* context = nullptr;
 };
 struct LineKeys {
-  std::vector<uint64_t> lines;     // Key per line.
-  std::vector<uint32_t> shingles;  // Context shingles per line.
-  uint32_t total_shingles = 0;     // Their sum.
-  std::array<ContextSlot, kContextSlots> context;
+  std::vector<uint64_t> lines;
+  std::vector<uint32_t> shingles;
+  uint32_t total_shingles = 0;
+  ContextSketch context;
+  operator DocKeys() const {  // NOLINT: a view, as string -> string_view.
+    return DocKeys{lines.data(), shingles.data(), static_cast<uint32_t>(lines.size()), total_shingles, &context};
+  }
 };
 LineKeys ComputeLineKeys(const TokenizedText& tokens);
 
@@ -143,12 +162,12 @@ struct FlaggedLines {
   std::vector<uint64_t> slots;
   std::vector<uint32_t> shingles;
 };
-FlaggedLines FlagLines(const LineKeys& doc, const std::function<bool(uint64_t)>& is_chrome);
+FlaggedLines FlagLines(const DocKeys& doc, const std::function<bool(uint64_t)>& is_chrome);
 
 // Whether the context of line `line_a` in `a` and that of `line_b` in `b` are the same
 // (see the top of this file). The lines in `flagged_a` that b lacks are left out of a's
 // context, and the other way round.
-bool SameContext(const LineKeys& a, size_t line_a, const FlaggedLines& flagged_a, const LineKeys& b, size_t line_b,
+bool SameContext(const DocKeys& a, size_t line_a, const FlaggedLines& flagged_a, const DocKeys& b, size_t line_b,
                  const FlaggedLines& flagged_b, double containment);
 
 // The lines found to be boilerplate. Immutable; thread-safe to read.
@@ -167,24 +186,32 @@ class BoilerplateModel {
 };
 
 // Collects the line keys and context sketches of documents, then finds the chrome.
-// Memory: about 12 bytes per line plus 256 bytes per document. Not thread-safe.
+// Memory: 12 bytes per line plus 264 bytes per document. Not thread-safe.
 class BoilerplateDetector {
  public:
   explicit BoilerplateDetector(BoilerplateOptions options) : options_(options) {}
 
   void AddDocument(std::string_view source, const TokenizedText& tokens);
   // Adds precomputed keys (from ComputeLineKeys()).
-  void AddLineKeys(uint64_t source_key, LineKeys keys);
+  void AddLineKeys(uint64_t source_key, const LineKeys& keys);
   // Runs the per-scope searches in parallel (oneTBB, in the caller's task arena); a
   // large scope is itself searched in shards of about `lines_per_shard` lines (up to 16
   // shards). The model does not depend on the shard size (tested) or the thread count.
   BoilerplateModel Build(size_t lines_per_shard = size_t{1} << 18) const;
-  size_t documents() const { return docs_.size(); }
+  size_t documents() const { return sources_.size(); }
+  DocKeys doc(size_t d) const {
+    return DocKeys{keys_.data() + offsets_[d], shingles_.data() + offsets_[d],
+                   static_cast<uint32_t>(offsets_[d + 1] - offsets_[d]), totals_[d], &contexts_[d]};
+  }
 
  private:
   BoilerplateOptions options_;
-  std::vector<uint64_t> sources_;  // Per document.
-  std::vector<LineKeys> docs_;
+  std::vector<uint64_t> sources_;   // Per document.
+  std::vector<uint64_t> keys_;      // All documents' line keys, in order.
+  std::vector<uint32_t> shingles_;  // Their context shingle counts.
+  std::vector<size_t> offsets_{0};  // Document d's lines: [offsets_[d], offsets_[d + 1]).
+  std::vector<uint32_t> totals_;    // Per document.
+  std::vector<ContextSketch> contexts_;
 };
 
 // Copies `in` without its boilerplate lines into *out. If every line is boilerplate,
