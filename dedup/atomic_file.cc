@@ -12,23 +12,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "dedup/internal/fsync.h"
 
 namespace dedup {
 namespace {
 
 absl::Status ErrnoError(const std::string& what, const std::string& path, int err) {
   return absl::UnavailableError(absl::StrFormat("%s: %s: %s", path, what, std::strerror(err)));
-}
-
-absl::Status FsyncPath(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open for fsync", path, errno);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  // Some file systems do not support fsync on folders; that is not a data error.
-  if (rc != 0 && !(err == EINVAL && (flags & O_DIRECTORY))) return ErrnoError("fsync failed", path, err);
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -66,7 +56,7 @@ absl::Status AtomicFileWriter::Commit() {
   if (!stream_) return fail(absl::UnavailableError(absl::StrFormat("%s: write failed (disk full?)", path_)));
   stream_.close();
   if (stream_.fail()) return fail(absl::UnavailableError(absl::StrFormat("%s: close failed", path_)));
-  absl::Status st = FsyncPath(temp_path_, O_RDONLY);
+  absl::Status st = internal::FsyncPath(temp_path_, /*directory=*/false);
   if (!st.ok()) return fail(st);
   // Keep the usual permissions of a new file (mkstemp creates 0600).
   mode_t mask = ::umask(0);
@@ -76,8 +66,7 @@ absl::Status AtomicFileWriter::Commit() {
     return fail(ErrnoError("cannot rename into place", path_, errno));
   }
   committed_ = true;
-  std::filesystem::path p(path_);
-  return FsyncPath(p.has_parent_path() ? p.parent_path().string() : ".", O_RDONLY | O_DIRECTORY);
+  return internal::FsyncParentFolder(path_);
 }
 
 }  // namespace dedup

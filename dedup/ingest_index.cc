@@ -16,6 +16,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
+#include "dedup/internal/fsync.h"
 #include "dedup/internal/sqlite_store.h"
 #include "dedup/status_macros.h"
 #include "dedup/version.h"
@@ -285,16 +286,6 @@ absl::Status CheckFileHeader(const std::string& path) {
           header_valid ? header_pages : -1, page_size));
     }
   }
-  return absl::OkStatus();
-}
-
-absl::Status FsyncPath(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
-  if (fd < 0) return absl::UnavailableError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return absl::UnavailableError(absl::StrFormat("%s: fsync: %s", path, std::strerror(err)));
   return absl::OkStatus();
 }
 
@@ -827,16 +818,19 @@ absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Create(const std::stri
     DEDUP_RETURN_IF_ERROR(txn.Commit());
     ins = SqliteStatement();
     db.reset();  // Closing checkpoints the WAL into the file and deletes it.
-    DEDUP_RETURN_IF_ERROR(FsyncPath(temp, false));
+    DEDUP_RETURN_IF_ERROR(internal::FsyncPath(temp, /*directory=*/false));
     if (::link(temp.c_str(), path.c_str()) != 0) {
       if (errno == EEXIST) {
         return absl::AlreadyExistsError(absl::StrFormat("%s: already exists; open it, or remove it first", path));
       }
       return absl::UnavailableError(absl::StrFormat("%s: cannot create: %s", path, std::strerror(errno)));
     }
-    ::unlink(temp.c_str());
-    fs::path dir = fs::path(path).parent_path();
-    return FsyncPath(dir.empty() ? "." : dir.string(), true);
+    // Until the folder is fsynced the new name may not survive a crash. If that fails,
+    // take the name back (the link above made it ours): a failed Create leaves nothing,
+    // so that a retry does not find an index that "already exists".
+    absl::Status synced = internal::FsyncParentFolder(path);
+    if (!synced.ok()) ::unlink(path.c_str());
+    return synced;
   }();
   cleanup();
   if (!status.ok()) return status;

@@ -258,7 +258,8 @@ class IngestIndex {
  public:
   // Creates a new index file at `path` (AlreadyExists if something is there). The file
   // is built under a temporary name and linked into place, so `path` never holds a
-  // half-created index. Returns it opened.
+  // half-created index; the folder is then fsynced. On any error nothing is left at
+  // `path`, so the call can be retried. Returns it opened.
   static absl::StatusOr<std::unique_ptr<IngestIndex>> Create(const std::string& path,
                                                              const IngestOptions& options);
   // Opens an existing index, checks it and rebuilds the in-memory LSH tables.
