@@ -240,6 +240,26 @@ run index expire "$M" --before yesterday
 expect_rc "expire: bad time" 2
 run index expire "$M"
 expect_rc "expire without a cutoff" 2
+# Times, durations and cutoffs out of range (years 0001..9999) are usage errors that
+# delete nothing; before they were computed with int64 wrap-around: every document went.
+for args in "--now 1900-01-01 --older-than 106751991167300d" "--now @-9223372036854775808 --older-than 5d" \
+  "--now 0001-01-02 --older-than 2d" "--older-than 99999999999999999999d" "--before @-9223372036854775808" \
+  "--before @253402300800" "--now @99999999999999999999 --older-than 1s"; do
+  # shellcheck disable=SC2086
+  run index expire "$M" $args
+  expect_rc "expire $args" 2
+  err_has "expire $args" "out of range" "0001-01-01"
+  err_one_line "expire $args"
+done
+run index expire "$M" --now 1900-01-01 --older-than 106751991167300d --by inserted
+err_has "expire: the range error names the flag" "--older-than"
+run index expire "$M" --before @-9223372036854775808
+err_has "expire: the range error names the flag" "--before"
+run index stats "$M"
+check "expire out of range: nothing deleted" grep -q "^documents   1 (0 empty)" "$OUT"
+run index add "$M" "$TMP/c.jsonl" --now @-99999999999999
+expect_rc "add --now out of range" 2
+err_has "add --now out of range" "--now" "out of range"
 run index expire "$M" --older-than 1d --by inserted --now 2023-03-06T12:00:00Z
 check "expire --older-than: B (inserted 03-05) went" grep -q "^expired 1 documents.*; 0 documents in 0 clusters remain" "$OUT"
 run index stats "$M"

@@ -133,24 +133,45 @@ struct WriteFlags {
   }
 };
 
-// Unix seconds from RFC 3339, "YYYY-MM-DD[ HH:MM:SS]", or "@SECONDS".
+// The times the flags accept: years 0001..9999 (UTC). Cutoffs computed from them must
+// lie in the same range, so that no arithmetic on them can overflow.
+constexpr int64_t kMinTime = -62135596800;  // 0001-01-01T00:00:00Z
+constexpr int64_t kMaxTime = 253402300799;  // 9999-12-31T23:59:59Z
+constexpr char kTimeRange[] = "0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z (@-62135596800 .. @253402300799)";
+
+// Unix seconds from RFC 3339, "YYYY-MM-DD[ HH:MM:SS]", or "@SECONDS", in years 0001..9999.
 absl::StatusOr<int64_t> ParseTime(const std::string& flag, const std::string& text) {
+  bool read = false;
+  int64_t t = 0;
   if (!text.empty() && text[0] == '@') {
-    int64_t v = 0;
-    auto [p, ec] = std::from_chars(text.data() + 1, text.data() + text.size(), v);
-    if (ec == std::errc() && p == text.data() + text.size() && text.size() > 1) return v;
+    auto [p, ec] = std::from_chars(text.data() + 1, text.data() + text.size(), t);
+    if (ec == std::errc::result_out_of_range) t = text[1] == '-' ? INT64_MIN : INT64_MAX, ec = std::errc();
+    read = ec == std::errc() && p == text.data() + text.size() && text.size() > 1;
   } else {
-    absl::StatusOr<int64_t> t = ParsePublishedTime(text);
-    if (t.ok()) return *t;
+    absl::StatusOr<int64_t> parsed = ParsePublishedTime(text);
+    read = parsed.ok();
+    if (read) t = *parsed;
   }
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "%s: cannot read \"%s\" as a time (expected RFC 3339, YYYY-MM-DD, or @SECONDS)", flag, text));
+  if (!read) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: cannot read \"%s\" as a time (expected RFC 3339, YYYY-MM-DD, or @SECONDS)", flag, text));
+  }
+  if (t < kMinTime || t > kMaxTime) {
+    return absl::OutOfRangeError(absl::StrFormat("%s: \"%s\" is out of range: times must be within %s", flag, text,
+                                                 kTimeRange));
+  }
+  return t;
 }
 
-// "90s", "15m", "12h", "7d", "2w" -> seconds.
+// "90s", "15m", "12h", "7d", "2w" -> seconds, at most the span of kMinTime .. kMaxTime.
 absl::StatusOr<int64_t> ParseDuration(const std::string& text) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  const bool too_large = ec == std::errc::result_out_of_range;
+  if (too_large) {
+    ec = std::errc();
+    while (p != text.data() + text.size() && *p >= '0' && *p <= '9') ++p;
+  }
   const std::string_view unit(p, text.data() + text.size() - p);
   int64_t scale = 0;
   if (unit == "s") scale = 1;
@@ -162,7 +183,19 @@ absl::StatusOr<int64_t> ParseDuration(const std::string& text) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--older-than: cannot read \"%s\" as a duration (expected a number and s, m, h, d or w: 7d)", text));
   }
-  return v * scale;
+  int64_t seconds = 0;
+  if (too_large || __builtin_mul_overflow(v, scale, &seconds) || seconds > kMaxTime - kMinTime) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "--older-than: \"%s\" is out of range: at most %ds (%dd), the span of %s", text, kMaxTime - kMinTime,
+        (kMaxTime - kMinTime) / 86400, kTimeRange));
+  }
+  return seconds;
+}
+
+// --now, parsed (the system clock when not given).
+absl::StatusOr<int64_t> NowFromFlag(const std::string& now) {
+  if (now.empty()) return absl::ToUnixSeconds(absl::Now());
+  return ParseTime("--now", now);
 }
 
 std::string FormatTime(int64_t t) {
@@ -181,6 +214,7 @@ absl::StatusOr<std::unique_ptr<IngestIndex>> OpenIndex(const std::string& path, 
   if (write != nullptr) {
     options.durability = write->sync == "normal" ? Durability::kNormal : Durability::kFull;
     if (!write->now.empty()) {
+      // Checked by CheckWriteFlags() before anything was opened.
       absl::StatusOr<int64_t> now = ParseTime("--now", write->now);
       if (!now.ok()) return now.status();
       const int64_t t = *now;
@@ -188,6 +222,12 @@ absl::StatusOr<std::unique_ptr<IngestIndex>> OpenIndex(const std::string& path, 
     }
   }
   return IngestIndex::Open(path, options);
+}
+
+// Usage errors of the write flags, reported (exit 2) before the index is opened.
+absl::Status CheckWriteFlags(const WriteFlags& write) {
+  if (write.now.empty()) return absl::OkStatus();
+  return ParseTime("--now", write.now).status();
 }
 
 // --- create ------------------------------------------------------------------------
@@ -245,6 +285,10 @@ void PrintResult(const CheckResult& r, bool jsonl, std::ostream& out) {
 
 int RunCheck(CLI::App* app, const CheckFlags& f, bool insert) {
   const bool jsonl = f.format == "jsonl";
+  if (insert) {
+    absl::Status st = CheckWriteFlags(f.write);
+    if (!st.ok()) return Fail(st, kExitUsage);
+  }
   absl::StatusOr<std::unique_ptr<IngestIndex>> index =
       OpenIndex(f.path, /*read_only=*/!insert, insert ? &f.write : nullptr, f.threads);
   if (!index.ok()) return Fail(index.status());
@@ -332,6 +376,8 @@ int RunRemove(const RemoveFlags& f) {
     }
   }
   if (ids.empty()) return Fail(absl::InvalidArgumentError("no ids given (ID... or --ids-from FILE)"), kExitUsage);
+  absl::Status checked = CheckWriteFlags(f.write);
+  if (!checked.ok()) return Fail(checked, kExitUsage);
   absl::StatusOr<std::unique_ptr<IngestIndex>> index = OpenIndex(f.path, false, &f.write, 1);
   if (!index.ok()) return Fail(index.status());
   absl::StatusOr<RemoveResult> r = (*index)->Remove(ids);
@@ -360,8 +406,10 @@ int RunExpire(const ExpireFlags& f) {
   if (f.before.empty() == f.older_than.empty()) {
     return Fail(absl::InvalidArgumentError("give exactly one of --before TIME and --older-than DURATION"), kExitUsage);
   }
-  absl::StatusOr<std::unique_ptr<IngestIndex>> index = OpenIndex(f.path, false, &f.write, 1);
-  if (!index.ok()) return Fail(index.status(), absl::IsInvalidArgument(index.status()) ? kExitUsage : kExitFailure);
+  // Every time flag is read and the cutoff computed (checked: no wrap-around) before
+  // the index is opened; a usage error touches nothing.
+  absl::StatusOr<int64_t> now = NowFromFlag(f.write.now);
+  if (!now.ok()) return Fail(now.status(), kExitUsage);
   int64_t cutoff = 0;
   if (!f.before.empty()) {
     absl::StatusOr<int64_t> t = ParseTime("--before", f.before);
@@ -370,10 +418,15 @@ int RunExpire(const ExpireFlags& f) {
   } else {
     absl::StatusOr<int64_t> d = ParseDuration(f.older_than);
     if (!d.ok()) return Fail(d.status(), kExitUsage);
-    int64_t now = absl::ToUnixSeconds(absl::Now());
-    if (!f.write.now.empty()) now = *ParseTime("--now", f.write.now);  // Parsed by OpenIndex already.
-    cutoff = now - *d;
+    if (__builtin_sub_overflow(*now, *d, &cutoff) || cutoff < kMinTime) {
+      return Fail(absl::OutOfRangeError(absl::StrFormat(
+                      "--older-than: the cutoff %s before %s is out of range: cutoffs must be within %s",
+                      f.older_than, FormatTime(*now), kTimeRange)),
+                  kExitUsage);
+    }
   }
+  absl::StatusOr<std::unique_ptr<IngestIndex>> index = OpenIndex(f.path, false, &f.write, 1);
+  if (!index.ok()) return Fail(index.status());
   const ExpireBy by = f.by == "inserted" ? ExpireBy::kInserted : ExpireBy::kPublished;
   absl::StatusOr<RemoveResult> r = (*index)->Expire(cutoff, by);
   if (!r.ok()) return Fail(r.status());
