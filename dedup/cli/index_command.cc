@@ -200,7 +200,7 @@ absl::StatusOr<int64_t> NowFromFlag(const std::string& now) {
 
 std::string FormatTime(int64_t t) {
   if (t == kNoTime) return "-";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(t), absl::UTCTimeZone());
+  return absl::FormatTime("%E4Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(t), absl::UTCTimeZone());
 }
 
 std::string Num(double x) { return absl::StrFormat("%.6g", x); }
