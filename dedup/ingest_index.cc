@@ -19,6 +19,7 @@
 #include "dedup/internal/fsync.h"
 #include "dedup/internal/sqlite_store.h"
 #include "dedup/status_macros.h"
+#include "dedup/threads.h"
 #include "dedup/version.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
@@ -773,6 +774,7 @@ int64_t IngestIndex::Now() const {
 absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Create(const std::string& path,
                                                                  const IngestOptions& options) {
   if (options.read_only) return absl::InvalidArgumentError("cannot create an index read-only");
+  DEDUP_RETURN_IF_ERROR(ValidateThreads(options.threads));
   const IndexParams params = options.params.value_or(IndexParams{});
   DEDUP_RETURN_IF_ERROR(ValidateParams(params));
   DEDUP_ASSIGN_OR_RETURN(const LshParams lsh, ResolveLsh(params));
@@ -841,6 +843,7 @@ absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Create(const std::stri
 
 absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Open(const std::string& path,
                                                                const IngestOptions& options) {
+  DEDUP_RETURN_IF_ERROR(ValidateThreads(options.threads));
   DEDUP_RETURN_IF_ERROR(CheckFileHeader(path));
   std::unique_ptr<IngestIndex> index(new IngestIndex(path, options));
   const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_EXRESCODE;

@@ -173,7 +173,8 @@ struct IngestOptions {
   // Refuse to grow the database file past this many bytes (ResourceExhausted, the
   // batch rolled back); 0: no limit besides the disk.
   int64_t max_file_bytes = 0;
-  // Sketching threads for a batch: 0 all cores, 1 the calling thread only.
+  // Sketching threads for a batch: 0 all cores, 1 the calling thread only; at most
+  // kMaxThreads (threads.h), else Create/Open fail with InvalidArgument.
   int threads = 0;
   // The current time in Unix seconds, for insert times and events; default: the
   // system clock. Tests and backfills set it.

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_format.h"
 #include "dedup/status_macros.h"
+#include "dedup/threads.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
 #include "oneapi/tbb/parallel_pipeline.h"
 #include "oneapi/tbb/task_arena.h"
@@ -185,6 +186,7 @@ std::string MakeSnippet(std::string_view text, size_t max_chars) {
 
 absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>& inputs,
                                                   const PipelineOptions& options) {
+  DEDUP_RETURN_IF_ERROR(ValidateThreads(options.threads));
   DEDUP_RETURN_IF_ERROR(ValidateBoilerplateOptions(options.boilerplate));
   BoilerplateDetector detector(options.boilerplate);
   CorpusOptions corpus = options.corpus;
@@ -210,6 +212,7 @@ absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>
 absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>& inputs,
                                                   const PipelineOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  DEDUP_RETURN_IF_ERROR(ValidateThreads(options.threads));
   DEDUP_ASSIGN_OR_RETURN(Sketcher sketcher, Sketcher::Create(options.sketch));
   DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<Clusterer> clusterer,
                          Clusterer::Create(options.cluster, options.sketch.num_perm));

@@ -37,7 +37,7 @@ struct PipelineOptions {
   // Corpus-level boilerplate removal (boilerplate.h): a first pass over the inputs
   // counts lines; standard input is spooled to a temporary file for it.
   BoilerplateOptions boilerplate;
-  int threads = 0;           // 0: all cores (oneTBB's default).
+  int threads = 0;           // 0: all cores (oneTBB's default); at most kMaxThreads (threads.h).
   size_t snippet_chars = 0;  // Keep this many characters of each text for reports.
 };
 

@@ -315,6 +315,32 @@ usage_case "--rows without --bands" "--bands" cluster "$NEWS" --rows 5
 usage_case "--format xml" "xml" cluster "$NEWS" --format xml
 usage_case "--shingle foo:3" "foo:3" cluster "$NEWS" --shingle foo:3
 usage_case "--threads -1" "threads" cluster "$NEWS" --threads -1
+# Thread counts oneTBB cannot take (it aborted or crashed) are usage errors naming the
+# range, in every command that has --threads (one definition: dedup/threads.h).
+for threads in 65537 100000000 1025; do
+  usage_case "cluster --threads $threads" "0..1024" cluster "$NEWS" --threads "$threads"
+  usage_case "eval --threads $threads" "0..1024" eval "$NEWS" --truth "$TRUTH" --threads "$threads"
+  usage_case "explain --threads $threads" "0..1024" explain a b --corpus fixtures/news.jsonl --threads "$threads"
+  usage_case "index add --threads $threads" "0..1024" index add "$TMP/t.dedup" "$NEWS" --threads "$threads"
+  usage_case "index query --threads $threads" "0..1024" index query "$TMP/t.dedup" "$NEWS" --threads "$threads"
+done
+run cluster "$NEWS" --threads 1024 --format tsv
+expect_rc "--threads 1024 (the maximum)" 0
+# Seeds outside 0..2^64-1 are refused, not clamped to 2^64-1.
+usage_case "--seed -1" "0..18446744073709551615" cluster "$NEWS" --seed -1
+usage_case "--seed 2^64" "0..18446744073709551615" cluster "$NEWS" --seed 18446744073709551616
+usage_case "index create --seed -1" "0..18446744073709551615" index create "$TMP/s.dedup" --seed -1
+run cluster "$NEWS" --seed 18446744073709551615 --format tsv
+expect_rc "--seed 2^64-1" 0
+# --bands / --rows 0: a range that makes sense (was "0.000000 to 1797693...").
+usage_case "--bands 0" "1..4096" cluster "$NEWS" --bands 0 --rows 4
+usage_case "--rows 0" "1..4096" cluster "$NEWS" --bands 4 --rows 0
+usage_case "index create --bands 0" "1..4096" index create "$TMP/s.dedup" --bands 0 --rows 4
+check "--bands 0: a short message" test "$(wc -c <"$ERR")" -lt 200
+# Empty field names are usage errors (exit 2), as other bad option values.
+usage_case "--id-field ''" "--id-field" cluster "$NEWS" --id-field ''
+usage_case "--text-field ''" "--text-field" cluster "$NEWS" --text-field ''
+usage_case "compare --id-field ''" "--id-field" compare a b --corpus fixtures/news.jsonl --id-field ''
 usage_case "no input" "INPUT" cluster
 usage_case "no subcommand" "subcommand" 
 usage_case "unknown subcommand" "frobnicate" frobnicate

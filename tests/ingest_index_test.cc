@@ -150,6 +150,19 @@ TEST(IngestIndexTest, CreateLeavesNothingWhenTheFolderFsyncFails) {
   EXPECT_TRUE(fs::exists(path));
 }
 
+TEST(IngestIndexTest, ThreadCountsOutOfRangeAreRefused) {
+  TempDir dir;
+  const std::string path = dir.File("a.dedup");
+  IngestOptions options;
+  options.threads = 65537;
+  EXPECT_TRUE(absl::IsInvalidArgument(IngestIndex::Create(path, options).status()));
+  EXPECT_FALSE(fs::exists(path));
+  ASSERT_TRUE(IngestIndex::Create(path, {}).ok());
+  absl::StatusOr<std::unique_ptr<IngestIndex>> opened = IngestIndex::Open(path, options);
+  EXPECT_TRUE(absl::IsInvalidArgument(opened.status())) << opened.status();
+  EXPECT_NE(opened.status().message().find("0..1024"), std::string_view::npos) << opened.status();
+}
+
 // --- Equivalence with batch runs ----------------------------------------------------
 
 TEST(IngestIndexTest, FixturesMatchBatchInAnyBatchingAndSessions) {

@@ -65,9 +65,7 @@ struct ParamFlags {
                     "Canonical member of a cluster: earliest (published; else first inserted), first, longest")
         ->check(CLI::IsMember({"earliest", "first", "longest"}))
         ->capture_default_str();
-    app->add_option("--bands", bands, "LSH bands (with --rows; default: chosen from the thresholds)")
-        ->check(CLI::PositiveNumber);
-    app->add_option("--rows", rows, "LSH rows per band (with --bands)")->check(CLI::PositiveNumber);
+    AddBandsRowsOptions(app, &bands, &rows, "LSH bands (with --rows; default: chosen from the thresholds)");
   }
 
   bool AnyGiven(CLI::App* app) const {
@@ -593,8 +591,7 @@ Command RegisterIndexCommand(CLI::App& app) {
     } else {
       f->batch_size = 1024;
     }
-    cmd->add_option("--threads", f->threads, "Threads for sketching (default: all cores)")
-        ->check(CLI::NonNegativeNumber);
+    AddThreadsOption(cmd, &f->threads);
     f->input.Register(cmd);
     f->params.Register(cmd);
     cmd->footer(
