@@ -109,6 +109,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 struct Input {
   enum class Kind { kJsonl, kStdin, kTextFile, kFolder } kind;
   std::string path;                    // As given.
+  std::string open_path;               // What to open: `path`, or its spooled copy;
+                                       // empty for standard input itself.
   std::vector<std::string> folder_files;  // kFolder: relative paths, sorted.
 };
 
@@ -218,18 +220,13 @@ class CorpusReaderImpl final : public CorpusReader {
 };
 
 absl::Status CorpusReaderImpl::OpenJsonl(const Input& in) {
-  if (in.kind == Input::Kind::kStdin && options_.stdin_path.empty()) {
+  if (in.open_path.empty()) {
     fd_ = STDIN_FILENO;
-  } else if (in.kind == Input::Kind::kStdin) {
-    fd_ = ::open(options_.stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      return absl::NotFoundError(absl::StrFormat("<stdin> (spooled to %s): cannot open: %s", options_.stdin_path,
-                                                 std::strerror(errno)));
-    }
   } else {
-    fd_ = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd_ = ::open(in.open_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) {
-      return absl::NotFoundError(absl::StrFormat("%s: cannot open: %s", in.path, std::strerror(errno)));
+      const std::string spooled = in.open_path == in.path ? "" : " (spooled to " + in.open_path + ")";
+      return absl::NotFoundError(absl::StrFormat("%s%s: cannot open: %s", in.path, spooled, std::strerror(errno)));
     }
   }
   line_reader_ = std::make_unique<internal::LineReader>(fd_, in.kind == Input::Kind::kStdin ? "<stdin>" : in.path);
@@ -272,7 +269,7 @@ absl::StatusOr<bool> CorpusReaderImpl::NextRecord(RawRecord* record) {
           std::string rel = is_folder ? in.folder_files[folder_pos_++] : in.path;
           std::string path = is_folder ? (fs::path(in.path) / rel).string() : in.path;
           input_open_ = true;
-          absl::StatusOr<std::string> data = ReadWholeFile(path);
+          absl::StatusOr<std::string> data = ReadWholeFile(is_folder ? path : in.open_path);
           if (!data.ok()) return data.status();
           record->bytes = std::move(*data);
           record->where = SourceLocation{std::move(path), 0};
@@ -405,6 +402,14 @@ absl::StatusOr<std::unique_ptr<CorpusReader>> CorpusReader::Open(std::vector<std
       if (++stdin_count > 1) return absl::InvalidArgumentError("'-' (stdin) given more than once");
       in.kind = Input::Kind::kStdin;
       in.path = "<stdin>";
+      if (auto it = options.spooled_inputs.find(path); it != options.spooled_inputs.end()) in.open_path = it->second;
+      resolved.push_back(std::move(in));
+      continue;
+    }
+    if (auto it = options.spooled_inputs.find(path); it != options.spooled_inputs.end()) {
+      in.kind = IsJsonlPath(path) ? Input::Kind::kJsonl : Input::Kind::kTextFile;
+      in.path = path;
+      in.open_path = it->second;
       resolved.push_back(std::move(in));
       continue;
     }
@@ -414,6 +419,7 @@ absl::StatusOr<std::unique_ptr<CorpusReader>> CorpusReader::Open(std::vector<std
       return absl::NotFoundError(absl::StrFormat("%s: no such file or folder", path));
     }
     in.path = path;
+    in.open_path = path;
     if (fs::is_directory(status)) {
       in.kind = Input::Kind::kFolder;
       fs::recursive_directory_iterator it(path, fs::directory_options::none, ec), end;

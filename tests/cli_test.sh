@@ -234,6 +234,61 @@ err_has "--output into a missing folder" "$TMP/no_such_folder/out.tsv"
 err_one_line "--output into a missing folder"
 
 # ---------------------------------------------------------------------------
+# Inputs that can be read only once (pipes, FIFOs, process substitution, stdin) are
+# spooled once for the two passes (boilerplate search, eval's oracle, explain --corpus).
+# Each run has a timeout: before, a drained FIFO was opened again and blocked forever.
+
+SENTENCE='the quick brown fox jumps over the lazy dog by the river'
+timeout 20 "$DEDUP" cluster --format jsonl <(echo "$SENTENCE") <(echo "$SENTENCE") >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "process substitution" 0
+check "process substitution: two equal documents are grouped" \
+  test "$(grep -c '"cluster":0,' "$OUT") $(grep -c '"relation":"similar"' "$OUT")" = "2 1"
+timeout 20 "$DEDUP" cluster --format jsonl --boilerplate off <(echo "$SENTENCE") <(echo "$SENTENCE") >"$TMP/psub_off" 2>"$ERR"
+check "process substitution: the same grouping without boilerplate removal" same_file "$OUT" "$TMP/psub_off"
+mkfifo "$TMP/fifo.jsonl"
+fifo_run() {  # ARGS...: dedup with fixtures/news.jsonl written into the FIFO.
+  cat fixtures/news.jsonl >"$TMP/fifo.jsonl" &
+  local writer=$!
+  timeout 20 "$DEDUP" "$@" >"$OUT" 2>"$ERR"
+  RC=$?
+  # A writer that found no reader (the command failed first) must not linger.
+  kill "$writer" 2>/dev/null
+  wait "$writer" 2>/dev/null
+}
+fifo_run cluster "$TMP/fifo.jsonl" --format tsv
+expect_rc "cluster FIFO" 0
+check "cluster FIFO equals the file run" same_file "$OUT" "$TMP/jsonl.tsv"
+fifo_run explain 000_f108cfa45c64e33e.txt 000_f108cfa45c64e33e__chrome.txt --corpus "$TMP/fifo.jsonl" --format json
+expect_rc "explain --corpus FIFO" 0
+"$DEDUP" explain 000_f108cfa45c64e33e.txt 000_f108cfa45c64e33e__chrome.txt --corpus fixtures/news.jsonl --format json \
+  >"$TMP/explain_file.json" 2>/dev/null
+check "explain --corpus FIFO equals the file run" same_file "$OUT" "$TMP/explain_file.json"
+timeout 20 "$DEDUP" explain 000_f108cfa45c64e33e.txt 000_f108cfa45c64e33e__chrome.txt --corpus - --format json \
+  <fixtures/news.jsonl >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "explain --corpus -" 0
+check "explain --corpus - equals the file run" same_file "$OUT" "$TMP/explain_file.json"
+"$DEDUP" eval fixtures/news.jsonl --truth "$TRUTH" --format json >"$TMP/eval_file.json" 2>/dev/null
+fifo_run eval "$TMP/fifo.jsonl" --truth "$TRUTH" --format json
+expect_rc "eval FIFO" 0
+check "eval FIFO (oracle included) equals the file run" same_file "$OUT" "$TMP/eval_file.json"
+cat fixtures/news.jsonl | timeout 20 "$DEDUP" eval - --truth "$TRUTH" --format json >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "eval piped stdin" 0
+check "eval piped stdin (oracle included) equals the file run" same_file "$OUT" "$TMP/eval_file.json"
+fifo_run cluster "$TMP/fifo.jsonl" fixtures/bad/malformed.jsonl --format tsv
+expect_rc "FIFO then a bad file" 1
+err_has "FIFO then a bad file: the bad file is named" "fixtures/bad/malformed.jsonl:3:"
+printf '{"id": "a", "text": "x"}\n{"id": "b"}\n' >"$TMP/fifo_bad.jsonl"
+cat "$TMP/fifo_bad.jsonl" >"$TMP/fifo.jsonl" &
+timeout 20 "$DEDUP" cluster "$TMP/fifo.jsonl" >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "bad line in a FIFO" 1
+err_has "bad line in a FIFO: named as given" "$TMP/fifo.jsonl:2:" 'missing field "text"'
+check "spooled copies are removed" test -z "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'dedup-spool.*' -newer "$TMP/fifo_bad.jsonl" 2>/dev/null)"
+
+# ---------------------------------------------------------------------------
 # Bad input: exit 1, one line naming file, line and problem.
 
 # file|strings the message must contain (beyond the file name)

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_format.h"
 #include "dedup/cli/commands.h"
+#include "dedup/internal/input_spool.h"
 #include "dedup/eval.h"
 #include "dedup/pipeline.h"
 
@@ -33,6 +34,10 @@ int RunEval(const EvalFlags& f) {
   if (!truth.ok()) return Fail(truth.status());
 
   options->cluster.record_pairs = true;
+  // The oracle run reads the inputs again: spool stdin, pipes and FIFOs once.
+  internal::InputSpool spool;
+  absl::Status spooled = spool.Spool(f.cluster.inputs, &options->corpus);
+  if (!spooled.ok()) return Fail(spooled);
   absl::StatusOr<PipelineResult> result = RunClusterPipeline(f.cluster.inputs, *options);
   if (!result.ok()) return Fail(result.status());
   absl::StatusOr<Evaluation> eval = Evaluate(result->clusters, *truth);
