@@ -233,6 +233,92 @@ expect_rc "--output into a missing folder" 1
 err_has "--output into a missing folder" "$TMP/no_such_folder/out.tsv"
 err_one_line "--output into a missing folder"
 
+# -o onto what is not a plain new or regular file. Devices and FIFOs are written in
+# place (a device node made here, never the real /dev/null); symbolic links are written
+# through; folders, block devices, sockets, dangling links are refused; and an output
+# that is an input (same file, hard or symbolic link, stdin, inside an input folder, the
+# truth file) is a usage error before anything is read. Before, -o replaced whatever
+# node was at the path: the corpus, the device, the link.
+mkdir -p "$TMP/w"
+if mknod "$TMP/w/null" c 1 3 2>/dev/null; then
+  run cluster "$NEWS" --format tsv -o "$TMP/w/null"
+  expect_rc "-o a character device" 0
+  check "-o a character device: still a device" test -c "$TMP/w/null"
+  check "-o a character device: no temporary beside it" test -z "$(find "$TMP/w" -name '.*.tmp.*')"
+  rm -f "$TMP/w/null"
+else
+  echo "SKIP: mknod (not root): -o onto a character device"
+fi
+if mknod "$TMP/w/block" b 7 250 2>/dev/null; then
+  run cluster "$NEWS" -o "$TMP/w/block"
+  expect_rc "-o a block device" 2
+  err_has "-o a block device" "$TMP/w/block" "block device"
+  check "-o a block device: still one" test -b "$TMP/w/block"
+  rm -f "$TMP/w/block"
+fi
+mkfifo "$TMP/w/fifo"
+timeout 30 cat "$TMP/w/fifo" >"$TMP/w/fifo.out" &
+reader=$!
+timeout 20 "$DEDUP" cluster "$NEWS" --format tsv -o "$TMP/w/fifo" >"$OUT" 2>"$ERR"
+RC=$?
+wait "$reader"
+expect_rc "-o a FIFO" 0
+check "-o a FIFO: still a FIFO" test -p "$TMP/w/fifo"
+check "-o a FIFO: the reader got the report" same_file "$TMP/w/fifo.out" "$TMP/folder.tsv"
+echo old >"$TMP/w/target.tsv"
+chmod 640 "$TMP/w/target.tsv"
+ln -s target.tsv "$TMP/w/link.tsv"
+run cluster "$NEWS" --format tsv -o "$TMP/w/link.tsv"
+expect_rc "-o a symbolic link" 0
+check "-o a symbolic link: the link stays a link" test -L "$TMP/w/link.tsv"
+check "-o a symbolic link: its target is written" same_file "$TMP/w/target.tsv" "$TMP/folder.tsv"
+check "-o keeps the replaced file's permission bits" test "$(stat -c %a "$TMP/w/target.tsv")" = 640
+check "-o a symbolic link: no temporary left" test -z "$(find "$TMP/w" -name '.*.tmp.*')"
+ln -s nowhere.tsv "$TMP/w/dangling.tsv"
+run cluster "$NEWS" -o "$TMP/w/dangling.tsv"
+expect_rc "-o a dangling symbolic link" 2
+err_has "-o a dangling symbolic link" "$TMP/w/dangling.tsv" "does not exist"
+check "-o a dangling symbolic link: left as it was" test -L "$TMP/w/dangling.tsv" -a ! -e "$TMP/w/nowhere.tsv"
+run cluster "$NEWS" -o "$TMP/w"
+expect_rc "-o a folder" 2
+err_has "-o a folder" "folder"
+if python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$TMP/w/sock" 2>/dev/null; then
+  run cluster "$NEWS" -o "$TMP/w/sock"
+  expect_rc "-o a socket" 2
+  err_has "-o a socket" "socket"
+fi
+# The output is an input: refused with exit 2, nothing read, nothing touched.
+cp fixtures/news.jsonl "$TMP/w/a.jsonl"
+ln "$TMP/w/a.jsonl" "$TMP/w/hard.jsonl"
+ln -s a.jsonl "$TMP/w/sym.jsonl"
+for target in a.jsonl hard.jsonl sym.jsonl; do
+  run cluster "$TMP/w/a.jsonl" -o "$TMP/w/$target"
+  expect_rc "-o the input ($target)" 2
+  err_has "-o the input ($target)" "$TMP/w/$target" "input"
+done
+"$DEDUP" cluster - -o "$TMP/w/a.jsonl" <"$TMP/w/a.jsonl" >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "-o the file stdin reads" 2
+err_has "-o the file stdin reads" "standard input"
+run cluster fixtures/tiny "$TMP/w/sym.jsonl" -o "fixtures/tiny/$(LC_ALL=C ls fixtures/tiny | head -n 1)"
+expect_rc "-o a file inside an input folder" 2
+err_has "-o a file inside an input folder" "inside the input fixtures/tiny"
+check "-o the input: the corpus is intact" same_file "$TMP/w/a.jsonl" fixtures/news.jsonl
+check "-o the input: the links are intact" test -L "$TMP/w/sym.jsonl" -a "$(stat -c %h "$TMP/w/a.jsonl")" = 2
+cp "$TRUTH" "$TMP/w/truth.tsv"
+run eval "$TMP/w/a.jsonl" --truth "$TMP/w/truth.tsv" -o "$TMP/w/truth.tsv"
+expect_rc "eval -o the truth file" 2
+err_has "eval -o the truth file" "$TMP/w/truth.tsv" "input"
+check "eval -o the truth file: intact" same_file "$TMP/w/truth.tsv" "$TRUTH"
+run eval "$TMP/w/a.jsonl" --truth "$TRUTH" -o "$TMP/w/hard.jsonl"
+expect_rc "eval -o an input" 2
+check "eval -o an input: intact" same_file "$TMP/w/a.jsonl" fixtures/news.jsonl
+# Before any input is read: a FIFO input with no writer would block if it were opened.
+mkfifo "$TMP/w/never.jsonl"
+timeout 20 "$DEDUP" cluster "$TMP/w/never.jsonl" "$TMP/w/a.jsonl" -o "$TMP/w/a.jsonl" >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "-o an input: refused before reading (a FIFO input is not opened)" 2
+
 # ---------------------------------------------------------------------------
 # Inputs that can be read only once (pipes, FIFOs, process substitution, stdin) are
 # spooled once for the two passes (boilerplate search, eval's oracle, explain --corpus).

@@ -114,6 +114,22 @@ expect_rc "export into a missing folder" 1
 run index export "$IDX" --format text -o "$TMP/report.txt"
 expect_rc "export -o" 0
 check "export -o writes the file" grep -q "documents" "$TMP/report.txt"
+# -o onto the index itself, a link to it, or its SQLite files: a usage error before the
+# index is opened, the index intact (before, a TSV replaced the index).
+cp "$IDX" "$TMP/before_o.dedup"
+ln -s "$(basename "$IDX")" "$TMP/link.dedup"
+listing() { find "$TMP" -maxdepth 1 ! -name out ! -name err -printf '%f %s %T@\n' | sort; }
+before_o=$(listing)
+for target in "$IDX" "$TMP/link.dedup" "$IDX-wal" "$IDX-shm" "$IDX-journal"; do
+  run index export "$IDX" --format tsv -o "$target"
+  expect_rc "export -o $target" 2
+  err_has "export -o $target" "$target"
+  check "export -o $target: nothing written" \
+    test "$(listing)" = "$before_o"
+done
+check "export -o the index: the index intact" same_file "$IDX" "$TMP/before_o.dedup"
+run index verify "$IDX"
+expect_rc "export -o the index: verify" 0
 
 # JSONL decisions carry the same fields; a stored document's decision describes its
 # cluster as it is now (the export), not as it was when it arrived.

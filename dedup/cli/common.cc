@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_format.h"
-#include "dedup/atomic_file.h"
+#include "dedup/output_file.h"
 #include "dedup/minhash.h"
 #include "dedup/status_macros.h"
 #include "dedup/threads.h"
@@ -230,9 +230,9 @@ absl::Status WriteOutput(const std::string& path, const std::function<void(std::
     if (!std::cout) return absl::UnavailableError("writing to standard output failed");
     return absl::OkStatus();
   }
-  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<AtomicFileWriter> writer, AtomicFileWriter::Open(path));
-  write(writer->stream());
-  return writer->Commit();
+  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> out, OutputFile::Open(path));
+  write(out->stream());
+  return out->Commit();
 }
 
 }  // namespace dedup::cli

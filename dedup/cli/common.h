@@ -100,7 +100,8 @@ absl::Status LoadPair(const std::string& a, const std::string& b, const std::vec
 // (kExitUsage for InvalidArgument raised by option checks is the caller's choice).
 int Fail(const absl::Status& status, int exit_code = kExitFailure);
 
-// Runs `write` on stdout (path empty or "-") or on an atomically written file.
+// Runs `write` on stdout (path empty or "-") or on OutputFile::Open(path): a file
+// replaced atomically, or a device or FIFO written in place (output_file.h).
 absl::Status WriteOutput(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 }  // namespace dedup::cli

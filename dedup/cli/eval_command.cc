@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_format.h"
 #include "dedup/cli/commands.h"
+#include "dedup/output_file.h"
 #include "dedup/internal/input_spool.h"
 #include "dedup/eval.h"
 #include "dedup/pipeline.h"
@@ -30,6 +31,11 @@ int RunEval(const EvalFlags& f) {
   if (f.oracle != "auto" && f.oracle != "on" && f.oracle != "off") {
     return Fail(absl::InvalidArgumentError("--oracle must be auto, on or off"), kExitUsage);
   }
+  // Before any input is read: -o must not name an input, the truth file included.
+  std::vector<std::string> read = f.cluster.inputs;
+  read.push_back(f.truth);
+  absl::Status output_ok = CheckOutputPath(f.output, read, {});
+  if (!output_ok.ok()) return Fail(output_ok, kExitUsage);
   absl::StatusOr<GroundTruth> truth = GroundTruth::Read(f.truth);
   if (!truth.ok()) return Fail(truth.status());
 

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "dedup/cli/commands.h"
 #include "dedup/ingest_index.h"
+#include "dedup/output_file.h"
 #include "dedup/report.h"
 
 namespace dedup::cli {
@@ -498,6 +499,10 @@ int RunStats(const ReadFlags& f) {
 int RunExport(const ReadFlags& f) {
   absl::StatusOr<ReportFormat> format = ParseReportFormat(f.format);
   if (!format.ok()) return Fail(format.status(), kExitUsage);
+  // Before the index is opened: -o must not name the index or its SQLite files.
+  absl::Status output_ok = CheckOutputPath(f.output, {f.path},
+                                           {f.path, f.path + "-wal", f.path + "-shm", f.path + "-journal"});
+  if (!output_ok.ok()) return Fail(output_ok, kExitUsage);
   absl::StatusOr<std::unique_ptr<IngestIndex>> index = OpenIndex(f.path, true, nullptr, 1);
   if (!index.ok()) return Fail(index.status());
   const ClusterResult result = (*index)->ExportClusters(f.dense_ids);
