@@ -114,6 +114,60 @@ struct Input {
   std::vector<std::string> folder_files;  // kFolder: relative paths, sorted.
 };
 
+// True if `s` is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
+// `line` with every well-formed number outside strings replaced by 0. Every field dedup
+// reads is a string, so a number is never used: one too large for a double (1e5000) or
+// a 64-bit integer must not make the line "invalid JSON". Malformed numbers stay, and
+// fail the re-parse as before.
+std::string ZeroNumbers(std::string_view line) {
+  std::string out;
+  out.reserve(line.size());
+  for (size_t i = 0; i < line.size();) {
+    const char c = line[i];
+    if (c == '"') {
+      const size_t start = i++;
+      while (i < line.size() && line[i] != '"') i += line[i] == '\\' ? 2 : 1;
+      i = std::min(i + 1, line.size());
+      out.append(line.substr(start, i - start));
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      const size_t start = i;
+      while (i < line.size() && std::string_view("0123456789+-.eE").find(line[i]) != std::string_view::npos) ++i;
+      const std::string_view token = line.substr(start, i - start);
+      if (IsJsonNumber(token)) {
+        out.push_back('0');
+      } else {
+        out.append(token);
+      }
+    } else {
+      out.push_back(c);
+      ++i;
+    }
+  }
+  return out;
+}
+
 // Parses one JSONL line into *doc; an error's message lacks the "file:line: " prefix.
 absl::Status ParseJsonLine(std::string_view line, const CorpusOptions& options, simdjson::dom::parser& parser,
                            std::vector<char>& padded, Document* doc) {
@@ -121,6 +175,14 @@ absl::Status ParseJsonLine(std::string_view line, const CorpusOptions& options, 
   std::memcpy(padded.data(), line.data(), line.size());
   simdjson::dom::element root;
   simdjson::error_code err = parser.parse(padded.data(), line.size(), false).get(root);
+  if (err == simdjson::NUMBER_ERROR || err == simdjson::NUMBER_OUT_OF_RANGE) {
+    // Perhaps a number out of range in a field dedup does not read: parse the line
+    // with its numbers zeroed; any other problem still fails (with the first error).
+    const std::string zeroed = ZeroNumbers(line);
+    padded.resize(zeroed.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(padded.data(), zeroed.data(), zeroed.size());
+    if (!parser.parse(padded.data(), zeroed.size(), false).get(root)) err = simdjson::SUCCESS;
+  }
   if (err == simdjson::UTF8_ERROR) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "invalid UTF-8 at byte %d of the line", FirstInvalidUtf8Offset(line)));
