@@ -105,6 +105,28 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   return data;
 }
 
+// Appends the regular files below `dir` (paths relative to the input folder, prefixed
+// by `prefix`), skipping hidden entries (.git, .DS_Store) and not following symbolic
+// links to folders. An error names the folder that could not be listed.
+absl::Status ListFolder(const fs::path& dir, const std::string& prefix, std::vector<std::string>* files) {
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    const std::string rel = prefix.empty() ? name : prefix + "/" + name;
+    std::error_code type_ec;
+    if (it->is_directory(type_ec) && !it->is_symlink(type_ec)) {
+      absl::Status st = ListFolder(it->path(), rel, files);
+      if (!st.ok()) return st;
+    } else if (it->is_regular_file(type_ec)) {
+      files->push_back(rel);
+    }
+  }
+  if (ec) return absl::NotFoundError(absl::StrFormat("%s: cannot list: %s", dir.string(), ec.message()));
+  return absl::OkStatus();
+}
+
 // One input as resolved by Open().
 struct Input {
   enum class Kind { kJsonl, kStdin, kTextFile, kFolder } kind;
@@ -484,20 +506,8 @@ absl::StatusOr<std::unique_ptr<CorpusReader>> CorpusReader::Open(std::vector<std
     in.open_path = path;
     if (fs::is_directory(status)) {
       in.kind = Input::Kind::kFolder;
-      fs::recursive_directory_iterator it(path, fs::directory_options::none, ec), end;
-      for (; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        if (!name.empty() && name[0] == '.') {  // Hidden files and folders (.git, .DS_Store).
-          if (it->is_directory()) it.disable_recursion_pending();
-          continue;
-        }
-        if (it->is_regular_file()) {
-          in.folder_files.push_back(fs::relative(it->path(), path).generic_string());
-        }
-      }
-      if (ec) {
-        return absl::NotFoundError(absl::StrFormat("%s: cannot list: %s", path, ec.message()));
-      }
+      absl::Status listed = ListFolder(path, "", &in.folder_files);
+      if (!listed.ok()) return listed;
       std::sort(in.folder_files.begin(), in.folder_files.end());
     } else if (IsJsonlPath(path)) {
       in.kind = Input::Kind::kJsonl;

@@ -405,6 +405,24 @@ for file in fixtures/bad/*; do
   expect_rc "bad input $name (text format)" 1
 done
 
+# An unreadable subfolder is named itself, not as its top folder (permissions do not
+# bind root: run as nobody when root).
+mkdir -p "$TMP/perm/top/ok" "$TMP/perm/top/locked"
+echo "a document" >"$TMP/perm/top/ok/a.txt"
+echo "another one" >"$TMP/perm/top/locked/b.txt"
+chmod 0000 "$TMP/perm/top/locked"
+chmod 0755 "$TMP/perm" "$TMP/perm/top" && chmod o+x "$TMP"
+run_unprivileged cluster "$TMP/perm/top" --format tsv
+if [[ $RC -eq 125 ]]; then
+  echo "SKIP: unreadable subfolder (root without setpriv)"
+else
+  expect_rc "unreadable subfolder" 1
+  err_has "unreadable subfolder: names it" "$TMP/perm/top/locked: cannot list"
+  err_one_line "unreadable subfolder"
+fi
+chmod 0755 "$TMP/perm/top/locked"
+chmod go-x "$TMP"
+
 # Standard input: errors name <stdin> and the line; empty input is no documents.
 printf '{"id": "a", "text": "x"}\n{"id": "b"}\n' | "$DEDUP" cluster - >"$OUT" 2>"$ERR"
 RC=$?
