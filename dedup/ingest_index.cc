@@ -31,6 +31,7 @@
 
 namespace dedup {
 
+using internal::SqliteFileUri;
 using internal::SqliteDb;
 using internal::SqliteStatement;
 using internal::SqliteTransaction;
@@ -288,6 +289,35 @@ absl::Status CheckFileHeader(const std::string& path) {
     }
   }
   return absl::OkStatus();
+}
+
+// Opens the index at `path` without write access. In WAL mode a reader needs the -shm
+// file and creates it when missing, which fails in a folder this process cannot write (a
+// read-only mount, a folder of another user). There, when neither -wal nor -shm exists
+// -- no writer has the index open, and every commit is in the main file -- the file is
+// opened immutable, which needs neither. (A writer that starts meanwhile cannot start:
+// it would have to create them in the same folder, unless it has rights this process
+// lacks; then it is expected not to run while the folder is shared read-only.)
+// *immutable tells which way it was opened: an immutable connection reports journal
+// mode "delete"; the file header's read/write versions (2: WAL) tell the truth.
+absl::StatusOr<std::unique_ptr<SqliteDb>> OpenForReading(const std::string& path, bool* immutable) {
+  const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_EXRESCODE;
+  const fs::path dir = fs::path(path).parent_path();
+  struct stat st;
+  const bool folder_writable = ::access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
+  *immutable = !folder_writable && ::stat((path + "-wal").c_str(), &st) != 0 &&
+               ::stat((path + "-shm").c_str(), &st) != 0;
+  if (!*immutable) return SqliteDb::Open(path, flags);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  unsigned char versions[2] = {0, 0};
+  const bool read = fd >= 0 && ::pread(fd, versions, 2, 18) == 2;
+  if (fd >= 0) ::close(fd);
+  if (!read) return absl::UnavailableError(absl::StrFormat("%s: cannot read the header", path));
+  if (versions[0] != 2 || versions[1] != 2) {
+    return absl::DataLossError(absl::StrFormat("%s: journal mode is not wal (header versions %d/%d)", path,
+                                               versions[0], versions[1]));
+  }
+  return SqliteDb::Open(path, flags | SQLITE_OPEN_URI, SqliteFileUri(path, "immutable=1"));
 }
 
 constexpr char kSchema[] = R"sql(
@@ -846,8 +876,11 @@ absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Open(const std::string
   DEDUP_RETURN_IF_ERROR(ValidateThreads(options.threads));
   DEDUP_RETURN_IF_ERROR(CheckFileHeader(path));
   std::unique_ptr<IngestIndex> index(new IngestIndex(path, options));
-  const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_EXRESCODE;
-  DEDUP_ASSIGN_OR_RETURN(index->db_, SqliteDb::Open(path, flags));
+  if (options.read_only) {
+    DEDUP_ASSIGN_OR_RETURN(index->db_, OpenForReading(path, &index->immutable_));
+  } else {
+    DEDUP_ASSIGN_OR_RETURN(index->db_, SqliteDb::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE));
+  }
   if (!options.read_only && index->db_->read_only()) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s: the index is read-only (no write permission, or a read-only file system); open it read-only", path));
@@ -862,7 +895,7 @@ absl::Status IngestIndex::ConfigureConnection() {
   // Another process committing holds the write lock for milliseconds; wait, don't fail.
   DEDUP_RETURN_IF_ERROR(db->Exec("PRAGMA busy_timeout = 10000", "configuring the connection"));
   DEDUP_ASSIGN_OR_RETURN(std::string mode, db->QueryText("PRAGMA journal_mode"));
-  if (mode != "wal") {
+  if (mode != "wal" && !immutable_) {  // OpenForReading checked an immutable one's header.
     return absl::DataLossError(absl::StrFormat("%s: journal mode is %s, expected wal", path_, mode));
   }
   DEDUP_RETURN_IF_ERROR(db->Exec(options_.durability == Durability::kFull ? "PRAGMA synchronous = FULL"
@@ -1690,8 +1723,8 @@ absl::StatusOr<VerifyReport> IngestIndex::VerifyFile(const std::string& path, co
     problem(std::string(header.message()));
     return report;
   }
-  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db,
-                         SqliteDb::Open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_EXRESCODE));
+  bool immutable = false;
+  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, OpenForReading(path, &immutable));
   DEDUP_RETURN_IF_ERROR(db->Exec("PRAGMA busy_timeout = 10000", "configuring the connection"));
   DEDUP_ASSIGN_OR_RETURN(SqliteTransaction txn, SqliteTransaction::Begin(db.get(), false));
   // The structure of the file.

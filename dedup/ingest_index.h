@@ -393,6 +393,7 @@ class IngestIndex {
   // The SQLite connection and the counters that go with it: guarded by writer_mu_.
   mutable std::mutex writer_mu_;
   std::unique_ptr<internal::SqliteDb> db_;
+  bool immutable_ = false;  // db_ opened immutable (a read-only folder): no WAL files.
   int64_t data_version_ = 0;
   bool broken_ = false;  // An I/O error during a commit: writes refused until reopened.
 

@@ -214,6 +214,41 @@ expect_rc "verify after failed adds" 0
 check "verify: nothing of the failed batch" grep -q "ok: .*: 2 documents" "$OUT"
 
 # ---------------------------------------------------------------------------
+# Readers work on an index in a folder they cannot write (no -shm can be created; the
+# index is opened immutable). Permissions do not bind root: run as nobody when root.
+RO="$TMP/ro folder?#%"
+mkdir -p "$RO"
+cp "$IDX" "$RO/i.dedup"
+cp "$NEWS" "$TMP/ro_news.jsonl"
+chmod 0644 "$RO/i.dedup" "$TMP/ro_news.jsonl"
+chmod 0555 "$RO"
+chmod o+x "$TMP"
+"$DEDUP" index export "$IDX" --format tsv >"$TMP/ro_expected.tsv" 2>/dev/null
+run_unprivileged index stats "$RO/i.dedup"
+if [[ $RC -eq 125 ]]; then
+  echo "SKIP: read-only folder (root without setpriv)"
+else
+  expect_rc "read-only folder: stats" 0
+  check "read-only folder: stats counts" grep -q "^documents   48 " "$OUT"
+  run_unprivileged index query "$RO/i.dedup" "$TMP/ro_news.jsonl"
+  expect_rc "read-only folder: query" 0
+  check "read-only folder: query answers existing" test "$(tail -n +2 "$OUT" | cut -f2 | sort -u)" = existing
+  run_unprivileged index export "$RO/i.dedup" --format tsv
+  expect_rc "read-only folder: export" 0
+  check "read-only folder: export equals the writable one" same_file "$OUT" "$TMP/ro_expected.tsv"
+  run_unprivileged index verify "$RO/i.dedup"
+  expect_rc "read-only folder: verify" 0
+  run_unprivileged index events "$RO/i.dedup"
+  expect_rc "read-only folder: events" 0
+  run_unprivileged index add "$RO/i.dedup" "$TMP/ro_news.jsonl"
+  expect_rc "read-only folder: add refused" 1
+  err_has "read-only folder: add refused" "read-only"
+  check "read-only folder: nothing created in it" test "$(ls -A "$RO")" = i.dedup
+fi
+chmod 0755 "$RO"
+chmod go-x "$TMP"
+
+# ---------------------------------------------------------------------------
 # Merges, splits, remove, expire, events.
 python3 - "$TMP/merge.jsonl" <<'EOF'
 import json, random, sys
