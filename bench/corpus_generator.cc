@@ -899,6 +899,7 @@ Topic CreateTopic(const Grammar& g, Rng* rng, std::string id) {
 struct Article {
   std::string headline;
   std::vector<std::vector<std::string>> paragraphs;  // sentences
+  bool zh = false;                                   // Chinese: sentences are joined without spaces
 };
 
 // A sentence from `rule`, regenerated (a few times at most) if it is too long or already in
@@ -970,7 +971,7 @@ std::string RenderBody(const Article& a) {
   for (const auto& paragraph : a.paragraphs) {
     body += "\n\n";
     for (size_t i = 0; i < paragraph.size(); ++i) {
-      if (i > 0) body.push_back(' ');
+      if (i > 0 && !a.zh) body.push_back(' ');
       body += paragraph[i];
     }
   }
@@ -1221,6 +1222,992 @@ std::string BuildChrome(Context* ctx, int rule, int target_words) {
   return FitChrome(lines, target_words);
 }
 
+// ---------------------------------------------------------------------------------------------
+// The hard profile (see corpus_generator.h): edits at a word rate, deep truncation, promo lines,
+// aggregator sites, and Chinese articles. None of this runs in the default profile.
+
+// Edits `rate` of the body's words (at least one word), in runs of one to three neighbouring
+// words of a sentence (copy editors rework phrases; scattered single-word edits would break more
+// shingles per edited word than real edits do): each chosen word of three or more ASCII letters
+// is swapped for its house-style synonym when it has one (55%), else misspelt (two letters
+// swapped, one dropped or one doubled). Returns the words edited / the body's words.
+double ApplyWordEdits(const Grammar& g, Rng* rng, double rate, Article* a) {
+  struct Target {
+    size_t sentence;
+    WordSpan span;
+  };
+  std::vector<std::string*> sentences;
+  std::vector<Target> words;
+  for (auto& paragraph : a->paragraphs) {
+    for (auto& sentence : paragraph) {
+      for (const WordSpan& w : AsciiWords(sentence)) {
+        if (w.end - w.begin >= 3) words.push_back({sentences.size(), w});
+      }
+      sentences.push_back(&sentence);
+    }
+  }
+  const int total = ArticleWords(*a);
+  if (words.empty() || total == 0) return 0;
+  const size_t n = std::min(words.size(), static_cast<size_t>(std::max(1.0, total * rate + 0.5)));
+  std::vector<bool> chosen(words.size(), false);
+  size_t picked = 0;
+  while (picked < n) {
+    size_t i = rng->Below(words.size());
+    const size_t sentence = words[i].sentence;
+    for (int run = rng->Range(1, 3);
+         run > 0 && picked < n && i < words.size() && words[i].sentence == sentence; --run, ++i) {
+      if (!chosen[i]) {
+        chosen[i] = true;
+        ++picked;
+      }
+    }
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (chosen[i]) words[kept++] = words[i];
+  }
+  words.resize(kept);
+  // Right to left within a sentence, so that the spans still to edit stay valid.
+  std::sort(words.begin(), words.end(), [](const Target& x, const Target& y) {
+    return x.sentence != y.sentence ? x.sentence < y.sentence : x.span.begin > y.span.begin;
+  });
+  std::string lower;
+  for (const Target& t : words) {
+    std::string& s = *sentences[t.sentence];
+    const size_t begin = t.span.begin, len = t.span.end - t.span.begin;
+    lower.assign(s, begin, len);
+    for (char& c : lower) c = AsciiLower(c);
+    const std::string* synonym = nullptr;
+    for (const auto& [from, to] : g.synonyms()) {
+      if (from == lower) {
+        synonym = &to;
+        break;
+      }
+    }
+    if (synonym != nullptr && rng->Chance(0.55)) {
+      std::string replacement = *synonym;
+      if (s[begin] >= 'A' && s[begin] <= 'Z') replacement[0] = AsciiUpper(replacement[0]);
+      s.replace(begin, len, replacement);
+      continue;
+    }
+    const size_t p = begin + 1 + rng->Index(len - 2);  // interior, p + 1 < end
+    switch (rng->Index(3)) {
+      case 0:
+        if (s[p] != s[p + 1]) {
+          std::swap(s[p], s[p + 1]);
+          break;
+        }
+        [[fallthrough]];
+      case 1:
+        s.erase(p, 1);
+        break;
+      default:
+        s.insert(p, 1, s[p]);
+        break;
+    }
+  }
+  return static_cast<double>(n) / total;
+}
+
+// Keeps the first 25-45% of the paragraphs (at least one, never all). A one-paragraph article keeps
+// about a third of its sentences instead. Returns the kept share of the body's words.
+double ApplyParagraphTrunc(Rng* rng, Article* a) {
+  const int total = ArticleWords(*a);
+  const size_t n = a->paragraphs.size();
+  if (total == 0) return 1;
+  if (n >= 2) {
+    const size_t lo = std::max<size_t>(1, (n * 25 + 99) / 100), hi = n * 45 / 100;
+    size_t keep = static_cast<size_t>((0.25 + 0.20 * rng->Real()) * static_cast<double>(n) + 0.5);
+    if (lo <= hi) keep = std::clamp(keep, lo, hi);
+    keep = std::clamp<size_t>(keep, 1, n - 1);
+    a->paragraphs.resize(keep);
+  } else if (n == 1 && a->paragraphs[0].size() >= 2) {
+    const size_t sentences = a->paragraphs[0].size();
+    a->paragraphs[0].resize(std::max<size_t>(1, sentences * 35 / 100));
+  }
+  return static_cast<double>(ArticleWords(*a)) / total;
+}
+
+// A site's promo lines (`promo` copies): the wording is fixed per site, READ MORE takes another
+// article's headline each time.
+struct PromoSet {
+  std::string subscribe;
+  std::string follow;
+  std::string read_more;  // prefix, e.g. "READ MORE: "
+};
+
+constexpr const char* kSubscribeLines[] = {
+    "Subscribe to our newsletter for the day\xE2\x80\x99s top stories from {BRAND}, delivered to "
+    "your inbox every morning.",
+    "Sign up to the {BRAND} daily briefing: the news you need, free, every weekday.",
+    "Get the latest headlines from {CITY} and beyond: subscribe to {BRAND} newsletters.",
+    "Never miss a story. Subscribe to {BRAND} for unlimited access from $1 a week.",
+    "Want more stories like this? Subscribe to the {BRAND} morning newsletter.",
+};
+constexpr const char* kFollowLines[] = {
+    "Follow us on Facebook, X and Instagram for more news from {CITY}.",
+    "Follow {BRAND} on WhatsApp and Telegram for breaking news alerts.",
+    "Like {BRAND} on Facebook and follow us on X @{HANDLE}.",
+    "Stay up to date: follow {BRAND} on Google News.",
+    "Follow @{HANDLE} for live updates from our newsroom in {CITY}.",
+};
+constexpr const char* kReadMorePrefixes[] = {
+    "READ MORE: ", "Read more: ", "RELATED: ", "ALSO READ | ", "MORE: ", "SEE ALSO: "};
+
+std::string FillSiteTemplate(std::string_view pattern, const Site& site) {
+  std::string handle;
+  for (const char c : site.brand.substr(site.brand.rfind("The ", 0) == 0 ? 4 : 0)) {
+    if (c != ' ') handle.push_back(c);
+  }
+  std::string s(pattern);
+  ReplaceAll(&s, "{BRAND}", site.brand);
+  ReplaceAll(&s, "{CITY}", site.city);
+  ReplaceAll(&s, "{HANDLE}", handle);
+  return s;
+}
+
+PromoSet MakePromoSet(const Site& site, Rng* rng) {
+  PromoSet p;
+  p.subscribe = FillSiteTemplate(kSubscribeLines[rng->Index(std::size(kSubscribeLines))], site);
+  p.follow = FillSiteTemplate(kFollowLines[rng->Index(std::size(kFollowLines))], site);
+  p.read_more = kReadMorePrefixes[rng->Index(std::size(kReadMorePrefixes))];
+  return p;
+}
+
+// Inserts one or two of the site's promo lines, each its own paragraph after the lead.
+void InsertPromos(const PromoSet& promos, const std::string& other_headline, Rng* rng, Article* a) {
+  const std::string lines[] = {promos.subscribe, promos.follow, promos.read_more + other_headline};
+  int order[] = {0, 1, 2};
+  for (int i = 2; i > 0; --i) std::swap(order[i], order[rng->Index(i + 1)]);
+  const int count = rng->Range(1, 2);
+  for (int i = 0; i < count; ++i) {
+    const size_t at = a->paragraphs.empty() ? 0 : 1 + rng->Index(a->paragraphs.size());
+    a->paragraphs.insert(a->paragraphs.begin() + static_cast<std::ptrdiff_t>(at),
+                         std::vector<std::string>{lines[order[i]]});
+  }
+}
+
+// An aggregator site: a small header, and a footer of a long disclaimer paragraph and a link line.
+// Aggregators with an even index label their copies with the original's site in the `source`
+// field (a feed that names the publisher), the others with their own domain. With their own
+// domain, the copies form a per-source scope in which every line next to the footer is unique,
+// which is what dedup's boilerplate rule looks for; labelled with the publisher, they do not.
+struct Aggregator {
+  std::string domain;
+  std::string brand;
+  std::string header;
+  std::string footer;
+  bool names_publisher = false;
+};
+
+constexpr const char* kAggregatorA[] = {"News", "World", "Daily", "Global", "Breaking",
+                                        "Live", "Top",   "Trend", "Info",   "Buzz"};
+constexpr const char* kAggregatorB[] = {"Hub",   "Feed", "24",   "Now",   "Desk",
+                                        "Pulse", "Wire", "Beat", "Point", "Stream"};
+constexpr const char* kAggregatorTaglines[] = {
+    "All the news in one place", "Latest world news, updated every minute",
+    "News from around the web", "Top stories from trusted sources", "Your daily news feed"};
+constexpr const char* kAggregatorMenus[] = {
+    "Home | World | Business | Tech | Entertainment | Sports",
+    "Home | Latest | Politics | Economy | Science | Health",
+    "Home | News | Markets | Lifestyle | Travel | Contact"};
+constexpr const char* kDisclaimerOpeners[] = {
+    "DISCLAIMER:- Denial of responsibility! {BRAND} is an automatic aggregator of the all "
+    "world\xE2\x80\x99s media.",
+    "Disclaimer: {BRAND} is an automated news aggregator that collects articles from publicly "
+    "available sources around the world.",
+    "DISCLAIMER: This story was automatically aggregated by {BRAND} from a syndicated feed and has "
+    "not been edited by our staff.",
+    "Denial of responsibility! {BRAND} is an automatic aggregator of news from the "
+    "world\xE2\x80\x99s media outlets.",
+    "Disclaimer \xE2\x80\x93 {BRAND} republishes news from third-party publishers automatically.",
+};
+// The first four follow the first opener in the real footer this imitates.
+constexpr const char* kDisclaimerSentences[] = {
+    "In each content, the hyperlink to the primary source is specified.",
+    "All trademarks belong to their rightful owners, all materials to their authors.",
+    "If you are the owner of the content and do not want us to publish your materials, please "
+    "contact us by email \xE2\x80\x93 {EMAIL}.",
+    "The content will be deleted within 24 hours.",
+    "We do not verify the accuracy of the information published, and the views expressed belong "
+    "to the original publishers.",
+    "{BRAND} is not responsible for the content of external sites, and any reliance you place on "
+    "such information is strictly at your own risk.",
+    "The headline, images and text are reproduced from the original source for informational "
+    "purposes only.",
+    "For corrections or takedown requests, write to {EMAIL} and include the address of the page "
+    "concerned.",
+    "Copyright remains with the respective owners; no infringement is intended.",
+    "This page may contain affiliate links, and {BRAND} may earn a commission on purchases made "
+    "through them.",
+    "By continuing to use this site you agree to our terms of use and privacy policy.",
+};
+constexpr std::string_view kReadOriginal = "Read original article here";
+
+// Aggregator i depends only on the seed and i.
+Aggregator MakeAggregator(uint64_t seed, int i) {
+  Rng rng(DeriveSeed(seed, 4000 + static_cast<uint64_t>(i)));
+  constexpr int kCombos = static_cast<int>(std::size(kAggregatorA) * std::size(kAggregatorB));
+  const int offset = static_cast<int>(DeriveSeed(seed, 3999) % kCombos);
+  const int combo = (i * 37 + offset) % kCombos;  // 37 is coprime to 100: unique up to 100
+  Aggregator agg;
+  agg.names_publisher = i % 2 == 0;
+  agg.brand = std::string(kAggregatorA[combo / std::size(kAggregatorB)]) +
+              kAggregatorB[combo % std::size(kAggregatorB)];
+  for (const char c : agg.brand) agg.domain.push_back(AsciiLower(c));
+  agg.domain += ".example";
+  agg.header = agg.brand + " \xE2\x80\x93 " +
+               kAggregatorTaglines[rng.Index(std::size(kAggregatorTaglines))] + "\n" +
+               kAggregatorMenus[rng.Index(std::size(kAggregatorMenus))];
+  std::vector<int> rest;
+  std::string disclaimer = kDisclaimerOpeners[i % std::size(kDisclaimerOpeners)];
+  if (i % std::size(kDisclaimerOpeners) == 0) {
+    for (int k = 0; k < 4; ++k) disclaimer.append(" ").append(kDisclaimerSentences[k]);
+    for (int k = 4; k < static_cast<int>(std::size(kDisclaimerSentences)); ++k) rest.push_back(k);
+  } else {
+    for (int k = 0; k < static_cast<int>(std::size(kDisclaimerSentences)); ++k) rest.push_back(k);
+  }
+  for (size_t k = rest.size() - 1; k > 0; --k) std::swap(rest[k], rest[rng.Index(k + 1)]);
+  const int target = rng.Range(85, 100);
+  for (size_t k = 0; k < rest.size() && CountWords(disclaimer) < target; ++k) {
+    disclaimer.append(" ").append(kDisclaimerSentences[rest[k]]);
+  }
+  ReplaceAll(&disclaimer, "{BRAND}", agg.brand);
+  ReplaceAll(&disclaimer, "{EMAIL}", "contact@" + agg.domain);
+  agg.footer = disclaimer + "\n\n" + std::string(kReadOriginal);
+  return agg;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chinese: a sibling of Grammar over bench/zh_vocab.inc, with its own built-ins.
+
+#include "bench/zh_vocab.inc"
+
+constexpr int kNumZhDomains = static_cast<int>(std::size(kZhDomainPrefixes));
+// Chinese sentences longer than this (in Han characters) are regenerated (a few times).
+constexpr int kMaxZhSentenceChars = 80;
+
+enum class ZhBuiltin : uint8_t {
+  kTp,       // a topic person: title and name on first mention, then the name
+  kTpName,   // a topic person's name
+  kSurname,  // any surname
+  kRname,    // any full name (residents, reporters)
+  kTorg,     // a topic organisation (the first is the most frequent)
+  kTplace,   // the topic's city
+  kTn,       // one of the topic's key nouns
+  kTn2,      // another of the topic's key nouns than the last {TN}
+  kTevent,   // the topic's key event
+  kFig,      // the topic's key figure (money)
+  kDate,     // "3月14日"
+  kMonth,    // 1 .. 12
+  kYear,     // 2015 .. 2022
+  kYearFut,  // 2025, 2027, 2030, 2035
+  kNum,      // 10 .. 999
+  kNum2,     // 12 .. 68
+  kDec,      // "2.3"
+  kPct,      // "4.3%"
+  kMoney,    // "3.2亿元", "560万元"
+  kCount,    // "3600", "1.2万"
+  kBrand,    // the site's brand (chrome)
+  kPhone,    // the site's phone number (chrome)
+  kDigits,   // eight digits (chrome)
+};
+
+constexpr std::pair<std::string_view, ZhBuiltin> kZhBuiltinNames[] = {
+    {"TP", ZhBuiltin::kTp},           {"TPNAME", ZhBuiltin::kTpName},
+    {"SURNAME", ZhBuiltin::kSurname}, {"RNAME", ZhBuiltin::kRname},
+    {"TORG", ZhBuiltin::kTorg},       {"TPLACE", ZhBuiltin::kTplace},
+    {"TN", ZhBuiltin::kTn},           {"TN2", ZhBuiltin::kTn2},
+    {"TEVENT", ZhBuiltin::kTevent},   {"FIG", ZhBuiltin::kFig},
+    {"DATE", ZhBuiltin::kDate},       {"MONTH", ZhBuiltin::kMonth},
+    {"YEAR", ZhBuiltin::kYear},       {"YEAR_FUT", ZhBuiltin::kYearFut},
+    {"NUM", ZhBuiltin::kNum},         {"NUM2", ZhBuiltin::kNum2},
+    {"DEC", ZhBuiltin::kDec},         {"PCT", ZhBuiltin::kPct},
+    {"MONEY", ZhBuiltin::kMoney},     {"COUNT", ZhBuiltin::kCount},
+    {"BRAND", ZhBuiltin::kBrand},     {"PHONE", ZhBuiltin::kPhone},
+    {"DIGITS", ZhBuiltin::kDigits},
+};
+
+class ZhGrammar {
+ public:
+  static const ZhGrammar& Get() {
+    static const ZhGrammar* const grammar = [] {
+      auto* g = new ZhGrammar();
+      const std::string error = g->Build();
+      if (!error.empty()) {
+        std::fprintf(stderr, "corpus_generator: bad built-in Chinese grammar: %s\n", error.c_str());
+        std::abort();
+      }
+      return g;
+    }();
+    return *grammar;
+  }
+
+  int RuleIndex(std::string_view name) const {
+    const auto it = index_.find(std::string(name));
+    return it == index_.end() ? -1 : it->second;
+  }
+  const Rule& rule(int index) const { return rules_[index]; }
+  int DomainRule(int slot, int domain) const { return domain_slots_[slot][domain]; }
+  const std::vector<std::pair<std::string, std::string>>& synonyms() const { return synonyms_; }
+  // The 3-byte UTF-8 characters of kZhCharPool.
+  const std::vector<std::string>& char_pool() const { return char_pool_; }
+
+  struct Domain {
+    int noun, org, event;
+  };
+  const Domain& domain(int d) const { return domains_[d]; }
+
+  int surname, given, city, title, sentence, lead, lead_follow, dateline, headline, chrome_head,
+      chrome_foot, brand_a, brand_b;
+
+ private:
+  std::string Build();
+  std::string Compile(Rule* rule, std::string_view alternatives, char dist);
+
+  std::vector<Rule> rules_;
+  std::unordered_map<std::string, int> index_;
+  std::vector<std::string> slot_names_;
+  std::vector<std::array<int, kNumZhDomains>> domain_slots_;
+  std::array<Domain, kNumZhDomains> domains_{};
+  std::vector<std::pair<std::string, std::string>> synonyms_;
+  std::vector<std::string> char_pool_;
+};
+
+std::string ZhGrammar::Build() {
+  for (const RuleDef& def : kZhRules) {
+    if (!index_.emplace(def.name, static_cast<int>(rules_.size())).second) {
+      return std::string("duplicate rule ") + def.name;
+    }
+    rules_.push_back(Rule{def.name, {}, {}});
+  }
+  for (size_t i = 0; i < std::size(kZhRules); ++i) {
+    if (kZhRules[i].dist != 'z' && kZhRules[i].dist != 'u') {
+      return std::string("bad distribution for ") + kZhRules[i].name;
+    }
+    std::string error = Compile(&rules_[i], kZhRules[i].alternatives, kZhRules[i].dist);
+    if (!error.empty()) return kZhRules[i].name + (": " + error);
+  }
+  auto must = [this](std::string_view name, int* out) {
+    *out = RuleIndex(name);
+    return *out >= 0;
+  };
+  if (!must("ZSURNAME", &surname) || !must("ZGIVEN", &given) || !must("ZCITY", &city) ||
+      !must("ZTITLE", &title) || !must("ZSENT", &sentence) || !must("ZLEAD", &lead) ||
+      !must("ZLEAD_FOLLOW", &lead_follow) || !must("ZDATELINE", &dateline) ||
+      !must("ZHEADLINE", &headline) || !must("ZCHROME_HEAD", &chrome_head) ||
+      !must("ZCHROME_FOOT", &chrome_foot) || !must("ZBRAND_A", &brand_a) ||
+      !must("ZBRAND_B", &brand_b)) {
+    return "a rule used by the generator is missing";
+  }
+  for (int d = 0; d < kNumZhDomains; ++d) {
+    const std::string prefix = kZhDomainPrefixes[d];
+    Domain& rules = domains_[d];
+    if (!must(prefix + "_N", &rules.noun) || !must(prefix + "_ORG", &rules.org) ||
+        !must(prefix + "_VP", &rules.event)) {
+      return "domain " + prefix + " lacks _N, _ORG or _VP";
+    }
+  }
+  for (const SynonymDef& s : kZhSynonyms) {
+    synonyms_.emplace_back(s.from, s.to);
+    synonyms_.emplace_back(s.to, s.from);
+  }
+  const std::string_view pool = kZhCharPool;
+  if (pool.size() % 3 != 0) return "kZhCharPool must hold 3-byte UTF-8 characters only";
+  for (size_t i = 0; i < pool.size(); i += 3) {
+    if ((static_cast<unsigned char>(pool[i]) & 0xF0) != 0xE0) return "kZhCharPool: not 3-byte";
+    char_pool_.emplace_back(pool.substr(i, 3));
+  }
+  return "";
+}
+
+std::string ZhGrammar::Compile(Rule* rule, std::string_view alternatives, char dist) {
+  const std::vector<std::string_view> alts = Split(alternatives, '|');
+  uint64_t total = 0;
+  for (size_t rank = 0; rank < alts.size(); ++rank) {
+    std::string_view alt = alts[rank];
+    uint64_t multiplier = 1;
+    size_t digits = 0;
+    while (digits < alt.size() && IsAsciiDigit(alt[digits])) ++digits;
+    if (digits > 0 && digits < alt.size() && alt[digits] == '*') {
+      multiplier = std::stoull(std::string(alt.substr(0, digits)));
+      alt.remove_prefix(digits + 1);
+    }
+    std::vector<Piece> pieces;
+    while (!alt.empty()) {
+      const size_t open = alt.find('{');
+      if (open != 0) {
+        Piece literal;
+        literal.literal = std::string(alt.substr(0, open));
+        pieces.push_back(std::move(literal));
+        if (open == std::string_view::npos) break;
+        alt.remove_prefix(open);
+      }
+      const size_t close = alt.find('}');
+      if (close == std::string_view::npos) return "unclosed slot";
+      const std::string_view name = alt.substr(1, close - 1);
+      alt.remove_prefix(close + 1);
+      Piece slot;
+      const auto builtin = std::find_if(std::begin(kZhBuiltinNames), std::end(kZhBuiltinNames),
+                                        [name](const auto& b) { return b.first == name; });
+      if (builtin != std::end(kZhBuiltinNames)) {
+        slot.kind = Piece::kBuiltin;
+        slot.index = static_cast<int>(builtin->second);
+      } else if (name.substr(0, 2) == "D_") {
+        slot.kind = Piece::kDomainRule;
+        const std::string suffix(name.substr(1));  // "_X"
+        auto it = std::find(slot_names_.begin(), slot_names_.end(), suffix);
+        if (it == slot_names_.end()) {
+          std::array<int, kNumZhDomains> per_domain{};
+          for (int d = 0; d < kNumZhDomains; ++d) {
+            per_domain[d] = RuleIndex(kZhDomainPrefixes[d] + suffix);
+            if (per_domain[d] < 0) return "no rule " + (kZhDomainPrefixes[d] + suffix);
+          }
+          slot_names_.push_back(suffix);
+          domain_slots_.push_back(per_domain);
+          it = slot_names_.end() - 1;
+        }
+        slot.index = static_cast<int>(it - slot_names_.begin());
+      } else {
+        slot.kind = Piece::kRule;
+        slot.index = RuleIndex(name);
+        if (slot.index < 0) return "unknown slot {" + std::string(name) + "}";
+      }
+      pieces.push_back(std::move(slot));
+    }
+    total += multiplier * (dist == 'z' ? ZipfWeight(rank) : 1);
+    rule->alternatives.push_back(std::move(pieces));
+    rule->cumulative_weights.push_back(total);
+  }
+  return "";
+}
+
+struct ZhPerson {
+  std::string name;
+  std::string title;  // "成都市商务局副局长", said before the name on first mention
+};
+
+struct ZhTopic {
+  std::string id;
+  int domain = 0;
+  std::string city;
+  std::vector<ZhPerson> persons;
+  std::vector<std::string> orgs;
+  std::vector<std::string> nouns;
+  std::string event;
+  std::string figure;
+  int members = 0;
+  std::vector<int> sites;
+};
+
+struct ZhSite {
+  std::string domain;
+  std::string brand;
+  std::string phone;
+  std::string header;
+  std::string footer;
+};
+
+struct ZhContext {
+  const ZhGrammar* grammar = nullptr;
+  Rng* rng = nullptr;
+  const ZhTopic* topic = nullptr;
+  const ZhSite* site = nullptr;
+  std::array<bool, kMaxPersons> mentioned{};
+  int last_noun = 0;
+  std::string date;  // {DATE} within one article (empty: a random date each time)
+};
+
+// Han characters (CJK unified ideographs, extension A, compatibility ideographs) in UTF-8 text.
+bool IsHanAt(std::string_view s, size_t i) {
+  if (i + 3 > s.size()) return false;
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if ((b0 & 0xF0) != 0xE0) return false;
+  const uint32_t cp = ((b0 & 0x0Fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6) |
+                      (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
+  return (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
+         (cp >= 0xF900 && cp <= 0xFAFF);
+}
+
+int CountHan(std::string_view s) {
+  int n = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (IsHanAt(s, i)) {
+      ++n;
+      i += 2;
+    }
+  }
+  return n;
+}
+
+int ArticleHan(const Article& a) {
+  int n = 0;
+  for (const auto& paragraph : a.paragraphs) {
+    for (const auto& sentence : paragraph) n += CountHan(sentence);
+  }
+  return n;
+}
+
+void ZhExpand(ZhContext* ctx, int rule, std::string* out, int depth);
+
+std::string ZhExpandToString(ZhContext* ctx, int rule) {
+  std::string s;
+  ZhExpand(ctx, rule, &s, 0);
+  return s;
+}
+
+int PickZhPerson(ZhContext* ctx) {
+  const int n = static_cast<int>(ctx->topic->persons.size());
+  return (n == 1 || ctx->rng->Chance(0.5)) ? 0 : 1 + ctx->rng->Index(n - 1);
+}
+
+void AppendZhBuiltin(ZhContext* ctx, ZhBuiltin builtin, std::string* out) {
+  Rng& rng = *ctx->rng;
+  const ZhGrammar& g = *ctx->grammar;
+  const ZhTopic* t = ctx->topic;
+  switch (builtin) {
+    case ZhBuiltin::kTp:
+    case ZhBuiltin::kTpName: {
+      if (t == nullptr || t->persons.empty()) {  // while the topic's people are being created
+        out->append(ZhExpandToString(ctx, g.surname)).append(ZhExpandToString(ctx, g.given));
+        return;
+      }
+      const int index = PickZhPerson(ctx);
+      const ZhPerson& p = t->persons[index];
+      if (builtin == ZhBuiltin::kTp && !ctx->mentioned[index]) out->append(p.title);
+      ctx->mentioned[index] = true;
+      out->append(p.name);
+      return;
+    }
+    case ZhBuiltin::kSurname:
+      out->append(ZhExpandToString(ctx, g.surname));
+      return;
+    case ZhBuiltin::kRname:
+      out->append(ZhExpandToString(ctx, g.surname)).append(ZhExpandToString(ctx, g.given));
+      return;
+    case ZhBuiltin::kTorg:
+      if (t == nullptr || t->orgs.empty()) {
+        out->append(t ? t->city + "市人民政府" : "市人民政府");
+      } else if (t->orgs.size() == 1 || rng.Chance(0.5)) {
+        out->append(t->orgs[0]);
+      } else {
+        out->append(t->orgs[1 + rng.Index(t->orgs.size() - 1)]);
+      }
+      return;
+    case ZhBuiltin::kTplace:
+      out->append(t ? t->city : "北京");
+      return;
+    case ZhBuiltin::kTn:
+    case ZhBuiltin::kTn2: {
+      if (t == nullptr || t->nouns.empty()) {
+        out->append("这项工作");
+        return;
+      }
+      const int n = static_cast<int>(t->nouns.size());
+      int i;
+      if (builtin == ZhBuiltin::kTn2 && n >= 2) {
+        i = (ctx->last_noun + 1 + rng.Index(n - 1)) % n;
+      } else {
+        static constexpr int kWeights[] = {6, 4, 3, 2, 2, 1};
+        const int m = std::min(n, 6);
+        int total = 0;
+        for (int k = 0; k < m; ++k) total += kWeights[k];
+        int x = rng.Index(total);
+        i = 0;
+        while (x >= kWeights[i]) x -= kWeights[i++];
+        ctx->last_noun = i;
+      }
+      out->append(t->nouns[i]);
+      return;
+    }
+    case ZhBuiltin::kTevent:
+      out->append(t && !t->event.empty() ? t->event : "出台新的措施");
+      return;
+    case ZhBuiltin::kFig:
+      out->append(t && !t->figure.empty() ? t->figure : "10亿元");
+      return;
+    case ZhBuiltin::kDate:
+      if (!ctx->date.empty()) {
+        out->append(ctx->date);
+        return;
+      }
+      AppendInt(rng.Range(1, 12), out);
+      out->append("月");
+      AppendInt(rng.Range(1, 28), out);
+      out->append("日");
+      return;
+    case ZhBuiltin::kMonth:
+      AppendInt(rng.Range(1, 12), out);
+      return;
+    case ZhBuiltin::kYear:
+      AppendInt(2022 - rng.Index(1 + rng.Index(8)), out);
+      return;
+    case ZhBuiltin::kYearFut: {
+      static constexpr int kYears[] = {2025, 2027, 2030, 2035};
+      AppendInt(kYears[rng.Index(std::size(kYears))], out);
+      return;
+    }
+    case ZhBuiltin::kNum:
+      AppendInt(rng.Chance(0.6) ? rng.Range(10, 99) : rng.Range(100, 999), out);
+      return;
+    case ZhBuiltin::kNum2:
+      AppendInt(rng.Range(12, 68), out);
+      return;
+    case ZhBuiltin::kDec:
+      AppendInt(rng.Range(1, 9), out);
+      out->push_back('.');
+      AppendInt(rng.Index(10), out);
+      return;
+    case ZhBuiltin::kPct:
+      AppendInt(1 + rng.Index(1 + rng.Index(45)), out);
+      if (rng.Chance(0.6)) {
+        out->push_back('.');
+        AppendInt(rng.Index(10), out);
+      }
+      out->append("%");
+      return;
+    case ZhBuiltin::kMoney: {
+      const int form = rng.Index(10);
+      if (form < 4) {
+        AppendInt(rng.Range(1, 99), out);
+        out->push_back('.');
+        AppendInt(rng.Index(10), out);
+        out->append("亿元");
+      } else if (form < 8) {
+        AppendInt(rng.Range(100, 9999), out);
+        out->append("万元");
+      } else if (form < 9) {
+        AppendInt(rng.Range(100, 999), out);
+        out->append("亿元");
+      } else {
+        AppendInt(rng.Range(1, 9), out);
+        out->push_back('.');
+        AppendInt(rng.Index(10), out);
+        out->append("万亿元");
+      }
+      return;
+    }
+    case ZhBuiltin::kCount: {
+      const int form = rng.Index(10);
+      if (form < 4) {
+        AppendInt(rng.Range(100, 9999), out);
+      } else if (form < 8) {
+        AppendInt(rng.Range(1, 99), out);
+        out->push_back('.');
+        AppendInt(rng.Index(10), out);
+        out->append("万");
+      } else {
+        AppendInt(rng.Range(10, 999), out);
+        out->append("万");
+      }
+      return;
+    }
+    case ZhBuiltin::kBrand:
+      out->append(ctx->site ? ctx->site->brand : "东方新闻网");
+      return;
+    case ZhBuiltin::kPhone:
+      out->append(ctx->site ? ctx->site->phone : "010-12345678");
+      return;
+    case ZhBuiltin::kDigits:
+      for (int i = 0; i < 8; ++i) AppendInt(rng.Index(10), out);
+      return;
+  }
+}
+
+void ZhExpand(ZhContext* ctx, int rule, std::string* out, int depth) {
+  if (depth > 16) return;
+  const ZhGrammar& g = *ctx->grammar;
+  const int alternative = PickCumulative(g.rule(rule).cumulative_weights, ctx->rng);
+  for (const Piece& piece : g.rule(rule).alternatives[alternative]) {
+    switch (piece.kind) {
+      case Piece::kLiteral:
+        out->append(piece.literal);
+        break;
+      case Piece::kRule:
+        ZhExpand(ctx, piece.index, out, depth + 1);
+        break;
+      case Piece::kDomainRule:
+        ZhExpand(ctx, g.DomainRule(piece.index, ctx->topic ? ctx->topic->domain : 0), out,
+                 depth + 1);
+        break;
+      case Piece::kBuiltin:
+        AppendZhBuiltin(ctx, static_cast<ZhBuiltin>(piece.index), out);
+        break;
+    }
+  }
+}
+
+// Doubled punctuation left by empty slots.
+void ZhPolish(std::string* s) {
+  ReplaceAll(s, "，，", "，");
+  ReplaceAll(s, "，。", "。");
+  ReplaceAll(s, "。。", "。");
+}
+
+std::string ZhExpandDistinct(ZhContext* ctx, int rule, const std::vector<std::string>& taken,
+                             int tries) {
+  std::string s;
+  for (int i = 0; i < tries; ++i) {
+    s = ZhExpandToString(ctx, rule);
+    ZhPolish(&s);
+    if (std::find(taken.begin(), taken.end(), s) == taken.end()) return s;
+  }
+  return "";
+}
+
+ZhTopic CreateZhTopic(const ZhGrammar& g, Rng* rng, std::string id) {
+  ZhTopic t;
+  t.id = std::move(id);
+  t.domain = rng->Index(kNumZhDomains);
+  ZhContext ctx{&g, rng, &t, nullptr, {}, 0, {}};
+  t.city = ZhExpandToString(&ctx, g.city);
+  const ZhGrammar::Domain& d = g.domain(t.domain);
+  const int num_orgs = rng->Range(1, 3);
+  for (int i = 0; i < num_orgs; ++i) {
+    std::string org = ZhExpandDistinct(&ctx, d.org, t.orgs, 10);
+    if (!org.empty()) t.orgs.push_back(std::move(org));
+  }
+  for (int i = 0; i < 5; ++i) {
+    std::string noun = ZhExpandDistinct(&ctx, d.noun, t.nouns, 40);
+    if (!noun.empty()) t.nouns.push_back(std::move(noun));
+  }
+  const int num_persons = rng->Range(2, kMaxPersons);
+  std::vector<std::string> names;
+  while (static_cast<int>(t.persons.size()) < num_persons) {
+    ZhPerson p;
+    p.name = ZhExpandToString(&ctx, g.surname) + ZhExpandToString(&ctx, g.given);
+    if (std::find(names.begin(), names.end(), p.name) != names.end()) continue;
+    p.title = ZhExpandToString(&ctx, g.title);
+    ZhPolish(&p.title);
+    names.push_back(p.name);
+    t.persons.push_back(std::move(p));
+  }
+  AppendZhBuiltin(&ctx, ZhBuiltin::kMoney, &t.figure);
+  t.event = ZhExpandToString(&ctx, d.event);
+  ZhPolish(&t.event);
+  return t;
+}
+
+std::string GenerateZhSentence(ZhContext* ctx, int rule, std::vector<std::string>* used) {
+  for (int attempt = 0;; ++attempt) {
+    const auto mentioned = ctx->mentioned;
+    std::string s = ZhExpandToString(ctx, rule);
+    ZhPolish(&s);
+    const bool repeated = std::find(used->begin(), used->end(), s) != used->end();
+    if ((CountHan(s) <= kMaxZhSentenceChars && !repeated) || attempt >= 8) {
+      used->push_back(s);
+      return s;
+    }
+    ctx->mentioned = mentioned;
+  }
+}
+
+Article GenerateZhArticle(ZhContext* ctx, int target_chars) {
+  const ZhGrammar& g = *ctx->grammar;
+  Rng& rng = *ctx->rng;
+  Article a;
+  a.zh = true;
+  ctx->date.clear();
+  AppendZhBuiltin(ctx, ZhBuiltin::kDate, &ctx->date);  // the story's day, in every {DATE}
+  a.headline = ZhExpandToString(ctx, g.headline);
+  ZhPolish(&a.headline);
+  ctx->mentioned = {};
+  std::vector<std::string> used;
+  std::vector<std::string> lead;
+  std::string first = GenerateZhSentence(ctx, g.lead, &used);
+  if (rng.Chance(0.6)) first = ZhExpandToString(ctx, g.dateline) + first;
+  int chars = CountHan(first);
+  lead.push_back(std::move(first));
+  const int follow = rng.Range(1, 2);
+  for (int i = 0; i < follow; ++i) {
+    lead.push_back(GenerateZhSentence(ctx, g.lead_follow, &used));
+    chars += CountHan(lead.back());
+  }
+  a.paragraphs.push_back(std::move(lead));
+  while (chars < target_chars) {
+    const int sentences = rng.Range(2, 4);
+    std::vector<std::string> paragraph;
+    for (int i = 0; i < sentences; ++i) {
+      paragraph.push_back(GenerateZhSentence(ctx, g.sentence, &used));
+      chars += CountHan(paragraph.back());
+      if (chars >= target_chars && i >= 1) break;
+    }
+    a.paragraphs.push_back(std::move(paragraph));
+  }
+  return a;
+}
+
+// `count` distinct alternatives of `rule`, expanded, one per line.
+std::string BuildZhChrome(ZhContext* ctx, int rule, int count) {
+  const ZhGrammar& g = *ctx->grammar;
+  const int n = static_cast<int>(g.rule(rule).alternatives.size());
+  std::vector<int> alts(n);
+  for (int i = 0; i < n; ++i) alts[i] = i;
+  std::string out;
+  for (int i = 0; i < count && i < n; ++i) {
+    std::swap(alts[i], alts[i + ctx->rng->Index(n - i)]);
+    std::string line;
+    for (const Piece& piece : g.rule(rule).alternatives[alts[i]]) {
+      switch (piece.kind) {
+        case Piece::kLiteral:
+          line.append(piece.literal);
+          break;
+        case Piece::kRule:
+          ZhExpand(ctx, piece.index, &line, 1);
+          break;
+        case Piece::kDomainRule:
+          ZhExpand(ctx, g.DomainRule(piece.index, ctx->topic ? ctx->topic->domain : 0), &line, 1);
+          break;
+        case Piece::kBuiltin:
+          AppendZhBuiltin(ctx, static_cast<ZhBuiltin>(piece.index), &line);
+          break;
+      }
+    }
+    ZhPolish(&line);
+    if (!out.empty()) out.push_back('\n');
+    out += line;
+  }
+  return out;
+}
+
+// Chinese site i depends only on the seed and i.
+ZhSite MakeZhSite(uint64_t seed, int i) {
+  const ZhGrammar& g = ZhGrammar::Get();
+  Rng rng(DeriveSeed(seed, 2000 + static_cast<uint64_t>(i)));
+  ZhSite site;
+  char domain[32];
+  std::snprintf(domain, sizeof domain, "zhsite%02d.example", i);
+  site.domain = domain;
+  const int a_count = static_cast<int>(g.rule(g.brand_a).alternatives.size());
+  const int b_count = static_cast<int>(g.rule(g.brand_b).alternatives.size());
+  const int combos = a_count * b_count;
+  const int offset = static_cast<int>(DeriveSeed(seed, 1999) % combos);
+  const int combo = static_cast<int>((int64_t{i} * 101 + offset) % combos);  // 101: prime
+  site.brand = g.rule(g.brand_a).alternatives[combo / b_count].front().literal +
+               g.rule(g.brand_b).alternatives[combo % b_count].front().literal;
+  static constexpr const char* kAreaCodes[] = {"010", "021",  "020", "0755", "028", "023",
+                                               "027", "0571", "025", "029",  "022", "0512"};
+  site.phone = std::string(kAreaCodes[rng.Index(std::size(kAreaCodes))]) + "-";
+  for (int k = 0; k < 8; ++k) AppendInt(k == 0 ? rng.Range(2, 8) : rng.Index(10), &site.phone);
+  const ZhTopic site_topic = CreateZhTopic(g, &rng, "");
+  ZhContext ctx{&g, &rng, &site_topic, &site, {}, 0, {}};
+  ctx.mentioned.fill(true);
+  site.header = BuildZhChrome(&ctx, g.chrome_head, rng.Range(3, 5));
+  site.footer = BuildZhChrome(&ctx, g.chrome_foot, rng.Range(3, 6));
+  return site;
+}
+
+// Heavy Chinese copy-editing: rate in [0.10, 0.15] of the Han characters substituted (phrase
+// synonyms for up to half of the budget, then runs of one or two neighbouring characters),
+// then a sentence dropped and/or two adjacent sentences swapped. Sets the drop bit in *ops when a
+// sentence was dropped. Returns the substituted share of the Han characters.
+double ApplyZhEdit(const ZhGrammar& g, Rng* rng, Article* a, uint8_t* ops) {
+  std::vector<std::string*> texts = {&a->headline};
+  for (auto& paragraph : a->paragraphs) {
+    for (auto& sentence : paragraph) texts.push_back(&sentence);
+  }
+  int total = 0;
+  for (const std::string* s : texts) total += CountHan(*s);
+  if (total == 0) return 0;
+  const double rate = 0.10 + 0.05 * rng->Real();
+  const int budget = std::max(1, static_cast<int>(total * rate + 0.5));
+  int changed = 0;
+  std::vector<size_t> order(texts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng->Index(i + 1)]);
+  const auto& synonyms = g.synonyms();
+  for (const size_t i : order) {
+    if (changed >= budget / 2) break;
+    std::string* s = texts[i];
+    const size_t start = rng->Index(synonyms.size());
+    for (size_t k = 0; k < synonyms.size(); ++k) {
+      const auto& [from, to] = synonyms[(start + k) % synonyms.size()];
+      const size_t pos = s->find(from);
+      if (pos == std::string::npos) continue;
+      if (rng->Chance(0.5)) {
+        s->replace(pos, from.size(), to);
+        changed += CountHan(to);
+      }
+      break;
+    }
+  }
+  struct Position {
+    size_t text, offset;
+  };
+  std::vector<Position> positions;
+  for (size_t t = 0; t < texts.size(); ++t) {
+    const std::string& s = *texts[t];
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (IsHanAt(s, i)) {
+        positions.push_back({t, i});
+        i += 2;
+      }
+    }
+  }
+  // Runs of one or two neighbouring characters (a word rewritten), at distinct positions.
+  const size_t n = std::min(positions.size(), static_cast<size_t>(std::max(0, budget - changed)));
+  const auto& pool = g.char_pool();
+  std::vector<bool> chosen(positions.size(), false);
+  size_t picked = 0;
+  while (picked < n) {
+    const size_t start = rng->Below(positions.size());
+    const size_t end = std::min(positions.size(), start + rng->Range(1, 2));
+    for (size_t i = start; i < end && picked < n; ++i) {
+      if (i > start && (positions[i].text != positions[i - 1].text ||
+                        positions[i].offset != positions[i - 1].offset + 3)) {
+        break;  // the second character must follow the first
+      }
+      if (chosen[i]) continue;
+      chosen[i] = true;
+      ++picked;
+      std::string& s = *texts[positions[i].text];
+      const size_t at = positions[i].offset;
+      const std::string* c = &pool[rng->Index(pool.size())];
+      if (s.compare(at, 3, *c) == 0) c = &pool[(c - pool.data() + 1) % pool.size()];
+      s.replace(at, 3, *c);  // 3 bytes for 3 bytes: the other positions stay valid
+    }
+  }
+  changed += static_cast<int>(picked);
+
+  bool drop = rng->Chance(0.6);
+  const bool swap = rng->Chance(0.6) || !drop;
+  if (drop) {
+    std::vector<std::pair<size_t, size_t>> candidates;  // never the lead's first sentence
+    for (size_t p = 0; p < a->paragraphs.size(); ++p) {
+      for (size_t s = (p == 0 ? 1 : 0); s < a->paragraphs[p].size(); ++s) {
+        candidates.push_back({p, s});
+      }
+    }
+    if (candidates.empty()) {
+      drop = false;
+    } else {
+      const auto [p, s] = candidates[rng->Index(candidates.size())];
+      auto& paragraph = a->paragraphs[p];
+      paragraph.erase(paragraph.begin() + static_cast<std::ptrdiff_t>(s));
+      if (paragraph.empty()) {
+        a->paragraphs.erase(a->paragraphs.begin() + static_cast<std::ptrdiff_t>(p));
+      }
+      *ops |= kOpDrop;
+    }
+  }
+  if (swap) {
+    std::vector<std::pair<size_t, size_t>> candidates;
+    for (size_t p = 0; p < a->paragraphs.size(); ++p) {
+      for (size_t s = (p == 0 ? 1 : 0); s + 1 < a->paragraphs[p].size(); ++s) {
+        candidates.push_back({p, s});
+      }
+    }
+    if (!candidates.empty()) {
+      const auto [p, s] = candidates[rng->Index(candidates.size())];
+      std::swap(a->paragraphs[p][s], a->paragraphs[p][s + 1]);
+    } else if (a->paragraphs.size() >= 3) {
+      const size_t p = 1 + rng->Index(a->paragraphs.size() - 2);
+      std::swap(a->paragraphs[p], a->paragraphs[p + 1]);
+    }
+  }
+  return static_cast<double>(changed) / total;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -1242,6 +2229,18 @@ std::string_view VariantKindName(VariantKind kind) {
       return "trunc";
     case VariantKind::kCombo:
       return "combo";
+    case VariantKind::kAggFooter:
+      return "aggfooter";
+    case VariantKind::kShortFooter:
+      return "shortfooter";
+    case VariantKind::kDeepTrunc:
+      return "deeptrunc";
+    case VariantKind::kPromo:
+      return "promo";
+    case VariantKind::kZhEdit:
+      return "zhedit";
+    case VariantKind::kHot:
+      return "hot";
   }
   return "?";
 }
@@ -1281,7 +2280,45 @@ std::string ValidateOptions(const GenerateOptions& o) {
     total += w;
   }
   if (total <= 0 && o.dup_rate > 0) return "--kind-weights: at least one weight must be positive";
+  if (!(o.zh_rate >= 0 && o.zh_rate <= 1)) {
+    return "--zh-rate must be in [0, 1], got " + number(o.zh_rate);
+  }
+  if (o.zh_min_chars < 40) return "--zh-min-chars must be at least 40";
+  if (o.zh_max_chars < o.zh_min_chars) return "--zh-max-chars must be at least --zh-min-chars";
+  if (o.zh_max_chars > 200'000) return "--zh-max-chars must be at most 200000";
+  if (o.zh_sites < 2 || o.zh_sites > 100) return "--zh-sites must be in [2, 100]";
+  if (o.num_aggregators < 1 || o.num_aggregators > 100) return "--aggregators must be in [1, 100]";
+  if (o.short_min_words < 20) return "--short-min-words must be at least 20";
+  if (o.short_max_words < o.short_min_words) {
+    return "--short-max-words must be at least --short-min-words";
+  }
+  if (o.short_max_words > 100'000) return "--short-max-words must be at most 100000";
+  if (o.hot_interval < 0) return "--hot-interval must be at least 0";
+  if (o.hot_copies < 1 || o.hot_copies > 1'000'000) return "--hot-copies must be in [1, 1000000]";
+  if (!(o.hot_copy_rate > 0 && o.hot_copy_rate <= 1)) {
+    return "--hot-copy-rate must be in (0, 1], got " + number(o.hot_copy_rate);
+  }
   return "";
+}
+
+bool ApplyProfile(std::string_view name, GenerateOptions* options) {
+  GenerateOptions o;
+  o.num_docs = options->num_docs;
+  o.seed = options->seed;
+  o.pool_size = options->pool_size;
+  if (name == "hard") {
+    // Per 20k documents, about: 500 of each default kind, 600 aggfooter copies (of 250
+    // originals), 350 shortfooter items (and their 350 short originals), 1000 deeptrunc, 1000
+    // promo, 650 Chinese originals and 700 zhedit copies, and one hot story of 200 copies.
+    o.dup_rate = 0.35;
+    o.kind_weights = {0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.3, 0.4, 1.2, 1.2, 0.8};
+    o.zh_rate = 0.05;
+    o.hot_interval = 20000;
+  } else if (name != "default") {
+    return false;
+  }
+  *options = o;
+  return true;
 }
 
 struct CorpusGenerator::State {
@@ -1293,11 +2330,48 @@ struct CorpusGenerator::State {
     int weekday = 0;
   };
 
+  struct ZhPoolEntry {
+    std::string id;
+    std::shared_ptr<ZhTopic> topic;
+    Article article;
+    int site = 0;
+  };
+
+  // The running hot story.
+  struct HotStory {
+    std::string id;
+    std::string topic;
+    Article article;
+    int left = 0;  // copies still to write
+  };
+
+  // Copies waiting for a slot: at most this many before they take every slot.
+  static constexpr size_t kMaxPending = 8;
+
   explicit State(const GenerateOptions& o)
       : options(o), grammar(Grammar::Get()), rng(DeriveSeed(o.seed, 1)) {
     for (int i = 0; i < o.num_sites; ++i) {
       site_weights.push_back((site_weights.empty() ? 0 : site_weights.back()) + ZipfWeight(i));
       sites.push_back(MakeSite(i));
+    }
+    // The hard profile's sites, only when used (their own seed streams: the rest is unchanged).
+    auto weight = [&o](VariantKind k) { return o.kind_weights[static_cast<int>(k) - 1]; };
+    if (weight(VariantKind::kAggFooter) > 0 || weight(VariantKind::kShortFooter) > 0) {
+      for (int i = 0; i < o.num_aggregators; ++i) aggregators.push_back(MakeAggregator(o.seed, i));
+    }
+    if (weight(VariantKind::kPromo) > 0) {
+      for (int i = 0; i < o.num_sites; ++i) {
+        Rng promo_rng(DeriveSeed(o.seed, 3000 + static_cast<uint64_t>(i)));
+        promos.push_back(MakePromoSet(sites[i], &promo_rng));
+      }
+    }
+    if (o.zh_rate > 0 || weight(VariantKind::kZhEdit) > 0) {
+      zh_grammar = &ZhGrammar::Get();
+      for (int i = 0; i < o.zh_sites; ++i) {
+        zh_site_weights.push_back((zh_site_weights.empty() ? 0 : zh_site_weights.back()) +
+                                  ZipfWeight(i));
+        zh_sites.push_back(MakeZhSite(o.seed, i));
+      }
     }
   }
 
@@ -1363,7 +2437,7 @@ struct CorpusGenerator::State {
     const double x = rng.Real() * total;
     double acc = 0;
     int last_positive = 0;
-    for (int i = 0; i < kNumVariantKinds - 1; ++i) {
+    for (int i = 0; i < kNumWeightedKinds; ++i) {
       if (options.kind_weights[i] <= 0) continue;
       last_positive = i;
       acc += options.kind_weights[i];
@@ -1394,9 +2468,14 @@ struct CorpusGenerator::State {
     minutes += rng.Range(1, 9);
     doc->published = FormatTimestamp(minutes);
     const int weekday = WeekdayOf(minutes);
+    if (NextScheduled(weekday, doc)) return true;
 
     const bool variant = !pool.empty() && rng.Chance(options.dup_rate);
     if (!variant) {
+      if (options.zh_rate > 0 && rng.Chance(options.zh_rate)) {
+        MakeZhOriginal(doc);
+        return true;
+      }
       bool joined = false;
       std::shared_ptr<Topic> topic = PickTopic(&joined);
       const int site = PickSite(topic->sites);
@@ -1419,6 +2498,10 @@ struct CorpusGenerator::State {
 
     const PoolEntry& src = pool[rng.Index(pool.size())];
     const VariantKind kind = PickKind();
+    if (kind >= VariantKind::kAggFooter) {
+      MakeHardVariant(kind, src, weekday, doc);
+      return true;
+    }
     uint8_t ops = 0;
     switch (kind) {
       case VariantKind::kChrome:
@@ -1463,6 +2546,240 @@ struct CorpusGenerator::State {
     return true;
   }
 
+  // --- The hard profile. ---
+
+  // A hot story's original or copy, or a queued copy, when this slot is theirs.
+  bool NextScheduled(int weekday, Document* doc) {
+    if (options.hot_interval > 0) {
+      const int64_t index = produced - 1;
+      if (index % options.hot_interval == options.hot_interval / 40) {
+        StartHotStory(weekday, doc);
+        return true;
+      }
+      if (hot.left > 0 && rng.Chance(options.hot_copy_rate)) {
+        MakeHotCopy(doc);
+        return true;
+      }
+    }
+    if (!pending.empty() && (pending.size() >= kMaxPending || rng.Chance(0.3))) {
+      Document& next = pending.front();
+      next.id = std::move(doc->id);
+      next.published = std::move(doc->published);
+      *doc = std::move(next);
+      pending.pop_front();
+      return true;
+    }
+    return false;
+  }
+
+  // A new story on a new or recent topic, 300-800 words, without chrome; not in the pool. A story
+  // still running when the next one starts gets no more copies.
+  void StartHotStory(int weekday, Document* doc) {
+    bool joined = false;
+    std::shared_ptr<Topic> topic = PickTopic(&joined);
+    const int site = PickSite(topic->sites);
+    topic->members++;
+    topic->sites.push_back(site);
+    Context ctx{&grammar, &rng, topic.get(), nullptr, weekday, {}};
+    Article article = GenerateArticle(&ctx, rng.Range(300, 800));
+    ComposeBare(article, site, doc);
+    doc->source_id = doc->id;
+    doc->topic = topic->id;
+    doc->kind = VariantKind::kOriginal;
+    doc->joined_topic = joined;
+    hot = HotStory{doc->id, topic->id, std::move(article), options.hot_copies};
+  }
+
+  // A copy of the hot story on any site (uniformly), without chrome: identical or lightly edited.
+  void MakeHotCopy(Document* doc) {
+    Article article = hot.article;
+    const bool edited = rng.Chance(0.5);
+    if (edited) ApplyEdit(grammar, &rng, &article);
+    ComposeBare(article, rng.Index(sites.size()), doc);
+    doc->source_id = hot.id;
+    doc->topic = hot.topic;
+    doc->kind = VariantKind::kHot;
+    doc->ops = edited ? kOpEdit : 0;
+    --hot.left;
+  }
+
+  void ComposeBare(const Article& article, int site, Document* doc) const {
+    doc->source = sites[site].domain;
+    doc->body = RenderBody(article);
+    doc->body_words = ArticleWords(article);
+    doc->text = doc->body;
+  }
+
+  // `site`: the original's, named as the source by aggregators that name the publisher.
+  void ComposeAggregated(const Article& article, const Aggregator& agg, int site,
+                         Document* doc) const {
+    doc->source = agg.names_publisher ? sites[site].domain : agg.domain;
+    doc->body = RenderBody(article);
+    doc->body_words = ArticleWords(article);
+    doc->text =
+        options.include_chrome ? agg.header + "\n\n" + doc->body + "\n\n" + agg.footer : doc->body;
+  }
+
+  void ComposeZh(const Article& article, int site_index, Document* doc) const {
+    const ZhSite& site = zh_sites[site_index];
+    doc->source = site.domain;
+    doc->body = RenderBody(article);
+    doc->body_words = ArticleHan(article);
+    doc->text = options.include_chrome ? site.header + "\n\n" + doc->body + "\n\n" + site.footer
+                                       : doc->body;
+    doc->zh = true;
+  }
+
+  void MakeHardVariant(VariantKind kind, const PoolEntry& src, int weekday, Document* doc) {
+    switch (kind) {
+      case VariantKind::kAggFooter: {
+        // Two or three aggregators; the first copy now, the others queued.
+        std::vector<int> order(aggregators.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+        const size_t count = std::min<size_t>(order.size(), rng.Range(2, 3));
+        for (size_t i = 0; i < count; ++i) {
+          std::swap(order[i], order[i + rng.Below(order.size() - i)]);
+          Document copy;
+          ComposeAggregated(src.article, aggregators[order[i]], src.site, &copy);
+          copy.source_id = src.id;
+          copy.topic = src.topic->id;
+          copy.kind = kind;
+          copy.ops = kOpChrome;
+          if (i == 0) {
+            copy.id = std::move(doc->id);
+            copy.published = std::move(doc->published);
+            *doc = std::move(copy);
+          } else {
+            pending.push_back(std::move(copy));
+          }
+        }
+        return;
+      }
+      case VariantKind::kShortFooter: {
+        // A new short original now (src is not used: MakeOriginal may drop it from the pool),
+        // its copy under the first aggregator later.
+        const int target = rng.Range(options.short_min_words, options.short_max_words);
+        const PoolEntry& original = MakeOriginal(weekday, target, doc);
+        Document copy;
+        ComposeAggregated(original.article, aggregators[0], original.site, &copy);
+        copy.source_id = doc->id;
+        copy.topic = doc->topic;
+        copy.kind = kind;
+        copy.ops = kOpChrome;
+        pending.push_back(std::move(copy));
+        return;
+      }
+      case VariantKind::kDeepTrunc: {
+        Article article = src.article;
+        doc->kept_fraction = ApplyParagraphTrunc(&rng, &article);
+        doc->edit_rate = ApplyWordEdits(grammar, &rng, 0.06 + 0.04 * rng.Real(), &article);
+        Compose(article, PickSite({src.site}), doc);
+        doc->ops = kOpChrome | kOpTrunc | kOpEdit;
+        break;
+      }
+      case VariantKind::kPromo: {
+        Article article = src.article;
+        ApplyDrop(&rng, SIZE_MAX, &article);
+        doc->edit_rate = ApplyWordEdits(grammar, &rng, 0.04 + 0.02 * rng.Real(), &article);
+        const int site = PickSite({src.site});
+        const std::string& other = pool[rng.Index(pool.size())].article.headline;
+        InsertPromos(promos[site], other, &rng, &article);
+        Compose(article, site, doc);
+        doc->ops = kOpChrome | kOpDrop | kOpAdd | kOpEdit;
+        break;
+      }
+      case VariantKind::kZhEdit: {
+        if (zh_pool.empty()) {  // nothing to copy yet: a Chinese original instead
+          MakeZhOriginal(doc);
+          return;
+        }
+        const ZhPoolEntry& zsrc = zh_pool[rng.Index(zh_pool.size())];
+        Article article = zsrc.article;
+        uint8_t ops = kOpChrome | kOpEdit;
+        doc->edit_rate = ApplyZhEdit(*zh_grammar, &rng, &article, &ops);
+        ComposeZh(article, PickZhSite({zsrc.site}), doc);
+        doc->source_id = zsrc.id;
+        doc->topic = zsrc.topic->id;
+        doc->kind = kind;
+        doc->ops = ops;
+        return;
+      }
+      default:
+        return;
+    }
+    doc->source_id = src.id;
+    doc->topic = src.topic->id;
+    doc->kind = kind;
+  }
+
+  // An English original of `target` words on a topic's site, added to the pool (as in Next()).
+  const PoolEntry& MakeOriginal(int weekday, int target, Document* doc) {
+    bool joined = false;
+    std::shared_ptr<Topic> topic = PickTopic(&joined);
+    const int site = PickSite(topic->sites);
+    topic->members++;
+    topic->sites.push_back(site);
+    Context ctx{&grammar, &rng, topic.get(), nullptr, weekday, {}};
+    Article article = GenerateArticle(&ctx, target);
+    Compose(article, site, doc);
+    doc->source_id = doc->id;
+    doc->topic = topic->id;
+    doc->kind = VariantKind::kOriginal;
+    doc->joined_topic = joined;
+    pool.push_back(PoolEntry{doc->id, std::move(topic), std::move(article), site, weekday});
+    if (pool.size() > static_cast<size_t>(options.pool_size)) pool.pop_front();
+    return pool.back();
+  }
+
+  int PickZhSite(const std::vector<int>& avoid) {
+    int site = 0;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      site = PickCumulative(zh_site_weights, &rng);
+      if (std::find(avoid.begin(), avoid.end(), site) == avoid.end()) break;
+    }
+    return site;
+  }
+
+  std::shared_ptr<ZhTopic> PickZhTopic(bool* joined) {
+    *joined = false;
+    if (rng.Chance(options.topic_rate)) {
+      std::vector<std::shared_ptr<ZhTopic>*> open;
+      for (auto& t : active_zh_topics) {
+        if (t->members < options.max_topic_size) open.push_back(&t);
+      }
+      if (!open.empty()) {
+        *joined = true;
+        return *open[rng.Index(open.size())];
+      }
+    }
+    char id[32];
+    std::snprintf(id, sizeof id, "topic%06lld", static_cast<long long>(topics_created++));
+    auto topic = std::make_shared<ZhTopic>(CreateZhTopic(*zh_grammar, &rng, id));
+    active_zh_topics.push_back(topic);
+    if (active_zh_topics.size() > kActiveTopics) active_zh_topics.pop_front();
+    return topic;
+  }
+
+  void MakeZhOriginal(Document* doc) {
+    bool joined = false;
+    std::shared_ptr<ZhTopic> topic = PickZhTopic(&joined);
+    const int site = PickZhSite(topic->sites);
+    topic->members++;
+    topic->sites.push_back(site);
+    const double u = rng.Real();
+    const int target = options.zh_min_chars +
+                       static_cast<int>((options.zh_max_chars - options.zh_min_chars) * u * u);
+    ZhContext ctx{zh_grammar, &rng, topic.get(), nullptr, {}, 0, {}};
+    Article article = GenerateZhArticle(&ctx, target);
+    ComposeZh(article, site, doc);
+    doc->source_id = doc->id;
+    doc->topic = topic->id;
+    doc->kind = VariantKind::kOriginal;
+    doc->joined_topic = joined;
+    zh_pool.push_back(ZhPoolEntry{doc->id, std::move(topic), std::move(article), site});
+    if (zh_pool.size() > static_cast<size_t>(options.pool_size)) zh_pool.pop_front();
+  }
+
   const GenerateOptions options;
   const Grammar& grammar;
   Rng rng;
@@ -1473,6 +2790,16 @@ struct CorpusGenerator::State {
   int64_t produced = 0;
   int64_t topics_created = 0;
   int64_t minutes = 0;
+  // The hard profile (empty unless its options ask for it).
+  std::vector<Aggregator> aggregators;
+  std::vector<PromoSet> promos;  // per site
+  const ZhGrammar* zh_grammar = nullptr;
+  std::vector<ZhSite> zh_sites;
+  std::vector<uint64_t> zh_site_weights;
+  std::deque<ZhPoolEntry> zh_pool;
+  std::deque<std::shared_ptr<ZhTopic>> active_zh_topics;
+  std::deque<Document> pending;
+  HotStory hot;
 };
 
 CorpusGenerator::CorpusGenerator(const GenerateOptions& options)

@@ -19,6 +19,43 @@
 // chrome move the copy to another site; the single-change kinds stay on the original's site (an
 // updated or re-published version), so each of them isolates exactly one kind of change.
 //
+// The hard profile (ApplyProfile("hard"), `dedup-gen-corpus --profile hard`) adds the phenomena
+// that a real held-out corpus showed the defaults to miss, each its own kind so that recall can be
+// reported per class. All of them are off in the default profile, whose output is byte-identical
+// to the generator's before they existed.
+//   `aggfooter`   a copy on an aggregator site: the body unchanged, a small header, and directly
+//                 after the article's last paragraph a long disclaimer paragraph (~90 words,
+//                 "DISCLAIMER:- Denial of responsibility! <site> is an automatic aggregator ...")
+//                 and "Read original article here". Two or three copies of one original, each on
+//                 a different aggregator, so the lines next to the chrome (headline, last
+//                 paragraph) appear in several documents: they are not "found nowhere else".
+//                 Half of the aggregators (the first, third, ...) name the original's site in
+//                 the `source` field, as feeds that credit the publisher do; the others their
+//                 own domain ("news24.example"), under which the copies' neighbouring lines are
+//                 unique within that source.
+//   `shortfooter` a short item (60-120 words) on one aggregator: a new short original is written
+//                 on its own site with its own chrome, and its copy appears later under that
+//                 aggregator's footer, which is longer than the item. Every shortfooter item
+//                 ends with the same footer, line for line; the items are different articles
+//                 and must never be grouped with each other. That aggregator names the
+//                 publisher in `source`, so the footer has no source of its own.
+//   `deeptrunc`   cut to 25-45% of the paragraphs, ~8% of the words edited (synonyms, typos),
+//                 under another site's chrome.
+//   `promo`       a paragraph dropped, one or two promo lines inserted ("Subscribe to ...",
+//                 "READ MORE: <another headline>", "Follow us on ..."; wording fixed per site),
+//                 ~5% of the words edited, under another site's chrome.
+//   `zhedit`      a heavily edited copy of a Chinese original (GenerateOptions::zh_rate; Chinese
+//                 originals are `original`s with their own topics, written from a small Chinese
+//                 grammar in bench/zh_vocab.inc on Chinese sites with Chinese chrome): 10-15% of
+//                 the Han characters substituted (phrase synonyms, then single characters), a
+//                 sentence dropped and/or two sentences swapped, another Chinese site's chrome.
+//   `hot`         one hot story syndicated hot_copies (200) times with no chrome at all, on many
+//                 sites, half of the copies identical and half lightly edited: its paragraphs
+//                 recur in 200 documents yet are article text. The story's original is an
+//                 `original` without chrome too. One starts every hot_interval documents.
+// Their shares: kind_weights (aggfooter and shortfooter weigh a pick, which writes two or three
+// copies, or a short original and its copy), zh_rate, and the hot_* options.
+//
 // Every document carries its site's fixed header and footer (15-80 words each), because real
 // scraped pages repeat their boilerplate on every article: short unrelated articles of one site
 // share those shingles, and a chrome copy of a short article is far from Jaccard 1.
@@ -38,8 +75,9 @@
 // through splitmix64, with hand-written bounded-integer sampling and integer weights (no
 // std::*_distribution, whose output is implementation-defined, and no libm calls), so the same
 // options give byte-identical files on every platform. The corpus streams: only a bounded pool of
-// recent originals (GenerateOptions::pool_size) is kept to derive variants from, and a corpus of
-// N documents is a prefix of the corpus of N+1 documents with the same other options.
+// recent originals (GenerateOptions::pool_size, English and Chinese each), the running hot story
+// and a short queue of copies waiting for their slot are kept, and a corpus of N documents is a
+// prefix of the corpus of N+1 documents with the same other options.
 #ifndef DEDUP_BENCH_CORPUS_GENERATOR_H_
 #define DEDUP_BENCH_CORPUS_GENERATOR_H_
 
@@ -54,10 +92,30 @@ namespace dedup::bench {
 
 inline constexpr uint64_t kDefaultSeed = 20230320;
 
-enum class VariantKind : uint8_t { kOriginal, kChrome, kEdit, kDrop, kAdd, kTrunc, kCombo };
-inline constexpr int kNumVariantKinds = 7;
+enum class VariantKind : uint8_t {
+  kOriginal,
+  kChrome,
+  kEdit,
+  kDrop,
+  kAdd,
+  kTrunc,
+  kCombo,
+  // The hard profile's kinds (see the comment at the top).
+  kAggFooter,
+  kShortFooter,
+  kDeepTrunc,
+  kPromo,
+  kZhEdit,
+  kHot,
+};
+inline constexpr int kNumVariantKinds = 13;
+// The kinds chosen by GenerateOptions::kind_weights: all but `original` and `hot` (scheduled).
+inline constexpr int kNumWeightedKinds = 11;
+// The kinds of the default profile: `original` .. `combo`.
+inline constexpr int kNumDefaultKinds = 7;
 
-// "original", "chrome", "edit", "drop", "add", "trunc", "combo".
+// "original", "chrome", "edit", "drop", "add", "trunc", "combo", "aggfooter", "shortfooter",
+// "deeptrunc", "promo", "zhedit", "hot".
 std::string_view VariantKindName(VariantKind kind);
 // Inverse of VariantKindName; false for an unknown name.
 bool ParseVariantKind(std::string_view name, VariantKind* kind);
@@ -92,9 +150,36 @@ struct GenerateOptions {
   // When false, documents carry no site header/footer (text = headline + body).
   bool include_chrome = true;
   // Relative weights of the variant kinds, indexed by VariantKind - 1 (chrome, edit, drop, add,
-  // trunc, combo). Zero disables a kind.
-  std::array<double, kNumVariantKinds - 1> kind_weights = {1, 1, 1, 1, 1, 1};
+  // trunc, combo, aggfooter, shortfooter, deeptrunc, promo, zhedit). Zero disables a kind; the
+  // hard profile's kinds are off by default.
+  std::array<double, kNumWeightedKinds> kind_weights = {1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
+
+  // --- The hard profile's phenomena. Their defaults leave the output unchanged. ---
+  // Probability that an original is Chinese (a `zhedit` pick with no Chinese original yet writes
+  // one instead, so zhedit works without it).
+  double zh_rate = 0;
+  // Length of a Chinese original's body in Han characters (skewed to short, as for English).
+  int zh_min_chars = 250;
+  int zh_max_chars = 1500;
+  // Chinese sites ("zhsite00.example", ...), each with its own Chinese header and footer.
+  int zh_sites = 12;
+  // Aggregator sites of `aggfooter` copies; `shortfooter` items are all on the first one.
+  int num_aggregators = 5;
+  // Body length of the short originals behind `shortfooter` items, in words.
+  int short_min_words = 60;
+  int short_max_words = 120;
+  // A hot story starts every hot_interval documents (at document hot_interval / 40 of each
+  // interval; 0: none) and gets hot_copies copies; while it runs, a document is its next copy
+  // with probability hot_copy_rate (so 200 copies take ~4000 documents at 0.05).
+  int64_t hot_interval = 0;
+  int hot_copies = 200;
+  double hot_copy_rate = 0.05;
 };
+
+// Sets the options of a named profile, leaving num_docs, seed and pool_size alone: "default"
+// (GenerateOptions{}) or "hard" (all classes of the hard profile mixed with the default kinds).
+// False for an unknown name.
+bool ApplyProfile(std::string_view name, GenerateOptions* options);
 
 // Empty if the options are usable; otherwise a one-line message naming the CLI flag.
 std::string ValidateOptions(const GenerateOptions& options);
@@ -108,10 +193,14 @@ struct Document {
   std::string source_id;  // root original's id (own id for an original)
   std::string topic;      // "topic000042"; a variant has its original's topic
   VariantKind kind = VariantKind::kOriginal;
-  uint8_t ops = 0;            // VariantOp bits; 0 for an original
-  int body_words = 0;         // whitespace-separated words in the paragraphs (headline excluded)
+  uint8_t ops = 0;            // VariantOp bits; 0 for an original (and an identical hot copy)
+  int body_words = 0;         // whitespace-separated words in the paragraphs (headline excluded);
+                              // Chinese: Han characters in the paragraphs
   double kept_fraction = 1;   // with kOpTrunc: body words kept / body words before truncation
+  double edit_rate = 0;       // deeptrunc, promo: words edited / words; zhedit: Han characters
+                              // substituted / Han characters (before a sentence is dropped)
   bool joined_topic = false;  // an original that joined an existing topic (a hard negative)
+  bool zh = false;            // written in Chinese
 };
 
 // Produces the documents one at a time. Not thread-safe; independent instances are.

@@ -1,6 +1,9 @@
 #include "dedup/boilerplate.h"
 
 #include <algorithm>
+#include <bit>
+#include <functional>
+#include <memory>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
@@ -17,172 +20,201 @@ constexpr uint64_t kLineSeed = 0x6c696e65;    // "line"
 constexpr uint64_t kSourceSeed = 0x736f7572;  // "sour"
 constexpr uint64_t kEdge = 0;                 // Document start/end as a neighbour.
 
-// How FindInScope spreads a scope over threads. The corpus scope holds every line of the
+constexpr uint64_t kContextSeed = 0x63747874;  // "ctxt"
+
+// How a scope's search spreads over threads. The corpus scope holds every line of the
 // run (4M at 100k articles), so a single task for it would make the boilerplate pass
 // serial. Keys are split into shards by their high bits; each shard's tables are built
 // by one task that scans all the scope's documents and handles its own keys only.
-// Scanning is cheap next to the hash-table work it leaves to other tasks, and every key's
-// statistics are still gathered in document order by one task, so the result does not
-// depend on the number of shards or threads.
+// Scanning is cheap next to the hash-table and sketch work it leaves to other tasks, and
+// every key's statistics are still gathered in document order by one task, so the result
+// does not depend on the number of shards or threads.
 constexpr size_t kMaxShards = 16;
 
-// Finds the boilerplate lines among documents `docs` (indexes into the detector's
-// arrays), counting document frequency within that scope only. Runs in parallel
-// (oneTBB) for large scopes.
-template <typename GetKeys>
-absl::flat_hash_set<uint64_t> FindInScope(const std::vector<size_t>& docs, GetKeys keys_of, int min_docs,
-                                          int min_contexts, double block_adjacency, double block_df_ratio,
-                                          size_t lines_per_shard) {
-  absl::flat_hash_set<uint64_t> result;
-  if (docs.size() < static_cast<size_t>(min_docs)) return result;
-  std::vector<size_t> first_line(docs.size() + 1, 0);  // Line positions of the scope.
-  for (size_t i = 0; i < docs.size(); ++i) {
-    auto [begin, end, open] = keys_of(docs[i]);
-    (void)open;
-    first_line[i + 1] = first_line[i] + static_cast<size_t>(end - begin);
-  }
-  const size_t lines = first_line.back();
-  const size_t shards = std::clamp<size_t>(lines / std::max<size_t>(lines_per_shard, 1), 1, kMaxShards);
-  auto shard_of = [shards](uint64_t k) { return static_cast<size_t>(((k >> 32) * shards) >> 32); };
+// A token's hash for context shingles. Most tokens fit in 8 bytes: those are read as a
+// little-endian number (the same on every platform) and mixed by two multiplies, which
+// costs a fraction of an XXH3 call; longer tokens take XXH3.
+inline uint64_t ContextTokenHash(const char* p, size_t n) {
+  if (n > 8) return XXH3_64bits_withSeed(p, n, kContextSeed);
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  v = (v ^ (static_cast<uint64_t>(n) << 59) ^ kContextSeed) * 0xBF58476D1CE4E5B9ull;
+  v ^= v >> 31;
+  v *= 0x94D049BB133111EBull;
+  return v ^ (v >> 29);
+}
 
-  // 1. Document frequency: per shard, key -> {documents, the last document counted}
-  // (a line repeated within a document counts once). Keys are prefetched a document at
-  // a time so that the tables' cache misses overlap.
+// Slots of `d`'s context sketch owned by line `line`.
+uint64_t SlotsOwnedBy(const LineKeys& d, size_t line) {
+  const uint16_t l = static_cast<uint16_t>(std::min<size_t>(line, ContextSlot::kMaxLine));
+  uint64_t mask = 0;
+  for (int s = 0; s < kContextSlots; ++s) mask |= static_cast<uint64_t>(d.context[s].line == l) << s;
+  return mask;
+}
+
+// The search in one scope (the corpus, or one source): document frequencies and the
+// adjacency of frequent lines are counted once; Run() is one round of seeds and blocks.
+class ScopeSearch {
+ public:
+  ScopeSearch(const std::vector<LineKeys>& all, std::vector<size_t> docs, int min_docs, int min_contexts,
+              const BoilerplateOptions& options, size_t lines_per_shard)
+      : all_(all), docs_(std::move(docs)), min_docs_(min_docs), min_contexts_(min_contexts), options_(options) {
+    if (docs_.size() < static_cast<size_t>(min_docs_)) return;
+    first_line_.assign(docs_.size() + 1, 0);
+    for (size_t i = 0; i < docs_.size(); ++i) first_line_[i + 1] = first_line_[i] + lines_of(i).size();
+    const size_t lines = first_line_.back();
+    shards_ = std::clamp<size_t>(lines / std::max<size_t>(lines_per_shard, 1), 1, kMaxShards);
+    CountFrequencies();
+    CountAdjacency();
+  }
+
+  // One round: seeds among the frequent lines, their contexts leaving out the lines in
+  // `flagged` (per document of the run, or null: the previous round's chrome) that the
+  // other document lacks; then blocks grown from the seeds. Returns them all.
+  absl::flat_hash_set<uint64_t> Run(const std::vector<FlaggedLines>* flagged) const {
+    absl::flat_hash_set<uint64_t> result;
+    if (docs_.size() < static_cast<size_t>(min_docs_)) return result;
+    std::vector<std::vector<uint64_t>> seeds(shards_);
+    tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) { seeds[shard] = Seeds(shard, flagged); });
+    std::vector<uint64_t> queue;
+    for (const std::vector<uint64_t>& s : seeds) {
+      for (uint64_t k : s) {
+        if (result.insert(k).second) queue.push_back(k);
+      }
+    }
+    Grow(&result, &queue);
+    return result;
+  }
+
+ private:
+  const std::vector<uint64_t>& lines_of(size_t i) const { return all_[docs_[i]].lines; }
+  size_t shard_of(uint64_t k) const { return static_cast<size_t>(((k >> 32) * shards_) >> 32); }
+  uint32_t df_of(uint64_t k) const {
+    const auto& table = df_[shard_of(k)];
+    auto it = table.find(k);
+    return it == table.end() ? 0 : it->second.docs;
+  }
+
+  // Document frequency: per shard, key -> {documents, the last document counted} (a line
+  // repeated within a document counts once). Keys are prefetched a document at a time so
+  // that the tables' cache misses overlap. Then one bit per line position: frequent?
+  void CountFrequencies() {
+    df_.resize(shards_);
+    tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
+      absl::flat_hash_map<uint64_t, Frequency>& table = df_[shard];
+      for (size_t i = 0; i < docs_.size(); ++i) {
+        const std::vector<uint64_t>& keys = lines_of(i);
+        for (uint64_t k : keys) {
+          if (shard_of(k) == shard) table.prefetch(k);
+        }
+        for (uint64_t k : keys) {
+          if (shard_of(k) != shard) continue;
+          Frequency& f = table[k];
+          if (f.last != i) f.last = static_cast<uint32_t>(i), ++f.docs;
+        }
+      }
+    });
+    frequent_.assign(first_line_.back(), 0);
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, docs_.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t i = r.begin(); i != r.end(); ++i) {
+        const std::vector<uint64_t>& keys = lines_of(i);
+        for (uint64_t k : keys) df_[shard_of(k)].prefetch(k);
+        uint8_t* out = frequent_.data() + first_line_[i];
+        for (uint64_t k : keys) *out++ = df_of(k) >= static_cast<uint32_t>(min_docs_);
+      }
+    });
+  }
+
+  // (line, neighbour) -> count, for pairs of frequent lines: the only ones block growth
+  // reads. Gathered per shard of the line, then indexed by neighbour.
+  void CountAdjacency() {
+    std::vector<absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t>> adjacent(shards_);
+    tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
+      for (size_t d = 0; d < docs_.size(); ++d) {
+        const std::vector<uint64_t>& keys = lines_of(d);
+        const uint8_t* freq = frequent_.data() + first_line_[d];
+        for (size_t i = 0; i < keys.size(); ++i) {
+          if (!freq[i] || shard_of(keys[i]) != shard) continue;
+          if (i > 0 && freq[i - 1] && keys[i - 1] != keys[i]) ++adjacent[shard][{keys[i], keys[i - 1]}];
+          if (i + 1 < keys.size() && freq[i + 1] && keys[i + 1] != keys[i]) ++adjacent[shard][{keys[i], keys[i + 1]}];
+        }
+      }
+    });
+    for (const auto& shard : adjacent) {
+      for (const auto& [pair, count] : shard) neighbours_[pair.second].emplace_back(pair.first, count);
+    }
+    for (auto& [b, v] : neighbours_) std::sort(v.begin(), v.end());  // Deterministic growth order.
+  }
+
+  // The shard's frequent lines with at least min_contexts different contexts, counted
+  // greedily in document order.
+  std::vector<uint64_t> Seeds(size_t shard, const std::vector<FlaggedLines>* flagged) const {
+    struct Kept {
+      uint32_t doc, line;
+    };
+    static const FlaggedLines kNone;
+    const size_t need = static_cast<size_t>(min_contexts_);
+    absl::flat_hash_map<uint64_t, std::vector<Kept>> contexts;
+    auto flagged_of = [&](size_t i) -> const FlaggedLines& { return flagged ? (*flagged)[docs_[i]] : kNone; };
+    for (size_t i = 0; i < docs_.size(); ++i) {
+      const std::vector<uint64_t>& keys = lines_of(i);
+      const uint8_t* freq = frequent_.data() + first_line_[i];
+      for (size_t j = 0; j < keys.size(); ++j) {
+        if (!freq[j] || shard_of(keys[j]) != shard) continue;
+        std::vector<Kept>& kept = contexts[keys[j]];
+        if (kept.size() >= need || (!kept.empty() && kept.back().doc == i)) continue;
+        const LineKeys& doc = all_[docs_[i]];
+        bool same = false;
+        for (const Kept& k : kept) {
+          same = SameContext(all_[docs_[k.doc]], k.line, flagged_of(k.doc), doc, j, flagged_of(i),
+                             options_.context_containment);
+          if (same) break;
+        }
+        if (!same) kept.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j)});
+      }
+    }
+    std::vector<uint64_t> seeds;
+    for (const auto& [k, kept] : contexts) {
+      if (kept.size() >= need) seeds.push_back(k);
+    }
+    return seeds;
+  }
+
+  // Blocks: grow from chrome lines to the frequent lines that stand next to them.
+  void Grow(absl::flat_hash_set<uint64_t>* result, std::vector<uint64_t>* queue) const {
+    std::sort(queue->begin(), queue->end());  // Deterministic growth order.
+    while (!queue->empty()) {
+      const uint64_t b = queue->back();
+      queue->pop_back();
+      auto it = neighbours_.find(b);
+      if (it == neighbours_.end()) continue;
+      const uint32_t fb = df_of(b);
+      for (const auto& [line, count] : it->second) {
+        if (result->contains(line)) continue;
+        const uint32_t fl = df_of(line);
+        if (fl < static_cast<uint32_t>(min_docs_)) continue;
+        if (count >= options_.block_adjacency * fl && fl >= options_.block_df_ratio * fb) {
+          result->insert(line);
+          queue->push_back(line);
+        }
+      }
+    }
+  }
+
   struct Frequency {
     uint32_t docs = 0;
     uint32_t last = UINT32_MAX;
   };
-  std::vector<absl::flat_hash_map<uint64_t, Frequency>> df(shards);
-  tbb::parallel_for(size_t{0}, shards, [&](size_t shard) {
-    absl::flat_hash_map<uint64_t, Frequency>& table = df[shard];
-    for (size_t i = 0; i < docs.size(); ++i) {
-      auto [begin, end, open] = keys_of(docs[i]);
-      (void)open;
-      for (const uint64_t* k = begin; k != end; ++k) {
-        if (shard_of(*k) == shard) table.prefetch(*k);
-      }
-      for (const uint64_t* k = begin; k != end; ++k) {
-        if (shard_of(*k) != shard) continue;
-        Frequency& f = table[*k];
-        if (f.last != i) f.last = static_cast<uint32_t>(i), ++f.docs;
-      }
-    }
-  });
-  auto df_of = [&](uint64_t k) -> uint32_t {
-    const auto& table = df[shard_of(k)];
-    auto it = table.find(k);
-    return it == table.end() ? 0 : it->second.docs;
-  };
-  // What pass 2 asks of every line position: is its document frequency 1 (kUnique), and
-  // is it at least min_docs (kFrequent)? Two bits: with min_docs 1 a line is both.
-  enum : uint8_t { kUnique = 1, kFrequent = 2 };
-  std::vector<uint8_t> df_at(lines);
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, docs.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
-    for (size_t i = r.begin(); i != r.end(); ++i) {
-      auto [begin, end, open] = keys_of(docs[i]);
-      (void)open;
-      for (const uint64_t* k = begin; k != end; ++k) df[shard_of(*k)].prefetch(*k);
-      uint8_t* out = df_at.data() + first_line[i];
-      for (const uint64_t* k = begin; k != end; ++k) {
-        const uint32_t f = df_of(*k);
-        *out++ = static_cast<uint8_t>((f >= static_cast<uint32_t>(min_docs) ? kFrequent : 0) | (f == 1 ? kUnique : 0));
-      }
-    }
-  });
-
-  // 2. Per frequent line: distinct unique neighbours (df 1 in the scope) on each side,
-  // capped at min_contexts; on each side, in how many occurrences the document edge is
-  // reached through frequent lines only; and adjacency counts with its neighbours.
-  struct Stats {
-    std::vector<uint64_t> unique_before, unique_after;
-    uint32_t occurrences = 0, edge_before = 0, edge_after = 0;
-  };
-  struct ShardStats {
-    absl::flat_hash_map<uint64_t, Stats> stats;
-    absl::flat_hash_map<std::pair<uint64_t, uint64_t>, uint32_t> adjacent;  // (line, neighbour) -> count
-  };
-  std::vector<ShardStats> shard_stats(shards);
-  tbb::parallel_for(size_t{0}, shards, [&](size_t shard) {
-    ShardStats& out = shard_stats[shard];
-    std::vector<char> reach_start, reach_end;
-    for (size_t d = 0; d < docs.size(); ++d) {
-      auto [begin, end, opening] = keys_of(docs[d]);
-      const size_t n = static_cast<size_t>(end - begin);
-      const uint8_t* freq = df_at.data() + first_line[d];
-      auto is_frequent = [&](size_t i) { return (freq[i] & kFrequent) != 0; };
-      bool any = false;
-      for (size_t i = 0; i < n && !any; ++i) any = is_frequent(i) && shard_of(begin[i]) == shard;
-      if (!any) continue;
-      reach_start.assign(n, 0);
-      reach_end.assign(n, 0);
-      for (size_t i = 0; i < n; ++i) reach_start[i] = i == 0 || (is_frequent(i - 1) && reach_start[i - 1]);
-      for (size_t i = n; i-- > 0;) reach_end[i] = i + 1 == n || (is_frequent(i + 1) && reach_end[i + 1]);
-      for (size_t i = 0; i < n; ++i) {
-        if (!is_frequent(i) || shard_of(begin[i]) != shard) continue;
-        const uint64_t k = begin[i];
-        Stats& s = out.stats[k];
-        ++s.occurrences;
-        s.edge_before += reach_start[i];
-        s.edge_after += reach_end[i];
-        for (int side = 0; side < 2; ++side) {
-          const bool before = side == 0;
-          const size_t j = before ? i - 1 : i + 1;  // Wraps to a huge value before the start.
-          if (j >= n) continue;
-          const uint64_t nb = begin[j];
-          if (nb == k) continue;
-          // Blocks grow from a boilerplate line to frequent neighbours only (stage 3), so
-          // only pairs of frequent lines are counted.
-          if (is_frequent(j)) ++out.adjacent[{k, nb}];
-          // Distinct contexts are counted by the neighbours' openings (see LineKeys).
-          std::vector<uint64_t>& v = before ? s.unique_before : s.unique_after;
-          if ((freq[j] & kUnique) != 0 && v.size() < static_cast<size_t>(min_contexts) &&
-              std::find(v.begin(), v.end(), opening[j]) == v.end()) {
-            v.push_back(opening[j]);
-          }
-        }
-      }
-    }
-  });
-  // Seeds: many unique neighbours on one side, and the document's edge on the other
-  // (reached through recurring lines only) in at least half of the occurrences. A
-  // syndicated article copied under rare site chrome has unique neighbours on BOTH
-  // sides, so it is not mistaken for a header or footer.
-  std::vector<uint64_t> queue;
-  const size_t need = static_cast<size_t>(min_contexts);
-  for (const ShardStats& shard : shard_stats) {
-    for (const auto& [k, s] : shard.stats) {
-      const bool footer = s.unique_before.size() >= need && 2 * s.edge_after >= s.occurrences;
-      const bool header = s.unique_after.size() >= need && 2 * s.edge_before >= s.occurrences;
-      if (footer || header) {
-        result.insert(k);
-        queue.push_back(k);
-      }
-    }
-  }
-  std::sort(queue.begin(), queue.end());  // Deterministic growth order.
-  // 3. Blocks: grow from boilerplate lines to the frequent lines that stand next to them.
-  absl::flat_hash_map<uint64_t, std::vector<std::pair<uint64_t, uint32_t>>> neighbours;  // b -> (line, count)
-  for (const ShardStats& shard : shard_stats) {
-    for (const auto& [pair, count] : shard.adjacent) neighbours[pair.second].emplace_back(pair.first, count);
-  }
-  while (!queue.empty()) {
-    const uint64_t b = queue.back();
-    queue.pop_back();
-    auto it = neighbours.find(b);
-    if (it == neighbours.end()) continue;
-    const uint32_t fb = df_of(b);
-    for (const auto& [line, count] : it->second) {
-      if (result.contains(line)) continue;
-      const uint32_t fl = df_of(line);
-      if (fl < static_cast<uint32_t>(min_docs)) continue;
-      if (count >= block_adjacency * fl && fl >= block_df_ratio * fb) {
-        result.insert(line);
-        queue.push_back(line);
-      }
-    }
-  }
-  return result;
-}
+  const std::vector<LineKeys>& all_;
+  std::vector<size_t> docs_;  // Indexes into all_, in input order.
+  int min_docs_, min_contexts_;
+  BoilerplateOptions options_;
+  size_t shards_ = 1;
+  std::vector<size_t> first_line_;  // Line positions of the scope.
+  std::vector<absl::flat_hash_map<uint64_t, Frequency>> df_;
+  std::vector<uint8_t> frequent_;   // Per line position.
+  absl::flat_hash_map<uint64_t, std::vector<std::pair<uint64_t, uint32_t>>> neighbours_;  // b -> (line, count)
+};
 
 }  // namespace
 
@@ -191,8 +223,18 @@ absl::Status ValidateBoilerplateOptions(const BoilerplateOptions& o) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "boilerplate minimum document counts must be at least 2 (got %d and %d)", o.min_docs, o.min_source_docs));
   }
-  if (o.min_contexts < 1 || o.min_source_contexts < 1) {
-    return absl::InvalidArgumentError("boilerplate minimum context counts must be at least 1");
+  if (o.min_contexts < 1 || o.min_source_contexts < 1 || o.min_contexts > kMaxBoilerplateContexts ||
+      o.min_source_contexts > kMaxBoilerplateContexts) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "boilerplate minimum context counts must be in 1..%d (got %d and %d)", kMaxBoilerplateContexts,
+        o.min_contexts, o.min_source_contexts));
+  }
+  if (!(o.context_containment > 0 && o.context_containment <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("boilerplate context containment must be in (0, 1] (got %g)", o.context_containment));
+  }
+  if (o.rounds < 1 || o.rounds > 8) {
+    return absl::InvalidArgumentError(absl::StrFormat("boilerplate rounds must be in 1..8 (got %d)", o.rounds));
   }
   if (!(o.block_adjacency > 0 && o.block_adjacency <= 1) || !(o.block_df_ratio > 0 && o.block_df_ratio <= 1)) {
     return absl::InvalidArgumentError("boilerplate block ratios must be in (0, 1]");
@@ -214,14 +256,94 @@ uint64_t SourceKey(std::string_view source) {
 
 LineKeys ComputeLineKeys(const TokenizedText& t) {
   LineKeys keys;
+  thread_local std::vector<uint64_t> token_hash;
   keys.lines.reserve(t.lines.size());
-  keys.openings.reserve(t.lines.size());
+  keys.shingles.reserve(t.lines.size());
   for (size_t i = 0; i < t.lines.size(); ++i) {
     const size_t first = t.lines[i], end = t.line_end(i);
     keys.lines.push_back(LineKey(t, first, end));
-    keys.openings.push_back(LineKey(t, first, std::min(end, first + kOpeningTokens)));
+    // Context shingles: the line's token 3-grams (a shorter line is one shingle),
+    // one-permutation hashed: the top 6 bits choose the slot, the low 16 are the value.
+    // A 3-gram's hash mixes its tokens' hashes (each token hashed once, not three times).
+    const size_t n = end - first;
+    const size_t width = std::min<size_t>(n, kContextShingleTokens);
+    const size_t count = n - width + 1;
+    const uint16_t line = static_cast<uint16_t>(std::min<size_t>(i, ContextSlot::kMaxLine));
+    token_hash.resize(n);
+    const char* text = t.text.data();
+    for (size_t k = 0; k < n; ++k) {
+      const size_t from = t.starts[first + k], to = t.end(first + k);
+      token_hash[k] = ContextTokenHash(text + from, to - from);
+    }
+    for (size_t s = 0; s < count; ++s) {
+      // Rotations keep the order of the tokens; one multiply mixes them into the high
+      // bits (the slot) and the middle ones (the value).
+      uint64_t h = token_hash[s];
+      if (width > 1) h ^= std::rotl(token_hash[s + 1], 21);
+      if (width > 2) h ^= std::rotl(token_hash[s + 2], 42);
+      h *= 0x9E3779B97F4A7C15ull;
+      ContextSlot& slot = keys.context[h >> 58];
+      const uint16_t value = static_cast<uint16_t>(h >> 32);
+      if (value < slot.value || slot.line == ContextSlot::kEmpty) slot = ContextSlot{value, line};
+    }
+    keys.shingles.push_back(static_cast<uint32_t>(count));
+    keys.total_shingles += static_cast<uint32_t>(count);
   }
   return keys;
+}
+
+namespace {
+
+// What `x` (of document a) leaves out of a's context against document b: the slots and
+// shingles of its lines that b does not have.
+void LeftOut(const FlaggedLines& x, const FlaggedLines& y, uint64_t* slots, double* shingles) {
+  for (size_t i = 0; i < x.keys.size(); ++i) {
+    if (std::find(y.keys.begin(), y.keys.end(), x.keys[i]) != y.keys.end()) continue;
+    *slots |= x.slots[i];
+    *shingles += x.shingles[i];
+  }
+}
+
+}  // namespace
+
+FlaggedLines FlagLines(const LineKeys& doc, const std::function<bool(uint64_t)>& is_chrome) {
+  FlaggedLines f;
+  for (size_t j = 0; j < doc.lines.size(); ++j) {
+    if (!is_chrome(doc.lines[j])) continue;
+    f.keys.push_back(doc.lines[j]);
+    f.slots.push_back(SlotsOwnedBy(doc, j));
+    f.shingles.push_back(doc.shingles[j]);
+  }
+  return f;
+}
+
+bool SameContext(const LineKeys& a, size_t line_a, const FlaggedLines& flagged_a, const LineKeys& b, size_t line_b,
+                 const FlaggedLines& flagged_b, double containment) {
+  uint64_t skip = SlotsOwnedBy(a, line_a) | SlotsOwnedBy(b, line_b);
+  double na = static_cast<double>(a.total_shingles) - a.shingles[line_a];
+  double nb = static_cast<double>(b.total_shingles) - b.shingles[line_b];
+  {
+    double out_a = 0, out_b = 0;
+    LeftOut(flagged_a, flagged_b, &skip, &out_a);
+    LeftOut(flagged_b, flagged_a, &skip, &out_b);
+    na -= out_a;
+    nb -= out_b;
+  }
+  int usable = 0, matches = 0;
+  for (int s = 0; s < kContextSlots; ++s) {
+    if ((skip >> s) & 1) continue;
+    const ContextSlot& x = a.context[s];
+    const ContextSlot& y = b.context[s];
+    const bool ex = x.line == ContextSlot::kEmpty, ey = y.line == ContextSlot::kEmpty;
+    if (ex && ey) continue;
+    ++usable;
+    matches += !ex && !ey && x.value == y.value;
+  }
+  if (usable < kMinContextSlots) return true;  // Unknown: never evidence of chrome.
+  if (na <= 0 || nb <= 0) return true;
+  const double j = static_cast<double>(matches) / usable;
+  const double shared = j * (na + nb) / (1 + j);
+  return shared >= containment * std::min(na, nb);
 }
 
 bool BoilerplateModel::IsBoilerplate(uint64_t source_key, uint64_t line_key) const {
@@ -229,11 +351,9 @@ bool BoilerplateModel::IsBoilerplate(uint64_t source_key, uint64_t line_key) con
   return source_key != 0 && per_source_.contains({source_key, line_key});
 }
 
-void BoilerplateDetector::AddLineKeys(uint64_t source_key, const LineKeys& keys) {
+void BoilerplateDetector::AddLineKeys(uint64_t source_key, LineKeys keys) {
   sources_.push_back(source_key);
-  keys_.insert(keys_.end(), keys.lines.begin(), keys.lines.end());
-  openings_.insert(openings_.end(), keys.openings.begin(), keys.openings.end());
-  offsets_.push_back(keys_.size());
+  docs_.push_back(std::move(keys));
 }
 
 void BoilerplateDetector::AddDocument(std::string_view source, const TokenizedText& tokens) {
@@ -243,36 +363,53 @@ void BoilerplateDetector::AddDocument(std::string_view source, const TokenizedTe
 BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
   BoilerplateModel model;
   if (!options_.enabled) return model;
-  auto keys_of = [&](size_t d) {
-    return std::make_tuple(keys_.data() + offsets_[d], keys_.data() + offsets_[d + 1], openings_.data() + offsets_[d]);
-  };
   // Scope 0 is the whole corpus; scopes 1.. are the sources (documents grouped by source
   // key, in input order). The scopes are independent, so they are searched in parallel
   // (in the caller's task arena); the result is a set, the same for any thread count.
-  std::vector<std::pair<uint64_t, std::vector<size_t>>> scopes(1);
-  scopes[0].second.resize(sources_.size());
-  for (size_t d = 0; d < sources_.size(); ++d) scopes[0].second[d] = d;
+  std::vector<uint64_t> scope_source(1, 0);
+  std::vector<std::vector<size_t>> scope_docs(1);
+  scope_docs[0].resize(sources_.size());
+  for (size_t d = 0; d < sources_.size(); ++d) scope_docs[0][d] = d;
   {
     absl::flat_hash_map<uint64_t, size_t> scope_of;
     for (size_t d = 0; d < sources_.size(); ++d) {
       if (sources_[d] == 0) continue;
-      auto [it, inserted] = scope_of.try_emplace(sources_[d], scopes.size());
-      if (inserted) scopes.push_back({sources_[d], {}});
-      scopes[it->second].second.push_back(d);
+      auto [it, inserted] = scope_of.try_emplace(sources_[d], scope_docs.size());
+      if (inserted) scope_source.push_back(sources_[d]), scope_docs.emplace_back();
+      scope_docs[it->second].push_back(d);
     }
   }
-  std::vector<absl::flat_hash_set<uint64_t>> found(scopes.size());
-  tbb::parallel_for(size_t{0}, scopes.size(), [&](size_t i) {
+  const size_t scopes = scope_docs.size();
+  std::vector<std::unique_ptr<ScopeSearch>> search(scopes);
+  tbb::parallel_for(size_t{0}, scopes, [&](size_t i) {
     const bool corpus = i == 0;
-    found[i] = FindInScope(scopes[i].second, keys_of, corpus ? options_.min_docs : options_.min_source_docs,
-                           corpus ? options_.min_contexts : options_.min_source_contexts,
-                           options_.block_adjacency, options_.block_df_ratio, lines_per_shard);
+    search[i] = std::make_unique<ScopeSearch>(docs_, std::move(scope_docs[i]),
+                                              corpus ? options_.min_docs : options_.min_source_docs,
+                                              corpus ? options_.min_contexts : options_.min_source_contexts,
+                                              options_, lines_per_shard);
   });
-  model.corpus_ = std::move(found[0]);
-  for (size_t i = 1; i < scopes.size(); ++i) {
-    for (uint64_t line : found[i]) {
-      if (!model.corpus_.contains(line)) model.per_source_.insert({scopes[i].first, line});
+  // Rounds: the first compares whole contexts; each later one leaves the previous
+  // round's chrome out of them (where the other document lacks it), until the model
+  // stops changing.
+  std::vector<absl::flat_hash_set<uint64_t>> found(scopes);
+  std::vector<FlaggedLines> flagged;
+  for (int round = 1; round <= options_.rounds; ++round) {
+    tbb::parallel_for(size_t{0}, scopes,
+                      [&](size_t i) { found[i] = search[i]->Run(round == 1 ? nullptr : &flagged); });
+    BoilerplateModel next;
+    next.corpus_ = found[0];
+    for (size_t i = 1; i < scopes; ++i) {
+      for (uint64_t line : found[i]) {
+        if (!next.corpus_.contains(line)) next.per_source_.insert({scope_source[i], line});
+      }
     }
+    const bool settled = round > 1 && next == model;
+    model = std::move(next);
+    if (settled || model.empty() || round == options_.rounds) break;
+    flagged.assign(docs_.size(), FlaggedLines{});
+    tbb::parallel_for(size_t{0}, docs_.size(), [&](size_t d) {
+      flagged[d] = FlagLines(docs_[d], [&](uint64_t line) { return model.IsBoilerplate(sources_[d], line); });
+    });
   }
   return model;
 }

@@ -55,8 +55,7 @@ absl::StatusOr<std::unique_ptr<Clusterer>> Clusterer::Create(const ClusterOption
   }
   LshParams lsh;
   std::unique_ptr<CandidateIndex> index;
-  const MatchOptions m{options.threshold, options.containment_threshold, options.min_containment_shingles,
-                       options.min_containment_ratio};
+  const MatchOptions m = MatchOptionsOf(options);
   if (options.exact) {
     // Every pair the rules can accept has Jaccard >= CandidateThreshold (verify.h).
     index = std::make_unique<BruteForceIndex>(CandidateThreshold(m));
@@ -88,10 +87,7 @@ Clusterer::Clusterer(ClusterOptions options, int num_perm, LshParams lsh,
       lsh_params_(lsh),
       index_(std::move(index)),
       signature_bytes_(PackedSignatureBytes(num_perm, options.signature_bits)) {
-  match_.threshold = options.threshold;
-  match_.containment_threshold = options.containment_threshold;
-  match_.min_containment_shingles = options.min_containment_shingles;
-  match_.min_containment_ratio = options.min_containment_ratio;
+  match_ = MatchOptionsOf(options);
   // A power of two of documents per block, so that finding a signature is a shift and
   // a mask: the largest whose block fits kSignatureBlockBytes, at least 1.
   signature_block_shift_ = 0;

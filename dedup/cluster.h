@@ -79,8 +79,12 @@
 
 namespace dedup {
 
-inline constexpr double kDefaultThreshold = 0.7;
-inline constexpr double kDefaultContainmentThreshold = 0.8;
+// Chosen on the hard generated corpora with word 3-shingles (README, "Defaults"): 0.5 keeps
+// every same-topic hard negative apart (their Jaccard is below 0.1) and finds copies with
+// a paragraph dropped and 5% of words edited; containment 0.7 is judged on the estimate's
+// lower bound (verify.h: containment_z).
+inline constexpr double kDefaultThreshold = 0.5;
+inline constexpr double kDefaultContainmentThreshold = 0.7;
 // Weight of false negatives when choosing the default LSH banding (false positives get
 // 1 minus this). Verifying a candidate costs only K slot comparisons, so the default
 // banding favours recall over datasketch's balanced 0.5 / 0.5; --bands/--rows override.
@@ -97,6 +101,7 @@ struct ClusterOptions {
   double containment_threshold = kDefaultContainmentThreshold;
   uint32_t min_containment_shingles = 20;
   double min_containment_ratio = 0.5;
+  double containment_z = MatchOptions{}.containment_z;  // verify.h: the estimate's guard.
   CanonicalRule canonical = CanonicalRule::kEarliest;
   // Exact Jaccard over stored shingle sets, with a brute-force index: O(n^2), for
   // small inputs and as the oracle. Requires sketches with shingles kept.
@@ -118,6 +123,13 @@ struct ClusterOptions {
   // more true pairs at 8 bits, none at 16). Create() rejects bits * rows < kMinBandBits.
   int signature_bits = 32;
 };
+
+// The matching rules of batch options, as verify.h takes them: the one mapping that
+// batch runs and the ingestion index share.
+inline MatchOptions MatchOptionsOf(const ClusterOptions& c) {
+  return MatchOptions{c.threshold, c.containment_threshold, c.min_containment_shingles, c.min_containment_ratio,
+                      c.containment_z};
+}
 
 // How a document relates to its cluster's representative.
 enum class Relation {

@@ -122,12 +122,121 @@ OracleScores CompareWithOracle(std::vector<std::pair<DocIndex, DocIndex>> lsh,
   return s;
 }
 
+namespace {
+
+// Pair recall by kind from the labellings and each document's kind index (see eval.h).
+std::vector<KindPairRecall> PairRecallByKind(const std::vector<uint32_t>& predicted,
+                                             const std::vector<uint32_t>& actual,
+                                             const std::vector<uint32_t>& kind_of,
+                                             const std::vector<std::string>& kind_names) {
+  const size_t num_kinds = kind_names.size();
+  // Per group: its size and its documents of each kind, as a vector of num_kinds + 1.
+  auto tally = [num_kinds](absl::flat_hash_map<uint64_t, std::vector<int64_t>>* table, uint64_t key,
+                           uint32_t kind) {
+    std::vector<int64_t>& counts = (*table)[key];
+    if (counts.empty()) counts.assign(num_kinds + 1, 0);
+    ++counts[num_kinds];
+    ++counts[kind];
+  };
+  absl::flat_hash_map<uint64_t, std::vector<int64_t>> cells, rows, cols;
+  for (size_t i = 0; i < predicted.size(); ++i) {
+    tally(&cells, (static_cast<uint64_t>(predicted[i]) << 32) | actual[i], kind_of[i]);
+    tally(&rows, predicted[i], kind_of[i]);
+    tally(&cols, actual[i], kind_of[i]);
+  }
+  // Pairs in a group of `total` with at least one of the `of_kind`.
+  auto involving = [](int64_t total, int64_t of_kind) {
+    return static_cast<int64_t>(Choose2(total) - Choose2(total - of_kind));
+  };
+  std::vector<KindPairRecall> out(num_kinds);
+  for (size_t k = 0; k < num_kinds; ++k) out[k].kind = kind_names[k];
+  for (const auto& [key, c] : cells) {
+    for (size_t k = 0; k < num_kinds; ++k) out[k].found_pairs += involving(c[num_kinds], c[k]);
+  }
+  for (const auto& [key, c] : rows) {
+    for (size_t k = 0; k < num_kinds; ++k) out[k].predicted_pairs += involving(c[num_kinds], c[k]);
+  }
+  for (const auto& [key, c] : cols) {
+    for (size_t k = 0; k < num_kinds; ++k) out[k].true_pairs += involving(c[num_kinds], c[k]);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const KindPairRecall& a, const KindPairRecall& b) { return a.kind < b.kind; });
+  return out;
+}
+
+// Undoes TsvEscape (report.h): \t \n \r \\.
+std::string TsvUnescape(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 1 < s.size()) {
+      const char c = s[++i];
+      out.push_back(c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c);
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<ClusterResult> ReadClusterAssignment(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrFormat("%s: cannot open clusters file", path));
+  std::string line;
+  if (!std::getline(in, line)) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: empty clusters file", path));
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const std::vector<std::string> header = absl::StrSplit(line, '\t');
+  int id_col = -1, cluster_col = -1;
+  for (int i = 0; i < static_cast<int>(header.size()); ++i) {
+    if (header[i] == "id" && id_col < 0) id_col = i;
+    if (header[i] == "cluster" && cluster_col < 0) cluster_col = i;
+  }
+  if (id_col < 0 || cluster_col < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s:1: the header must name the columns \"id\" and \"cluster\"", path));
+  }
+  ClusterResult result;
+  absl::flat_hash_map<std::string, uint32_t> cluster_of_label;
+  absl::flat_hash_map<std::string, int64_t> seen;
+  int64_t line_no = 1;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const std::vector<absl::string_view> f = absl::StrSplit(line, '\t');
+    if (f.size() != header.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s:%d: %d fields, the header has %d", path, line_no, f.size(), header.size()));
+    }
+    DocumentResult d;
+    d.id = TsvUnescape(f[id_col]);
+    if (!seen.emplace(d.id, line_no).second) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: duplicate id \"%s\"", path, line_no, d.id));
+    }
+    const auto [it, inserted] =
+        cluster_of_label.try_emplace(std::string(f[cluster_col]), static_cast<uint32_t>(result.clusters.size()));
+    if (inserted) result.clusters.emplace_back();
+    d.cluster = it->second;
+    result.clusters[d.cluster].push_back(static_cast<DocIndex>(result.documents.size()));
+    result.documents.push_back(std::move(d));
+  }
+  result.stats.documents = static_cast<int64_t>(result.documents.size());
+  result.stats.clusters = static_cast<int64_t>(result.clusters.size());
+  return result;
+}
+
 absl::StatusOr<Evaluation> Evaluate(const ClusterResult& result, const GroundTruth& truth) {
   Evaluation e;
   const size_t n = result.documents.size();
   e.documents = static_cast<int64_t>(n);
   e.predicted_clusters = static_cast<int64_t>(result.clusters.size());
-  std::vector<uint32_t> predicted(n), actual(n);
+  std::vector<uint32_t> predicted(n), actual(n), kind_of(n);
+  std::vector<std::string> kind_names;
+  absl::flat_hash_map<std::string, uint32_t> kind_index;
   absl::flat_hash_map<std::string, uint32_t> group_of_source;
   absl::flat_hash_map<std::string, DocIndex> position;
   for (size_t i = 0; i < n; ++i) position.emplace(result.documents[i].id, static_cast<DocIndex>(i));
@@ -142,6 +251,10 @@ absl::StatusOr<Evaluation> Evaluate(const ClusterResult& result, const GroundTru
     predicted[i] = d.cluster;
     auto [it, inserted] = group_of_source.try_emplace(r->source_id, static_cast<uint32_t>(group_of_source.size()));
     actual[i] = it->second;
+    const std::string& kind = !r->kind.empty() ? r->kind : r->source_id == d.id ? "original" : "derived";
+    const auto [kind_it, new_kind] = kind_index.try_emplace(kind, static_cast<uint32_t>(kind_names.size()));
+    if (new_kind) kind_names.push_back(kind);
+    kind_of[i] = kind_it->second;
     if (r->source_id == d.id) {
       ++e.originals;
       ++originals_per_cluster[d.cluster];
@@ -156,6 +269,7 @@ absl::StatusOr<Evaluation> Evaluate(const ClusterResult& result, const GroundTru
   e.true_groups = static_cast<int64_t>(group_of_source.size());
   e.pairs = ScorePairs(predicted, actual);
   e.adjusted_rand_index = AdjustedRandIndex(predicted, actual);
+  e.pair_recall_by_kind = PairRecallByKind(predicted, actual, kind_of, kind_names);
   for (auto& [name, k] : kinds) {
     k.kind = name;
     e.by_kind.push_back(k);
@@ -179,6 +293,13 @@ void WriteEvaluation(const Evaluation& e, bool json, std::ostream& out) {
       out << (i ? ", " : "") << JsonQuote(k.kind)
           << absl::StrFormat(": {\"found\": %d, \"total\": %d, \"recall\": %.6g}", k.found, k.total,
                              k.total ? static_cast<double>(k.found) / k.total : 1.0);
+    }
+    out << "}, \"pair_recall_by_kind\": {";
+    for (size_t i = 0; i < e.pair_recall_by_kind.size(); ++i) {
+      const KindPairRecall& k = e.pair_recall_by_kind[i];
+      out << (i ? ", " : "") << JsonQuote(k.kind)
+          << absl::StrFormat(": {\"found\": %d, \"total\": %d, \"recall\": %.6g, \"false_pairs\": %d}",
+                             k.found_pairs, k.true_pairs, k.recall(), k.false_pairs());
     }
     out << "}";
     if (e.oracle) {
@@ -205,6 +326,13 @@ void WriteEvaluation(const Evaluation& e, bool json, std::ostream& out) {
     for (const KindRecall& k : e.by_kind) {
       out << absl::StrFormat("  %-12s %.4f  (%d of %d)\n", k.kind,
                              k.total ? static_cast<double>(k.found) / k.total : 1.0, k.found, k.total);
+    }
+  }
+  if (!e.pair_recall_by_kind.empty()) {
+    out << "pair recall by kind (true pairs with a document of the kind; false predicted pairs with one):\n";
+    for (const KindPairRecall& k : e.pair_recall_by_kind) {
+      out << absl::StrFormat("  %-12s %.4f  (%d of %d; %d false)\n", k.kind, k.recall(), k.found_pairs,
+                             k.true_pairs, k.false_pairs());
     }
   }
   if (e.oracle) {

@@ -15,9 +15,20 @@
 //       E = Σ C(a_i,2) · Σ C(b_j,2) / C(n,2);   1 for identical partitions, ~0 for random.
 //   - recall by kind: the share of derived documents of each kind found in the same
 //     cluster as their original;
+//   - pair recall by kind: for each kind (originals included), the share of the true pairs
+//     involving a document of that kind that share a cluster, and the predicted pairs
+//     involving one that are false. A pair of two kinds counts for both. From the same
+//     contingency table, per kind k: true = Σ_j C(b_j,2) − C(b_j − b_jk,2), found =
+//     Σ_ij C(n_ij,2) − C(n_ij − n_ijk,2), predicted = Σ_i C(a_i,2) − C(a_i − a_ik,2),
+//     where b_jk, n_ijk, a_ik count the documents of kind k. A kind's share of the
+//     pairs can be large (a story copied 200 times has 20,100 pairs): the overall
+//     pairwise figures weigh classes by their pairs, this table does not;
 //   - false merges: pairs of distinct originals placed in one cluster (hard negatives);
 //   - oracle comparison: LSH-verified pairs against the pairs whose exact Jaccard is
 //     >= the threshold: recall = |both| / |oracle|, precision = |both| / |LSH|.
+//
+// A clustering made elsewhere (`dedup cluster --format tsv`, `dedup index export --format
+// tsv`) is scored by reading it with ReadClusterAssignment.
 //
 // Example:
 //   auto truth = dedup::GroundTruth::Read("truth.tsv");
@@ -82,6 +93,15 @@ struct KindRecall {
   int64_t found = 0;  // ... that share their original's cluster.
 };
 
+struct KindPairRecall {
+  std::string kind;
+  int64_t true_pairs = 0;       // True pairs with at least one document of this kind.
+  int64_t found_pairs = 0;      // ... of them in one predicted cluster.
+  int64_t predicted_pairs = 0;  // Predicted pairs with at least one document of this kind.
+  int64_t false_pairs() const { return predicted_pairs - found_pairs; }
+  double recall() const { return true_pairs > 0 ? static_cast<double>(found_pairs) / true_pairs : 1.0; }
+};
+
 struct OracleScores {
   int64_t oracle_pairs = 0;  // Exact Jaccard >= threshold.
   int64_t lsh_pairs = 0;     // Verified by the LSH run.
@@ -101,6 +121,7 @@ struct Evaluation {
   PairScores pairs;
   double adjusted_rand_index = 0;
   std::vector<KindRecall> by_kind;   // Sorted by kind; originals excluded.
+  std::vector<KindPairRecall> pair_recall_by_kind;  // Sorted by kind; originals included.
   int64_t merged_original_pairs = 0;  // Pairs of distinct originals in one cluster.
   int64_t originals = 0;
   std::optional<OracleScores> oracle;
@@ -110,6 +131,13 @@ struct Evaluation {
 absl::StatusOr<Evaluation> Evaluate(const ClusterResult& result, const GroundTruth& truth);
 
 void WriteEvaluation(const Evaluation& e, bool json, std::ostream& out);
+
+// Reads a clustering from a TSV file whose header names the columns "id" and "cluster"
+// (the report format of `dedup cluster --format tsv` and `dedup index export --format
+// tsv`; ids are unescaped as report.h escapes them). Cluster labels may be any strings;
+// clusters are numbered by first appearance. Only the ids and clusters are filled in.
+// Errors name the file and line: a missing column, a wrong field count, a duplicate id.
+absl::StatusOr<ClusterResult> ReadClusterAssignment(const std::string& path);
 
 }  // namespace dedup
 

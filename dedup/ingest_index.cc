@@ -207,6 +207,7 @@ std::map<std::string, std::string> ParamsMeta(const IndexParams& p, const LshPar
   m["containment_threshold"] = DoubleText(p.match.containment_threshold);
   m["min_containment_shingles"] = std::to_string(p.match.min_containment_shingles);
   m["min_containment_ratio"] = DoubleText(p.match.min_containment_ratio);
+  m["containment_z"] = DoubleText(p.match.containment_z);
   m["canonical"] = std::string(CanonicalRuleName(p.canonical));
   m["lsh_bands"] = std::to_string(lsh.bands);
   m["lsh_rows"] = std::to_string(lsh.rows);
@@ -221,7 +222,7 @@ std::string DiffParams(const IndexParams& stored, const LshParams& stored_lsh, c
   // The individual options first, then the derived description (normalization version).
   static const char* const kOrder[] = {"shingle",   "num_perm",  "seed", "minhash",
                                        "threshold", "containment_threshold",
-                                       "min_containment_shingles", "min_containment_ratio",
+                                       "min_containment_shingles", "min_containment_ratio", "containment_z",
                                        "canonical", "lsh_bands", "lsh_rows", "sketch"};
   for (const char* key : kOrder) {
     if (a[key] == b[key]) continue;
@@ -432,6 +433,14 @@ absl::Status ParseParamsMeta(const std::string& path, const std::map<std::string
   p->match.min_containment_shingles = static_cast<uint32_t>(i);
   DEDUP_ASSIGN_OR_RETURN(v, get("min_containment_ratio"));
   if (!ParseDouble(v, &p->match.min_containment_ratio)) return bad("min_containment_ratio", v);
+  // Indexes written before the containment guard accepted the estimate itself (z = 0).
+  if (auto it = meta.find("containment_z"); it != meta.end()) {
+    if (!ParseDouble(it->second, &p->match.containment_z) || !(p->match.containment_z >= 0)) {
+      return bad("containment_z", it->second);
+    }
+  } else {
+    p->match.containment_z = 0;
+  }
   DEDUP_ASSIGN_OR_RETURN(v, get("canonical"));
   absl::StatusOr<CanonicalRule> rule = ParseCanonicalRule(v);
   if (!rule.ok()) return bad("canonical", v);
@@ -503,6 +512,7 @@ IndexParams IndexParamsFor(const SketchOptions& sketch, const ClusterOptions& cl
   p.match.containment_threshold = cluster.containment_threshold;
   p.match.min_containment_shingles = cluster.min_containment_shingles;
   p.match.min_containment_ratio = cluster.min_containment_ratio;
+  p.match.containment_z = cluster.containment_z;
   p.canonical = cluster.canonical;
   p.lsh = cluster.lsh;
   return p;
@@ -514,6 +524,7 @@ ClusterOptions ClusterOptionsFor(const IndexParams& p) {
   c.containment_threshold = p.match.containment_threshold;
   c.min_containment_shingles = p.match.min_containment_shingles;
   c.min_containment_ratio = p.match.min_containment_ratio;
+  c.containment_z = p.match.containment_z;
   c.canonical = p.canonical;
   c.lsh = p.lsh;
   return c;

@@ -4,8 +4,11 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_format.h"
 #include "dedup/status_macros.h"
 
@@ -26,6 +29,9 @@ double Integrate(F f, double lo, double hi) {
   for (int i = 1; i < kIntervals; ++i) sum += f(lo + i * h) * (i % 2 == 1 ? 4.0 : 2.0);
   return sum * h / 3.0;
 }
+
+absl::StatusOr<LshParams> SearchLshParams(double threshold, int num_perm, double false_positive_weight,
+                                          double false_negative_weight);
 
 bool IsEmpty(const SketchedDocument& sketch) {
   return sketch.num_shingles == 0 || sketch.signature.size() == 0;
@@ -61,6 +67,29 @@ absl::Status ValidateLshParams(const LshParams& params, int num_perm) {
 absl::StatusOr<LshParams> OptimalLshParams(double threshold, int num_perm,
                                            double false_positive_weight,
                                            double false_negative_weight) {
+  // The search costs ~10^6 pow() calls (tens of milliseconds); a run asks for the same
+  // parameters more than once (option checks, then the run), so answers are remembered.
+  using Key = std::tuple<double, int, double, double>;
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* memo = new absl::flat_hash_map<Key, LshParams>();
+  const Key key{threshold, num_perm, false_positive_weight, false_negative_weight};
+  {
+    absl::MutexLock lock(&mu);
+    auto it = memo->find(key);
+    if (it != memo->end()) return it->second;
+  }
+  absl::StatusOr<LshParams> found = SearchLshParams(threshold, num_perm, false_positive_weight, false_negative_weight);
+  if (found.ok()) {
+    absl::MutexLock lock(&mu);
+    memo->emplace(key, *found);
+  }
+  return found;
+}
+
+namespace {
+
+absl::StatusOr<LshParams> SearchLshParams(double threshold, int num_perm, double false_positive_weight,
+                                          double false_negative_weight) {
   if (!(threshold > 0.0 && threshold < 1.0)) {
     return absl::InvalidArgumentError(
         absl::StrFormat("threshold %g must be strictly between 0 and 1 to choose LSH bands", threshold));
@@ -86,6 +115,8 @@ absl::StatusOr<LshParams> OptimalLshParams(double threshold, int num_perm,
   }
   return best;
 }
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<LshIndex>> LshIndex::Create(const LshParams& params, int num_perm) {
   DEDUP_RETURN_IF_ERROR(ValidateLshParams(params, num_perm));

@@ -156,7 +156,7 @@ absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>
         item.line_keys = ComputeLineKeys(tokens);
         return absl::OkStatus();
       },
-      [&](Item& item) { detector.AddLineKeys(SourceKey(item.doc.source), item.line_keys); }));
+      [&](Item& item) { detector.AddLineKeys(SourceKey(item.doc.source), std::move(item.line_keys)); }));
   BoilerplateModel model;
   tbb::task_arena arena(threads);
   arena.execute([&] { model = detector.Build(); });

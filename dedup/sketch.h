@@ -9,7 +9,7 @@
 // never compared.
 //
 // Example:
-//   auto sketcher = dedup::Sketcher::Create({});   // word:5, K = 128, seed 1
+//   auto sketcher = dedup::Sketcher::Create({});   // word:3, K = 128, seed 1
 //   dedup::SketchScratch scratch;
 //   dedup::SketchedDocument sketch;
 //   absl::Status s = sketcher->Sketch("Xi arrives in Moscow ...", /*keep_shingles=*/false,
@@ -35,7 +35,7 @@
 namespace dedup {
 
 struct SketchOptions {
-  ShingleOptions shingle;                // word:5 by default.
+  ShingleOptions shingle;                // word:3 by default.
   int num_perm = kDefaultNumPerm;        // K.
   uint64_t seed = 1;                     // Seeds shingle hashing and the MinHash functions.
   // Fast similarity sketching by default: it signs ~1.5x faster than classic, and over

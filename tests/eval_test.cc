@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 
 namespace dedup {
 namespace {
@@ -89,6 +90,50 @@ TEST(Evaluate, RecallByKindAndMergedOriginals) {
   EXPECT_EQ(e->pairs.true_positives, 2);
 }
 
+TEST(Evaluate, PairRecallByKind) {
+  GroundTruth truth = GroundTruth::FromRecords({
+      {"a", {"a", "original", ""}},
+      {"a1", {"a", "chrome", ""}},
+      {"a2", {"a", "trunc", ""}},
+      {"b", {"b", "original", ""}},
+      {"b1", {"b", "chrome", ""}},
+      {"c", {"c", "original", ""}},
+  });
+  // a, a1 together; a2 alone; b, b1 and c wrongly together.
+  auto e = Evaluate(MakeResult({"a", "a1", "a2", "b", "b1", "c"}, {0, 0, 1, 2, 2, 2}), truth);
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->pair_recall_by_kind.size(), 3u);
+  const KindPairRecall& chrome = e->pair_recall_by_kind[0];
+  const KindPairRecall& original = e->pair_recall_by_kind[1];
+  const KindPairRecall& trunc = e->pair_recall_by_kind[2];
+  EXPECT_EQ(chrome.kind, "chrome");
+  EXPECT_EQ(original.kind, "original");
+  EXPECT_EQ(trunc.kind, "trunc");
+  // True pairs: (a,a1) (a,a2) (a1,a2) (b,b1). With a chrome document: (a,a1) (a1,a2) (b,b1),
+  // found (a,a1) (b,b1); predicted with one: (a,a1) (b,b1) (b1,c), so one false.
+  EXPECT_EQ(chrome.true_pairs, 3);
+  EXPECT_EQ(chrome.found_pairs, 2);
+  EXPECT_EQ(chrome.predicted_pairs, 3);
+  EXPECT_EQ(chrome.false_pairs(), 1);
+  EXPECT_DOUBLE_EQ(chrome.recall(), 2.0 / 3);
+  // With an original: (a,a1) (a,a2) (b,b1) true, (a,a1) (b,b1) found, (b,c) (b1,c) false.
+  EXPECT_EQ(original.true_pairs, 3);
+  EXPECT_EQ(original.found_pairs, 2);
+  EXPECT_EQ(original.false_pairs(), 2);
+  // With a trunc: (a,a2) (a1,a2), none found, none predicted.
+  EXPECT_EQ(trunc.true_pairs, 2);
+  EXPECT_EQ(trunc.found_pairs, 0);
+  EXPECT_EQ(trunc.predicted_pairs, 0);
+  EXPECT_EQ(trunc.recall(), 0.0);
+
+  std::ostringstream json;
+  WriteEvaluation(*e, /*json=*/true, json);
+  EXPECT_NE(json.str().find("\"pair_recall_by_kind\": {\"chrome\": {\"found\": 2, \"total\": 3, "
+                            "\"recall\": 0.666667, \"false_pairs\": 1}"),
+            std::string::npos)
+      << json.str();
+}
+
 TEST(Evaluate, MissingIdIsAnError) {
   GroundTruth truth = GroundTruth::FromRecords({{"a", {"a", "original", ""}}});
   auto e = Evaluate(MakeResult({"a", "zzz"}, {0, 1}), truth);
@@ -116,6 +161,40 @@ TEST(GroundTruth, ReadsAndRejects) {
   auto fields = GroundTruth::Read(WriteTemp("fields.tsv", "id\tsource_id\na\n"));
   EXPECT_NE(fields.status().message().find(":2:"), std::string::npos) << fields.status();
   EXPECT_EQ(GroundTruth::Read("/nonexistent/truth.tsv").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ReadClusterAssignment, ReadsReportTsvAndRejects) {
+  // The report format: more columns than id and cluster, labels of any kind, escaped ids.
+  auto r = ReadClusterAssignment(WriteTemp(
+      "clusters.tsv",
+      "id\tcluster\trepresentative\nx\t17\tx\ny\t5\ty\nz\t17\tx\nw\\tv\tc-9\tw\n"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->documents.size(), 4u);
+  EXPECT_EQ(r->documents[3].id, "w\tv");
+  EXPECT_EQ(r->documents[0].cluster, 0u);
+  EXPECT_EQ(r->documents[1].cluster, 1u);
+  EXPECT_EQ(r->documents[2].cluster, 0u);
+  EXPECT_EQ(r->documents[3].cluster, 2u);
+  ASSERT_EQ(r->clusters.size(), 3u);
+  EXPECT_EQ(r->clusters[0], (std::vector<DocIndex>{0, 2}));
+
+  GroundTruth truth = GroundTruth::FromRecords({{"x", {"x", "original", ""}},
+                                                {"y", {"x", "chrome", ""}},
+                                                {"z", {"z", "original", ""}},
+                                                {"w\tv", {"w\tv", "original", ""}}});
+  auto e = Evaluate(*r, truth);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->pairs.true_pairs, 1);
+  EXPECT_EQ(e->pairs.true_positives, 0);
+  EXPECT_EQ(e->merged_original_pairs, 1);  // x with z
+
+  auto no_col = ReadClusterAssignment(WriteTemp("c_nocol.tsv", "id\tgroup\na\t1\n"));
+  EXPECT_NE(no_col.status().message().find(":1:"), std::string::npos) << no_col.status();
+  auto dup = ReadClusterAssignment(WriteTemp("c_dup.tsv", "id\tcluster\na\t1\na\t2\n"));
+  EXPECT_NE(dup.status().message().find(":3: duplicate id"), std::string::npos) << dup.status();
+  auto fields = ReadClusterAssignment(WriteTemp("c_fields.tsv", "id\tcluster\na\n"));
+  EXPECT_NE(fields.status().message().find(":2:"), std::string::npos) << fields.status();
+  EXPECT_EQ(ReadClusterAssignment("/nonexistent/c.tsv").status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -120,6 +120,19 @@ void ClusterFlags::Register(CLI::App* app, bool with_inputs) {
                   "(truncated copies, excerpts; 0 = off)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app->add_option("--min-containment-ratio", min_containment_ratio,
+                  "Containment needs the smaller document to be at least this share of the larger's\n"
+                  "shingles, in (0,1]")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app->add_option("--min-containment-shingles", min_containment_shingles,
+                  "Containment needs the smaller document to have at least this many shingles")
+      ->capture_default_str();
+  app->add_option("--containment-z", containment_z,
+                  "Containment needs its estimate minus this many standard errors to reach --containment\n"
+                  "(a guard against the estimate's tail at low size ratios; 0 = the estimate itself)")
+      ->check(CLI::Range(0.0, 10.0))
+      ->capture_default_str();
   app->add_option("--canonical", canonical,
                   "Each cluster's representative: earliest (published time, else first seen), first, longest")
       ->check(CLI::IsMember({"earliest", "first", "longest"}))
@@ -133,16 +146,16 @@ void ClusterFlags::Register(CLI::App* app, bool with_inputs) {
       ->check(CLI::Range(2, 1 << 30))
       ->capture_default_str();
   app->add_option("--boilerplate-min-contexts", boilerplate_options.min_contexts,
-                  "... next to at least this many lines found nowhere else")
-      ->check(CLI::Range(1, 1 << 30))
+                  "... under at least this many different articles (contexts)")
+      ->check(CLI::Range(1, kMaxBoilerplateContexts))
       ->capture_default_str();
   app->add_option("--boilerplate-source-min-docs", boilerplate_options.min_source_docs,
                   "Per-source boilerplate (JSONL \"source\" field): a line in this many documents of a source ...")
       ->check(CLI::Range(2, 1 << 30))
       ->capture_default_str();
   app->add_option("--boilerplate-source-min-contexts", boilerplate_options.min_source_contexts,
-                  "... next to this many lines found nowhere else in that source")
-      ->check(CLI::Range(1, 1 << 30))
+                  "... under this many different articles of that source")
+      ->check(CLI::Range(1, kMaxBoilerplateContexts))
       ->capture_default_str();
   sketch.Register(app);
   AddBandsRowsOptions(app, &bands, &rows, "LSH bands (with --rows; default: chosen from the threshold)");
@@ -163,6 +176,10 @@ absl::StatusOr<PipelineOptions> ClusterFlags::ToOptions() const {
   options.corpus = input.ToOptions();
   options.cluster.threshold = threshold;
   options.cluster.containment_threshold = containment;
+  if (!(min_containment_ratio > 0.0)) return absl::InvalidArgumentError("--min-containment-ratio must be > 0");
+  options.cluster.min_containment_ratio = min_containment_ratio;
+  options.cluster.min_containment_shingles = min_containment_shingles;
+  options.cluster.containment_z = containment_z;
   options.cluster.canonical = canonical == "first"     ? CanonicalRule::kFirst
                               : canonical == "longest" ? CanonicalRule::kLongest
                                                        : CanonicalRule::kEarliest;

@@ -32,7 +32,7 @@ struct Command {
 
 // --shingle, --num-perm, --seed.
 struct SketchFlags {
-  std::string shingle = "word:5";
+  std::string shingle = ShingleSpec(ShingleOptions{});
   int num_perm = kDefaultNumPerm;
   uint64_t seed = 1;
   std::string minhash = MinHashEngineFlag(SketchOptions{}.engine);
@@ -60,6 +60,9 @@ struct ClusterFlags {
   InputFlags input;
   double threshold = kDefaultThreshold;
   double containment = kDefaultContainmentThreshold;
+  double min_containment_ratio = ClusterOptions{}.min_containment_ratio;
+  uint32_t min_containment_shingles = ClusterOptions{}.min_containment_shingles;
+  double containment_z = ClusterOptions{}.containment_z;
   std::string canonical = "earliest";
   std::string boilerplate = "on";
   BoilerplateOptions boilerplate_options;

@@ -1,4 +1,5 @@
-// dedup eval: cluster a labelled corpus and score the result against its ground truth.
+// dedup eval: cluster a labelled corpus and score the result against its ground truth, or
+// score a clustering made elsewhere (--clusters: `dedup index export --format tsv`, ...).
 #include <iostream>
 #include <memory>
 
@@ -19,7 +20,28 @@ struct EvalFlags {
   int64_t oracle_max_docs = 20000;
   std::string format = "text";
   std::string output;
+  std::string clusters;  // Score this clustering (TSV: id, cluster) instead of clustering.
 };
+
+// --clusters: the clustering is read, not computed; the clustering flags are not used.
+int RunEvalOfClusters(const EvalFlags& f, const GroundTruth& truth) {
+  absl::StatusOr<ClusterResult> clusters = ReadClusterAssignment(f.clusters);
+  if (!clusters.ok()) return Fail(clusters.status());
+  absl::StatusOr<Evaluation> eval = Evaluate(*clusters, truth);
+  if (!eval.ok()) return Fail(eval.status());
+  if (static_cast<size_t>(eval->documents) < truth.size()) {
+    std::cerr << absl::StrFormat(
+        "dedup eval: warning: %s has %d of the truth file's %d documents; pairs with the others "
+        "are not counted\n",
+        f.clusters, eval->documents, truth.size());
+  }
+  absl::Status st = WriteOutput(f.output, [&](std::ostream& out) {
+    if (f.format == "text") out << "dedup eval: clusters from " << f.clusters << "\n";
+    WriteEvaluation(*eval, f.format == "json", out);
+  });
+  if (!st.ok()) return Fail(st);
+  return kExitOk;
+}
 
 int RunEval(const EvalFlags& f) {
   absl::StatusOr<PipelineOptions> options = f.cluster.ToOptions();
@@ -31,13 +53,18 @@ int RunEval(const EvalFlags& f) {
   if (f.oracle != "auto" && f.oracle != "on" && f.oracle != "off") {
     return Fail(absl::InvalidArgumentError("--oracle must be auto, on or off"), kExitUsage);
   }
-  // Before any input is read: -o must not name an input, the truth file included.
+  if (f.clusters.empty() && f.cluster.inputs.empty()) {
+    return Fail(absl::InvalidArgumentError("INPUT is required (unless --clusters is given)"), kExitUsage);
+  }
+  // Before any input is read: -o must not name an input, the truth and clusters files included.
   std::vector<std::string> read = f.cluster.inputs;
   read.push_back(f.truth);
+  if (!f.clusters.empty()) read.push_back(f.clusters);
   absl::Status output_ok = CheckOutputPath(f.output, read, {});
   if (!output_ok.ok()) return Fail(output_ok, kExitUsage);
   absl::StatusOr<GroundTruth> truth = GroundTruth::Read(f.truth);
   if (!truth.ok()) return Fail(truth.status());
+  if (!f.clusters.empty()) return RunEvalOfClusters(f, *truth);
 
   options->cluster.record_pairs = true;
   // The oracle run reads the inputs again: spool stdin, pipes and FIFOs once.
@@ -80,14 +107,22 @@ Command RegisterEvalCommand(CLI::App& app) {
       "eval",
       "Cluster a labelled corpus (same options as cluster) and score it against a truth file:\n"
       "pairwise precision/recall/F1, adjusted Rand index, recall by kind of variant, merged\n"
-      "originals, and LSH recall/precision against the exact-Jaccard oracle on small corpora.");
-  flags->cluster.Register(cmd);
+      "originals, and LSH recall/precision against the exact-Jaccard oracle on small corpora.\n"
+      "With --clusters FILE, score that clustering instead (a TSV with columns id and cluster:\n"
+      "`dedup cluster --format tsv`, `dedup index export --format tsv`); INPUT is then optional\n"
+      "and not read, and the clustering options do not apply.");
+  cmd->add_option("INPUT", flags->cluster.inputs,
+                  "Inputs, read in order: .jsonl files, folders, text files, - for stdin (required unless "
+                  "--clusters)");
+  flags->cluster.Register(cmd, /*with_inputs=*/false);
   cmd->add_option("--truth", flags->truth, "TSV with columns id, source_id (optional: kind, topic)")->required();
   cmd->add_option("--oracle", flags->oracle, "Compare with exact Jaccard: auto (if documents <= --oracle-max-docs), on, off")
       ->capture_default_str();
   cmd->add_option("--oracle-max-docs", flags->oracle_max_docs, "Largest corpus the oracle runs on with --oracle auto")
       ->capture_default_str();
   cmd->add_option("--format", flags->format, "text or json")->capture_default_str();
+  cmd->add_option("--clusters", flags->clusters,
+                  "Score this clustering (TSV with columns id and cluster) instead of clustering INPUT");
   cmd->add_option("--output,-o", flags->output, "Write to FILE (atomically) instead of stdout");
   return Command{cmd, [flags] { return RunEval(*flags); }};
 }

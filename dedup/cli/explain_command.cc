@@ -103,8 +103,7 @@ int RunExplain(ExplainFlags& f) {
   const PairEstimate estimate =
       EstimatePair(a.sketch.signature.values().data(), a.sketch.num_shingles, b.sketch.signature.values().data(),
                    b.sketch.num_shingles, options->sketch.num_perm);
-  MatchOptions match{options->cluster.threshold, options->cluster.containment_threshold,
-                     options->cluster.min_containment_shingles, options->cluster.min_containment_ratio};
+  const MatchOptions match = MatchOptionsOf(options->cluster);
   const uint32_t na = static_cast<uint32_t>(a.set.size()), nb = static_cast<uint32_t>(b.set.size());
   const MatchKind by_estimate = Classify(estimate, na, nb, match);
   const MatchKind by_exact = Classify(exact, na, nb, match);
@@ -124,10 +123,12 @@ int RunExplain(ExplainFlags& f) {
     }
     std::string why = absl::StrFormat("not grouped: Jaccard below %g", match.threshold);
     if (match.containment_threshold > 0) {
-      why += absl::StrFormat(", containment below %g (or the smaller document has fewer than %d shingles or is under "
-                             "%.0f%% of the larger's size)",
-                             match.containment_threshold, match.min_containment_shingles,
-                             100 * match.min_containment_ratio);
+      const bool a_smaller = na <= nb;
+      why += absl::StrFormat(
+          ", containment's lower bound %.2f (estimate minus %g standard errors) below %g (or the smaller document has "
+          "fewer than %d shingles or is under %.0f%% of the larger's size)",
+          ContainmentLowerBound(e, na, nb, a_smaller, match.containment_z), match.containment_z,
+          match.containment_threshold, match.min_containment_shingles, 100 * match.min_containment_ratio);
     }
     return why;
   };

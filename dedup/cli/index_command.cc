@@ -32,20 +32,22 @@ namespace {
 // equal the stored value (a guard for scripts), the others are taken from the index.
 struct ParamFlags {
   SketchFlags sketch;
-  // The defaults of `dedup cluster` (IndexParams{}).
+  // The index defaults (IndexParams{}; stricter than `dedup cluster`'s, see ingest_index.h).
   double threshold = IndexParams{}.match.threshold;
   double containment = IndexParams{}.match.containment_threshold;
   uint32_t min_containment_shingles = IndexParams{}.match.min_containment_shingles;
   double min_containment_ratio = IndexParams{}.match.min_containment_ratio;
+  double containment_z = IndexParams{}.match.containment_z;
   std::string canonical = std::string(CanonicalRuleName(IndexParams{}.canonical));
   int bands = 0;
   int rows = 0;
 
   static constexpr const char* kNames[] = {"--shingle", "--num-perm", "--seed", "--minhash", "--threshold", "--containment",
-                                           "--min-containment-shingles", "--min-containment-ratio",
+                                           "--min-containment-shingles", "--min-containment-ratio", "--containment-z",
                                            "--canonical", "--bands", "--rows"};
 
   void Register(CLI::App* app) {
+    sketch.shingle = ShingleSpec(IndexParams{}.sketch.shingle);  // The index's own default.
     sketch.Register(app);
     app->add_option("--threshold", threshold, "Jaccard similarity needed to group two documents, in [0,1]")
         ->check(CLI::Range(0.0, 1.0))
@@ -61,6 +63,10 @@ struct ParamFlags {
     app->add_option("--min-containment-ratio", min_containment_ratio,
                     "Containment needs the smaller document to be at least this share of the larger, in (0,1]")
         ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    app->add_option("--containment-z", containment_z,
+                    "Containment needs its estimate minus this many standard errors to reach --containment")
+        ->check(CLI::Range(0.0, 10.0))
         ->capture_default_str();
     app->add_option("--canonical", canonical,
                     "Canonical member of a cluster: earliest (published; else first inserted), first, longest")
@@ -94,6 +100,7 @@ struct ParamFlags {
       }
       base.match.min_containment_ratio = min_containment_ratio;
     }
+    if (given("--containment-z")) base.match.containment_z = containment_z;
     if (given("--canonical")) {
       absl::StatusOr<CanonicalRule> rule = ParseCanonicalRule(canonical);
       if (!rule.ok()) return rule.status();
