@@ -105,12 +105,90 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   return data;
 }
 
+// Appends the regular files below `dir` (paths relative to the input folder, prefixed
+// by `prefix`), skipping hidden entries (.git, .DS_Store) and not following symbolic
+// links to folders. An error names the folder that could not be listed.
+absl::Status ListFolder(const fs::path& dir, const std::string& prefix, std::vector<std::string>* files) {
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    const std::string rel = prefix.empty() ? name : prefix + "/" + name;
+    std::error_code type_ec;
+    if (it->is_directory(type_ec) && !it->is_symlink(type_ec)) {
+      absl::Status st = ListFolder(it->path(), rel, files);
+      if (!st.ok()) return st;
+    } else if (it->is_regular_file(type_ec)) {
+      files->push_back(rel);
+    }
+  }
+  if (ec) return absl::NotFoundError(absl::StrFormat("%s: cannot list: %s", dir.string(), ec.message()));
+  return absl::OkStatus();
+}
+
 // One input as resolved by Open().
 struct Input {
   enum class Kind { kJsonl, kStdin, kTextFile, kFolder } kind;
   std::string path;                    // As given.
+  std::string open_path;               // What to open: `path`, or its spooled copy;
+                                       // empty for standard input itself.
   std::vector<std::string> folder_files;  // kFolder: relative paths, sorted.
 };
+
+// True if `s` is a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == s.size();
+}
+
+// `line` with every well-formed number outside strings replaced by 0. Every field dedup
+// reads is a string, so a number is never used: one too large for a double (1e5000) or
+// a 64-bit integer must not make the line "invalid JSON". Malformed numbers stay, and
+// fail the re-parse as before.
+std::string ZeroNumbers(std::string_view line) {
+  std::string out;
+  out.reserve(line.size());
+  for (size_t i = 0; i < line.size();) {
+    const char c = line[i];
+    if (c == '"') {
+      const size_t start = i++;
+      while (i < line.size() && line[i] != '"') i += line[i] == '\\' ? 2 : 1;
+      i = std::min(i + 1, line.size());
+      out.append(line.substr(start, i - start));
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      const size_t start = i;
+      while (i < line.size() && std::string_view("0123456789+-.eE").find(line[i]) != std::string_view::npos) ++i;
+      const std::string_view token = line.substr(start, i - start);
+      if (IsJsonNumber(token)) {
+        out.push_back('0');
+      } else {
+        out.append(token);
+      }
+    } else {
+      out.push_back(c);
+      ++i;
+    }
+  }
+  return out;
+}
 
 // Parses one JSONL line into *doc; an error's message lacks the "file:line: " prefix.
 absl::Status ParseJsonLine(std::string_view line, const CorpusOptions& options, simdjson::dom::parser& parser,
@@ -119,6 +197,14 @@ absl::Status ParseJsonLine(std::string_view line, const CorpusOptions& options, 
   std::memcpy(padded.data(), line.data(), line.size());
   simdjson::dom::element root;
   simdjson::error_code err = parser.parse(padded.data(), line.size(), false).get(root);
+  if (err == simdjson::NUMBER_ERROR || err == simdjson::NUMBER_OUT_OF_RANGE) {
+    // Perhaps a number out of range in a field dedup does not read: parse the line
+    // with its numbers zeroed; any other problem still fails (with the first error).
+    const std::string zeroed = ZeroNumbers(line);
+    padded.resize(zeroed.size() + simdjson::SIMDJSON_PADDING);
+    std::memcpy(padded.data(), zeroed.data(), zeroed.size());
+    if (!parser.parse(padded.data(), zeroed.size(), false).get(root)) err = simdjson::SUCCESS;
+  }
   if (err == simdjson::UTF8_ERROR) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "invalid UTF-8 at byte %d of the line", FirstInvalidUtf8Offset(line)));
@@ -218,18 +304,13 @@ class CorpusReaderImpl final : public CorpusReader {
 };
 
 absl::Status CorpusReaderImpl::OpenJsonl(const Input& in) {
-  if (in.kind == Input::Kind::kStdin && options_.stdin_path.empty()) {
+  if (in.open_path.empty()) {
     fd_ = STDIN_FILENO;
-  } else if (in.kind == Input::Kind::kStdin) {
-    fd_ = ::open(options_.stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) {
-      return absl::NotFoundError(absl::StrFormat("<stdin> (spooled to %s): cannot open: %s", options_.stdin_path,
-                                                 std::strerror(errno)));
-    }
   } else {
-    fd_ = ::open(in.path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd_ = ::open(in.open_path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) {
-      return absl::NotFoundError(absl::StrFormat("%s: cannot open: %s", in.path, std::strerror(errno)));
+      const std::string spooled = in.open_path == in.path ? "" : " (spooled to " + in.open_path + ")";
+      return absl::NotFoundError(absl::StrFormat("%s%s: cannot open: %s", in.path, spooled, std::strerror(errno)));
     }
   }
   line_reader_ = std::make_unique<internal::LineReader>(fd_, in.kind == Input::Kind::kStdin ? "<stdin>" : in.path);
@@ -272,7 +353,7 @@ absl::StatusOr<bool> CorpusReaderImpl::NextRecord(RawRecord* record) {
           std::string rel = is_folder ? in.folder_files[folder_pos_++] : in.path;
           std::string path = is_folder ? (fs::path(in.path) / rel).string() : in.path;
           input_open_ = true;
-          absl::StatusOr<std::string> data = ReadWholeFile(path);
+          absl::StatusOr<std::string> data = ReadWholeFile(is_folder ? path : in.open_path);
           if (!data.ok()) return data.status();
           record->bytes = std::move(*data);
           record->where = SourceLocation{std::move(path), 0};
@@ -405,6 +486,14 @@ absl::StatusOr<std::unique_ptr<CorpusReader>> CorpusReader::Open(std::vector<std
       if (++stdin_count > 1) return absl::InvalidArgumentError("'-' (stdin) given more than once");
       in.kind = Input::Kind::kStdin;
       in.path = "<stdin>";
+      if (auto it = options.spooled_inputs.find(path); it != options.spooled_inputs.end()) in.open_path = it->second;
+      resolved.push_back(std::move(in));
+      continue;
+    }
+    if (auto it = options.spooled_inputs.find(path); it != options.spooled_inputs.end()) {
+      in.kind = IsJsonlPath(path) ? Input::Kind::kJsonl : Input::Kind::kTextFile;
+      in.path = path;
+      in.open_path = it->second;
       resolved.push_back(std::move(in));
       continue;
     }
@@ -414,22 +503,11 @@ absl::StatusOr<std::unique_ptr<CorpusReader>> CorpusReader::Open(std::vector<std
       return absl::NotFoundError(absl::StrFormat("%s: no such file or folder", path));
     }
     in.path = path;
+    in.open_path = path;
     if (fs::is_directory(status)) {
       in.kind = Input::Kind::kFolder;
-      fs::recursive_directory_iterator it(path, fs::directory_options::none, ec), end;
-      for (; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename().string();
-        if (!name.empty() && name[0] == '.') {  // Hidden files and folders (.git, .DS_Store).
-          if (it->is_directory()) it.disable_recursion_pending();
-          continue;
-        }
-        if (it->is_regular_file()) {
-          in.folder_files.push_back(fs::relative(it->path(), path).generic_string());
-        }
-      }
-      if (ec) {
-        return absl::NotFoundError(absl::StrFormat("%s: cannot list: %s", path, ec.message()));
-      }
+      absl::Status listed = ListFolder(path, "", &in.folder_files);
+      if (!listed.ok()) return listed;
       std::sort(in.folder_files.begin(), in.folder_files.end());
     } else if (IsJsonlPath(path)) {
       in.kind = Input::Kind::kJsonl;

@@ -7,6 +7,9 @@
 //     is one document whose id is the path relative to the folder;
 //   - any other file: one document whose id is the path as given;
 //   - `-`: JSONL on standard input.
+// A pipe, FIFO or character device (e.g. a process substitution, /dev/fd/63) is read
+// as a file of its name's kind; CorpusOptions::spooled_inputs redirects such inputs
+// (and `-`) to copies, for readers that read their inputs twice.
 //
 // Documents are yielded one at a time in input order; only the current document's
 // text is held in memory. Every problem is reported as an absl::Status whose message
@@ -45,6 +48,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -71,9 +75,11 @@ struct CorpusOptions {
   // HTML (html.h: LooksLikeHtml), kOn converts every text, kOff none. Converted text
   // (HtmlToText) replaces the markup in Document::text.
   enum class Html { kAuto, kOn, kOff } html = Html::kAuto;
-  // Read the input "-" from this file instead of standard input (messages still say
-  // "<stdin>"): lets a two-pass reader spool stdin once.
-  std::string stdin_path;
+  // Inputs read from another file: the input as given ("-" for standard input) -> the
+  // file to read instead. The input's name (its kind: .jsonl or not; its ids and
+  // messages) stays the one given. Filled by internal::InputSpool, so that a reader
+  // that reads its inputs twice reads a pipe, a FIFO or standard input only once.
+  std::map<std::string, std::string> spooled_inputs;
   // Receives one message per skipped line; defaults to stderr.
   std::function<void(const std::string&)> on_warning;
 };

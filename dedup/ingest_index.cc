@@ -16,8 +16,10 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
+#include "dedup/internal/fsync.h"
 #include "dedup/internal/sqlite_store.h"
 #include "dedup/status_macros.h"
+#include "dedup/threads.h"
 #include "dedup/version.h"
 #include "oneapi/tbb/blocked_range.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
@@ -29,6 +31,7 @@
 
 namespace dedup {
 
+using internal::SqliteFileUri;
 using internal::SqliteDb;
 using internal::SqliteStatement;
 using internal::SqliteTransaction;
@@ -289,14 +292,33 @@ absl::Status CheckFileHeader(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status FsyncPath(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
-  if (fd < 0) return absl::UnavailableError(absl::StrFormat("%s: %s", path, std::strerror(errno)));
-  const int rc = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  if (rc != 0) return absl::UnavailableError(absl::StrFormat("%s: fsync: %s", path, std::strerror(err)));
-  return absl::OkStatus();
+// Opens the index at `path` without write access. In WAL mode a reader needs the -shm
+// file and creates it when missing, which fails in a folder this process cannot write (a
+// read-only mount, a folder of another user). There, when neither -wal nor -shm exists
+// -- no writer has the index open, and every commit is in the main file -- the file is
+// opened immutable, which needs neither. (A writer that starts meanwhile cannot start:
+// it would have to create them in the same folder, unless it has rights this process
+// lacks; then it is expected not to run while the folder is shared read-only.)
+// *immutable tells which way it was opened: an immutable connection reports journal
+// mode "delete"; the file header's read/write versions (2: WAL) tell the truth.
+absl::StatusOr<std::unique_ptr<SqliteDb>> OpenForReading(const std::string& path, bool* immutable) {
+  const int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_EXRESCODE;
+  const fs::path dir = fs::path(path).parent_path();
+  struct stat st;
+  const bool folder_writable = ::access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
+  *immutable = !folder_writable && ::stat((path + "-wal").c_str(), &st) != 0 &&
+               ::stat((path + "-shm").c_str(), &st) != 0;
+  if (!*immutable) return SqliteDb::Open(path, flags);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  unsigned char versions[2] = {0, 0};
+  const bool read = fd >= 0 && ::pread(fd, versions, 2, 18) == 2;
+  if (fd >= 0) ::close(fd);
+  if (!read) return absl::UnavailableError(absl::StrFormat("%s: cannot read the header", path));
+  if (versions[0] != 2 || versions[1] != 2) {
+    return absl::DataLossError(absl::StrFormat("%s: journal mode is not wal (header versions %d/%d)", path,
+                                               versions[0], versions[1]));
+  }
+  return SqliteDb::Open(path, flags | SQLITE_OPEN_URI, SqliteFileUri(path, "immutable=1"));
 }
 
 constexpr char kSchema[] = R"sql(
@@ -793,6 +815,7 @@ int64_t IngestIndex::Now() const {
 absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Create(const std::string& path,
                                                                  const IngestOptions& options) {
   if (options.read_only) return absl::InvalidArgumentError("cannot create an index read-only");
+  DEDUP_RETURN_IF_ERROR(ValidateThreads(options.threads));
   const IndexParams params = options.params.value_or(IndexParams{});
   DEDUP_RETURN_IF_ERROR(ValidateParams(params));
   DEDUP_ASSIGN_OR_RETURN(const LshParams lsh, ResolveLsh(params));
@@ -838,16 +861,19 @@ absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Create(const std::stri
     DEDUP_RETURN_IF_ERROR(txn.Commit());
     ins = SqliteStatement();
     db.reset();  // Closing checkpoints the WAL into the file and deletes it.
-    DEDUP_RETURN_IF_ERROR(FsyncPath(temp, false));
+    DEDUP_RETURN_IF_ERROR(internal::FsyncPath(temp, /*directory=*/false));
     if (::link(temp.c_str(), path.c_str()) != 0) {
       if (errno == EEXIST) {
         return absl::AlreadyExistsError(absl::StrFormat("%s: already exists; open it, or remove it first", path));
       }
       return absl::UnavailableError(absl::StrFormat("%s: cannot create: %s", path, std::strerror(errno)));
     }
-    ::unlink(temp.c_str());
-    fs::path dir = fs::path(path).parent_path();
-    return FsyncPath(dir.empty() ? "." : dir.string(), true);
+    // Until the folder is fsynced the new name may not survive a crash. If that fails,
+    // take the name back (the link above made it ours): a failed Create leaves nothing,
+    // so that a retry does not find an index that "already exists".
+    absl::Status synced = internal::FsyncParentFolder(path);
+    if (!synced.ok()) ::unlink(path.c_str());
+    return synced;
   }();
   cleanup();
   if (!status.ok()) return status;
@@ -858,10 +884,14 @@ absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Create(const std::stri
 
 absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Open(const std::string& path,
                                                                const IngestOptions& options) {
+  DEDUP_RETURN_IF_ERROR(ValidateThreads(options.threads));
   DEDUP_RETURN_IF_ERROR(CheckFileHeader(path));
   std::unique_ptr<IngestIndex> index(new IngestIndex(path, options));
-  const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_EXRESCODE;
-  DEDUP_ASSIGN_OR_RETURN(index->db_, SqliteDb::Open(path, flags));
+  if (options.read_only) {
+    DEDUP_ASSIGN_OR_RETURN(index->db_, OpenForReading(path, &index->immutable_));
+  } else {
+    DEDUP_ASSIGN_OR_RETURN(index->db_, SqliteDb::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE));
+  }
   if (!options.read_only && index->db_->read_only()) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s: the index is read-only (no write permission, or a read-only file system); open it read-only", path));
@@ -876,7 +906,7 @@ absl::Status IngestIndex::ConfigureConnection() {
   // Another process committing holds the write lock for milliseconds; wait, don't fail.
   DEDUP_RETURN_IF_ERROR(db->Exec("PRAGMA busy_timeout = 10000", "configuring the connection"));
   DEDUP_ASSIGN_OR_RETURN(std::string mode, db->QueryText("PRAGMA journal_mode"));
-  if (mode != "wal") {
+  if (mode != "wal" && !immutable_) {  // OpenForReading checked an immutable one's header.
     return absl::DataLossError(absl::StrFormat("%s: journal mode is %s, expected wal", path_, mode));
   }
   DEDUP_RETURN_IF_ERROR(db->Exec(options_.durability == Durability::kFull ? "PRAGMA synchronous = FULL"
@@ -1704,8 +1734,8 @@ absl::StatusOr<VerifyReport> IngestIndex::VerifyFile(const std::string& path, co
     problem(std::string(header.message()));
     return report;
   }
-  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db,
-                         SqliteDb::Open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_EXRESCODE));
+  bool immutable = false;
+  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, OpenForReading(path, &immutable));
   DEDUP_RETURN_IF_ERROR(db->Exec("PRAGMA busy_timeout = 10000", "configuring the connection"));
   DEDUP_ASSIGN_OR_RETURN(SqliteTransaction txn, SqliteTransaction::Begin(db.get(), false));
   // The structure of the file.

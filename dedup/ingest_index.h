@@ -188,7 +188,8 @@ struct IngestOptions {
   // Refuse to grow the database file past this many bytes (ResourceExhausted, the
   // batch rolled back); 0: no limit besides the disk.
   int64_t max_file_bytes = 0;
-  // Sketching threads for a batch: 0 all cores, 1 the calling thread only.
+  // Sketching threads for a batch: 0 all cores, 1 the calling thread only; at most
+  // kMaxThreads (threads.h), else Create/Open fail with InvalidArgument.
   int threads = 0;
   // The current time in Unix seconds, for insert times and events; default: the
   // system clock. Tests and backfills set it.
@@ -273,7 +274,8 @@ class IngestIndex {
  public:
   // Creates a new index file at `path` (AlreadyExists if something is there). The file
   // is built under a temporary name and linked into place, so `path` never holds a
-  // half-created index. Returns it opened.
+  // half-created index; the folder is then fsynced. On any error nothing is left at
+  // `path`, so the call can be retried. Returns it opened.
   static absl::StatusOr<std::unique_ptr<IngestIndex>> Create(const std::string& path,
                                                              const IngestOptions& options);
   // Opens an existing index, checks it and rebuilds the in-memory LSH tables.
@@ -406,6 +408,7 @@ class IngestIndex {
   // The SQLite connection and the counters that go with it: guarded by writer_mu_.
   mutable std::mutex writer_mu_;
   std::unique_ptr<internal::SqliteDb> db_;
+  bool immutable_ = false;  // db_ opened immutable (a read-only folder): no WAL files.
   int64_t data_version_ = 0;
   bool broken_ = false;  // An I/O error during a commit: writes refused until reopened.
 

@@ -1,19 +1,14 @@
 #include "dedup/pipeline.h"
 
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <filesystem>
 #include <memory>
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "dedup/internal/input_spool.h"
 #include "dedup/status_macros.h"
+#include "dedup/threads.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
 #include "oneapi/tbb/parallel_pipeline.h"
 #include "oneapi/tbb/task_arena.h"
@@ -115,46 +110,6 @@ absl::Status StreamCorpus(CorpusReader& reader, const CorpusOptions& corpus, int
   return read_status;
 }
 
-// Copies standard input to a temporary file (removed on destruction), so that a
-// two-pass run can read "-" twice.
-class StdinSpool {
- public:
-  ~StdinSpool() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  absl::Status Spool() {
-    std::string templ = (std::filesystem::temp_directory_path() / "dedup-stdin.XXXXXX").string();
-    int fd = ::mkstemp(templ.data());
-    if (fd < 0) return absl::UnavailableError(absl::StrFormat("cannot create a file to spool stdin: %s", std::strerror(errno)));
-    path_ = templ;
-    char buf[1 << 16];
-    while (true) {
-      ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        ::close(fd);
-        return absl::DataLossError(absl::StrFormat("<stdin>: read failed: %s", std::strerror(errno)));
-      }
-      if (n == 0) break;
-      for (ssize_t off = 0; off < n;) {
-        ssize_t w = ::write(fd, buf + off, static_cast<size_t>(n - off));
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-          ::close(fd);
-          return absl::UnavailableError(absl::StrFormat("%s: spooling stdin failed: %s", path_, std::strerror(errno)));
-        }
-        off += w;
-      }
-    }
-    ::close(fd);
-    return absl::OkStatus();
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 }  // namespace
 
 std::string MakeSnippet(std::string_view text, size_t max_chars) {
@@ -185,6 +140,7 @@ std::string MakeSnippet(std::string_view text, size_t max_chars) {
 
 absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>& inputs,
                                                   const PipelineOptions& options) {
+  DEDUP_RETURN_IF_ERROR(ValidateThreads(options.threads));
   DEDUP_RETURN_IF_ERROR(ValidateBoilerplateOptions(options.boilerplate));
   BoilerplateDetector detector(options.boilerplate);
   CorpusOptions corpus = options.corpus;
@@ -210,24 +166,19 @@ absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>
 absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>& inputs,
                                                   const PipelineOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  DEDUP_RETURN_IF_ERROR(ValidateThreads(options.threads));
   DEDUP_ASSIGN_OR_RETURN(Sketcher sketcher, Sketcher::Create(options.sketch));
   DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<Clusterer> clusterer,
                          Clusterer::Create(options.cluster, options.sketch.num_perm));
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
 
   PipelineOptions effective = options;
-  StdinSpool spool;
+  internal::InputSpool spool;
   BoilerplateModel boilerplate;
   if (options.boilerplate.enabled) {
-    // Pass 1: line statistics over the whole corpus. Standard input is spooled to a
-    // file so that pass 2 can read it again.
-    for (const std::string& in : inputs) {
-      if (in == "-" && options.corpus.stdin_path.empty()) {
-        DEDUP_RETURN_IF_ERROR(spool.Spool());
-        effective.corpus.stdin_path = spool.path();
-        break;
-      }
-    }
+    // Pass 1: line statistics over the whole corpus. Standard input, pipes and FIFOs
+    // are spooled to files so that pass 2 can read them again.
+    DEDUP_RETURN_IF_ERROR(spool.Spool(inputs, &effective.corpus));
     DEDUP_ASSIGN_OR_RETURN(boilerplate, LearnBoilerplate(inputs, effective));
   }
 

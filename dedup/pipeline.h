@@ -35,9 +35,10 @@ struct PipelineOptions {
   SketchOptions sketch;
   ClusterOptions cluster;
   // Corpus-level boilerplate removal (boilerplate.h): a first pass over the inputs
-  // counts lines; standard input is spooled to a temporary file for it.
+  // counts lines; standard input, pipes and FIFOs are spooled to temporary files for
+  // it (internal/input_spool.h), unless corpus.spooled_inputs already maps them.
   BoilerplateOptions boilerplate;
-  int threads = 0;           // 0: all cores (oneTBB's default).
+  int threads = 0;           // 0: all cores (oneTBB's default); at most kMaxThreads (threads.h).
   size_t snippet_chars = 0;  // Keep this many characters of each text for reports.
 };
 

@@ -13,9 +13,13 @@ std::string Num(double x) { return absl::StrFormat("%.6g", x); }
 
 
 std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  if (s.find_first_of(std::string_view(",\"\r\n\0", 5)) == std::string_view::npos) return std::string(s);
   std::string out = "\"";
   for (char c : s) {
+    if (c == '\0') {  // CSV has no escape for it, and C tools stop at a raw NUL.
+      out += "\\0";
+      continue;
+    }
     if (c == '"') out.push_back('"');
     out.push_back(c);
   }
@@ -149,6 +153,7 @@ std::string TsvEscape(std::string_view s) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\\': out += "\\\\"; break;
+      case '\0': out += "\\0"; break;
       default: out.push_back(c);
     }
   }

@@ -5,9 +5,10 @@
 //   tsv:   header "id\tcluster\trepresentative\tsimilarity\trelation\tcontainment";
 //          relation is representative|similar|excerpt|extends|linked (cluster.h),
 //          containment the share of the document's shingles found in the representative;
-//          tab, newline, carriage return and backslash inside an id are written as
-//          \t \n \r \\.
-//   csv:   the same columns, RFC 4180 quoting.
+//          tab, newline, carriage return, backslash and NUL inside an id are written
+//          as \t \n \r \\ \0.
+//   csv:   the same columns, RFC 4180 quoting; a NUL (which CSV cannot escape) is
+//          written as \0 inside a quoted field.
 //   jsonl: {"id":…,"cluster":…,"representative":…,"similarity":…,"relation":…,
 //          "containment":…} per line.
 // Cluster formats:
@@ -51,7 +52,8 @@ struct ReportInfo {
 void WriteReport(const ClusterResult& result, const ReportInfo& info, ReportFormat format,
                  std::ostream& out);
 
-// A TSV field: tab, newline, carriage return and backslash written as \t \n \r \\.
+// A TSV field: tab, newline, carriage return, backslash and NUL written as
+// \t \n \r \\ \0.
 std::string TsvEscape(std::string_view s);
 
 // JSON string literal for `s` (quotes included); s must be valid UTF-8.

@@ -89,6 +89,55 @@ TEST_F(AtomicFileTest, CommittedFileHasTheUsualPermissions) {
   EXPECT_EQ(st.st_mode & 0777, 0644u);  // 0666 & ~022, not mkstemp's 0600.
 }
 
+TEST_F(AtomicFileTest, ReplacedFileKeepsItsPermissionBits) {
+  const fs::path path = dir_ / "private.tsv";
+  { std::ofstream(path) << "old\n"; }
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  auto w = AtomicFileWriter::Open(path.string());
+  ASSERT_TRUE(w.ok()) << w.status();
+  (*w)->stream() << "new\n";
+  ASSERT_TRUE((*w)->Commit().ok());
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(ReadFileBytes(path), "new\n");
+}
+
+// A symbolic link is written through: the link stays, its target is replaced (in the
+// target's folder), through a chain of links and relative ones.
+TEST_F(AtomicFileTest, SymbolicLinksAreWrittenThrough) {
+  fs::create_directories(dir_ / "real");
+  const fs::path target = dir_ / "real" / "report.tsv";
+  { std::ofstream(target) << "old\n"; }
+  fs::create_symlink("real/report.tsv", dir_ / "link1");
+  fs::create_symlink("link1", dir_ / "link2");
+  auto w = AtomicFileWriter::Open((dir_ / "link2").string());
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ((*w)->target(), (dir_ / "real" / "report.tsv").string());
+  (*w)->stream() << "new\n";
+  ASSERT_TRUE((*w)->Commit().ok());
+  EXPECT_TRUE(fs::is_symlink(dir_ / "link1"));
+  EXPECT_TRUE(fs::is_symlink(dir_ / "link2"));
+  EXPECT_EQ(ReadFileBytes(target), "new\n");
+  EXPECT_THAT(Entries(), ElementsAre("link1", "link2", "real"));
+}
+
+TEST_F(AtomicFileTest, DanglingLinksAndNonRegularFilesAreRefused) {
+  fs::create_symlink("nowhere", dir_ / "dangling");
+  auto dangling = AtomicFileWriter::Open((dir_ / "dangling").string());
+  EXPECT_TRUE(absl::IsFailedPrecondition(dangling.status())) << dangling.status();
+  EXPECT_THAT(std::string(dangling.status().message()), HasSubstr("does not exist"));
+  fs::create_directories(dir_ / "folder");
+  auto folder = AtomicFileWriter::Open((dir_ / "folder").string());
+  EXPECT_TRUE(absl::IsFailedPrecondition(folder.status())) << folder.status();
+  ASSERT_EQ(::mkfifo((dir_ / "fifo").c_str(), 0600), 0);
+  auto fifo = AtomicFileWriter::Open((dir_ / "fifo").string());
+  EXPECT_TRUE(absl::IsFailedPrecondition(fifo.status())) << fifo.status();
+  EXPECT_TRUE(fs::is_symlink(dir_ / "dangling"));
+  EXPECT_TRUE(fs::is_fifo(dir_ / "fifo"));
+  EXPECT_THAT(Entries(), ElementsAre("dangling", "fifo", "folder"));  // No temporaries.
+}
+
 TEST_F(AtomicFileTest, EmptyFileIsCreatedOnCommit) {
   const fs::path path = dir_ / "empty";
   auto w = AtomicFileWriter::Open(path.string());
@@ -196,12 +245,13 @@ TEST_F(AtomicFileTest, PathWithoutFileNameIsAnError) {
 }
 
 TEST_F(AtomicFileTest, FailedCommitNamesThePathAndRemovesTheTemporary) {
-  // The destination is a non-empty folder: rename() over it fails.
+  // The destination becomes a non-empty folder after Open() (which refuses a folder):
+  // rename() over it fails.
   const fs::path path = dir_ / "taken";
-  fs::create_directories(path);
-  { std::ofstream(path / "inside") << "keep"; }
   auto w = AtomicFileWriter::Open(path.string());
   ASSERT_TRUE(w.ok()) << w.status();
+  fs::create_directories(path);
+  { std::ofstream(path / "inside") << "keep"; }
   (*w)->stream() << "content";
   absl::Status st = (*w)->Commit();
   ASSERT_FALSE(st.ok());

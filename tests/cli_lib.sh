@@ -47,3 +47,20 @@ err_one_line() {
   if [[ $n -eq 1 ]]; then pass; else fail "$1: stderr has $n lines: $(head -c 500 "$ERR")"; fi
 }
 same_file() { cmp -s "$1" "$2"; }
+# as_unprivileged CMD...: runs CMD where file permissions bind: directly when not root,
+# as nobody (setpriv) when root. Returns 125 without running CMD if neither is possible.
+# The caller makes the files involved reachable by that user.
+as_unprivileged() {
+  if [[ $(id -u) -ne 0 ]]; then
+    "$@"
+  elif command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+  else
+    return 125
+  fi
+}
+# run_unprivileged ARGS...: run(), through as_unprivileged; RC 125: could not.
+run_unprivileged() {
+  as_unprivileged "$DEDUP" "$@" >"$OUT" 2>"$ERR"
+  RC=$?
+}

@@ -233,6 +233,147 @@ expect_rc "--output into a missing folder" 1
 err_has "--output into a missing folder" "$TMP/no_such_folder/out.tsv"
 err_one_line "--output into a missing folder"
 
+# -o onto what is not a plain new or regular file. Devices and FIFOs are written in
+# place (a device node made here, never the real /dev/null); symbolic links are written
+# through; folders, block devices, sockets, dangling links are refused; and an output
+# that is an input (same file, hard or symbolic link, stdin, inside an input folder, the
+# truth file) is a usage error before anything is read. Before, -o replaced whatever
+# node was at the path: the corpus, the device, the link.
+mkdir -p "$TMP/w"
+if mknod "$TMP/w/null" c 1 3 2>/dev/null; then
+  run cluster "$NEWS" --format tsv -o "$TMP/w/null"
+  expect_rc "-o a character device" 0
+  check "-o a character device: still a device" test -c "$TMP/w/null"
+  check "-o a character device: no temporary beside it" test -z "$(find "$TMP/w" -name '.*.tmp.*')"
+  rm -f "$TMP/w/null"
+else
+  echo "SKIP: mknod (not root): -o onto a character device"
+fi
+if mknod "$TMP/w/block" b 7 250 2>/dev/null; then
+  run cluster "$NEWS" -o "$TMP/w/block"
+  expect_rc "-o a block device" 2
+  err_has "-o a block device" "$TMP/w/block" "block device"
+  check "-o a block device: still one" test -b "$TMP/w/block"
+  rm -f "$TMP/w/block"
+fi
+mkfifo "$TMP/w/fifo"
+timeout 30 cat "$TMP/w/fifo" >"$TMP/w/fifo.out" &
+reader=$!
+timeout 20 "$DEDUP" cluster "$NEWS" --format tsv -o "$TMP/w/fifo" >"$OUT" 2>"$ERR"
+RC=$?
+wait "$reader"
+expect_rc "-o a FIFO" 0
+check "-o a FIFO: still a FIFO" test -p "$TMP/w/fifo"
+check "-o a FIFO: the reader got the report" same_file "$TMP/w/fifo.out" "$TMP/folder.tsv"
+echo old >"$TMP/w/target.tsv"
+chmod 640 "$TMP/w/target.tsv"
+ln -s target.tsv "$TMP/w/link.tsv"
+run cluster "$NEWS" --format tsv -o "$TMP/w/link.tsv"
+expect_rc "-o a symbolic link" 0
+check "-o a symbolic link: the link stays a link" test -L "$TMP/w/link.tsv"
+check "-o a symbolic link: its target is written" same_file "$TMP/w/target.tsv" "$TMP/folder.tsv"
+check "-o keeps the replaced file's permission bits" test "$(stat -c %a "$TMP/w/target.tsv")" = 640
+check "-o a symbolic link: no temporary left" test -z "$(find "$TMP/w" -name '.*.tmp.*')"
+ln -s nowhere.tsv "$TMP/w/dangling.tsv"
+run cluster "$NEWS" -o "$TMP/w/dangling.tsv"
+expect_rc "-o a dangling symbolic link" 2
+err_has "-o a dangling symbolic link" "$TMP/w/dangling.tsv" "does not exist"
+check "-o a dangling symbolic link: left as it was" test -L "$TMP/w/dangling.tsv" -a ! -e "$TMP/w/nowhere.tsv"
+run cluster "$NEWS" -o "$TMP/w"
+expect_rc "-o a folder" 2
+err_has "-o a folder" "folder"
+if python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$TMP/w/sock" 2>/dev/null; then
+  run cluster "$NEWS" -o "$TMP/w/sock"
+  expect_rc "-o a socket" 2
+  err_has "-o a socket" "socket"
+fi
+# The output is an input: refused with exit 2, nothing read, nothing touched.
+cp fixtures/news.jsonl "$TMP/w/a.jsonl"
+ln "$TMP/w/a.jsonl" "$TMP/w/hard.jsonl"
+ln -s a.jsonl "$TMP/w/sym.jsonl"
+for target in a.jsonl hard.jsonl sym.jsonl; do
+  run cluster "$TMP/w/a.jsonl" -o "$TMP/w/$target"
+  expect_rc "-o the input ($target)" 2
+  err_has "-o the input ($target)" "$TMP/w/$target" "input"
+done
+"$DEDUP" cluster - -o "$TMP/w/a.jsonl" <"$TMP/w/a.jsonl" >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "-o the file stdin reads" 2
+err_has "-o the file stdin reads" "standard input"
+run cluster fixtures/tiny "$TMP/w/sym.jsonl" -o "fixtures/tiny/$(LC_ALL=C ls fixtures/tiny | head -n 1)"
+expect_rc "-o a file inside an input folder" 2
+err_has "-o a file inside an input folder" "inside the input fixtures/tiny"
+check "-o the input: the corpus is intact" same_file "$TMP/w/a.jsonl" fixtures/news.jsonl
+check "-o the input: the links are intact" test -L "$TMP/w/sym.jsonl" -a "$(stat -c %h "$TMP/w/a.jsonl")" = 2
+cp "$TRUTH" "$TMP/w/truth.tsv"
+run eval "$TMP/w/a.jsonl" --truth "$TMP/w/truth.tsv" -o "$TMP/w/truth.tsv"
+expect_rc "eval -o the truth file" 2
+err_has "eval -o the truth file" "$TMP/w/truth.tsv" "input"
+check "eval -o the truth file: intact" same_file "$TMP/w/truth.tsv" "$TRUTH"
+run eval "$TMP/w/a.jsonl" --truth "$TRUTH" -o "$TMP/w/hard.jsonl"
+expect_rc "eval -o an input" 2
+check "eval -o an input: intact" same_file "$TMP/w/a.jsonl" fixtures/news.jsonl
+# Before any input is read: a FIFO input with no writer would block if it were opened.
+mkfifo "$TMP/w/never.jsonl"
+timeout 20 "$DEDUP" cluster "$TMP/w/never.jsonl" "$TMP/w/a.jsonl" -o "$TMP/w/a.jsonl" >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "-o an input: refused before reading (a FIFO input is not opened)" 2
+
+# ---------------------------------------------------------------------------
+# Inputs that can be read only once (pipes, FIFOs, process substitution, stdin) are
+# spooled once for the two passes (boilerplate search, eval's oracle, explain --corpus).
+# Each run has a timeout: before, a drained FIFO was opened again and blocked forever.
+
+SENTENCE='the quick brown fox jumps over the lazy dog by the river'
+timeout 20 "$DEDUP" cluster --format jsonl <(echo "$SENTENCE") <(echo "$SENTENCE") >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "process substitution" 0
+check "process substitution: two equal documents are grouped" \
+  test "$(grep -c '"cluster":0,' "$OUT") $(grep -c '"relation":"similar"' "$OUT")" = "2 1"
+timeout 20 "$DEDUP" cluster --format jsonl --boilerplate off <(echo "$SENTENCE") <(echo "$SENTENCE") >"$TMP/psub_off" 2>"$ERR"
+check "process substitution: the same grouping without boilerplate removal" same_file "$OUT" "$TMP/psub_off"
+mkfifo "$TMP/fifo.jsonl"
+fifo_run() {  # ARGS...: dedup with fixtures/news.jsonl written into the FIFO.
+  cat fixtures/news.jsonl >"$TMP/fifo.jsonl" &
+  local writer=$!
+  timeout 20 "$DEDUP" "$@" >"$OUT" 2>"$ERR"
+  RC=$?
+  # A writer that found no reader (the command failed first) must not linger.
+  kill "$writer" 2>/dev/null
+  wait "$writer" 2>/dev/null
+}
+fifo_run cluster "$TMP/fifo.jsonl" --format tsv
+expect_rc "cluster FIFO" 0
+check "cluster FIFO equals the file run" same_file "$OUT" "$TMP/jsonl.tsv"
+fifo_run explain 000_f108cfa45c64e33e.txt 000_f108cfa45c64e33e__chrome.txt --corpus "$TMP/fifo.jsonl" --format json
+expect_rc "explain --corpus FIFO" 0
+"$DEDUP" explain 000_f108cfa45c64e33e.txt 000_f108cfa45c64e33e__chrome.txt --corpus fixtures/news.jsonl --format json \
+  >"$TMP/explain_file.json" 2>/dev/null
+check "explain --corpus FIFO equals the file run" same_file "$OUT" "$TMP/explain_file.json"
+timeout 20 "$DEDUP" explain 000_f108cfa45c64e33e.txt 000_f108cfa45c64e33e__chrome.txt --corpus - --format json \
+  <fixtures/news.jsonl >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "explain --corpus -" 0
+check "explain --corpus - equals the file run" same_file "$OUT" "$TMP/explain_file.json"
+"$DEDUP" eval fixtures/news.jsonl --truth "$TRUTH" --format json >"$TMP/eval_file.json" 2>/dev/null
+fifo_run eval "$TMP/fifo.jsonl" --truth "$TRUTH" --format json
+expect_rc "eval FIFO" 0
+check "eval FIFO (oracle included) equals the file run" same_file "$OUT" "$TMP/eval_file.json"
+cat fixtures/news.jsonl | timeout 20 "$DEDUP" eval - --truth "$TRUTH" --format json >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "eval piped stdin" 0
+check "eval piped stdin (oracle included) equals the file run" same_file "$OUT" "$TMP/eval_file.json"
+fifo_run cluster "$TMP/fifo.jsonl" fixtures/bad/malformed.jsonl --format tsv
+expect_rc "FIFO then a bad file" 1
+err_has "FIFO then a bad file: the bad file is named" "fixtures/bad/malformed.jsonl:3:"
+printf '{"id": "a", "text": "x"}\n{"id": "b"}\n' >"$TMP/fifo_bad.jsonl"
+cat "$TMP/fifo_bad.jsonl" >"$TMP/fifo.jsonl" &
+timeout 20 "$DEDUP" cluster "$TMP/fifo.jsonl" >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "bad line in a FIFO" 1
+err_has "bad line in a FIFO: named as given" "$TMP/fifo.jsonl:2:" 'missing field "text"'
+check "spooled copies are removed" test -z "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'dedup-spool.*' -newer "$TMP/fifo_bad.jsonl" 2>/dev/null)"
+
 # ---------------------------------------------------------------------------
 # Bad input: exit 1, one line naming file, line and problem.
 
@@ -263,6 +404,24 @@ for file in fixtures/bad/*; do
   run cluster "$file"
   expect_rc "bad input $name (text format)" 1
 done
+
+# An unreadable subfolder is named itself, not as its top folder (permissions do not
+# bind root: run as nobody when root).
+mkdir -p "$TMP/perm/top/ok" "$TMP/perm/top/locked"
+echo "a document" >"$TMP/perm/top/ok/a.txt"
+echo "another one" >"$TMP/perm/top/locked/b.txt"
+chmod 0000 "$TMP/perm/top/locked"
+chmod 0755 "$TMP/perm" "$TMP/perm/top" && chmod o+x "$TMP"
+run_unprivileged cluster "$TMP/perm/top" --format tsv
+if [[ $RC -eq 125 ]]; then
+  echo "SKIP: unreadable subfolder (root without setpriv)"
+else
+  expect_rc "unreadable subfolder" 1
+  err_has "unreadable subfolder: names it" "$TMP/perm/top/locked: cannot list"
+  err_one_line "unreadable subfolder"
+fi
+chmod 0755 "$TMP/perm/top/locked"
+chmod go-x "$TMP"
 
 # Standard input: errors name <stdin> and the line; empty input is no documents.
 printf '{"id": "a", "text": "x"}\n{"id": "b"}\n' | "$DEDUP" cluster - >"$OUT" 2>"$ERR"
@@ -315,6 +474,32 @@ usage_case "--rows without --bands" "--bands" cluster "$NEWS" --rows 5
 usage_case "--format xml" "xml" cluster "$NEWS" --format xml
 usage_case "--shingle foo:3" "foo:3" cluster "$NEWS" --shingle foo:3
 usage_case "--threads -1" "threads" cluster "$NEWS" --threads -1
+# Thread counts oneTBB cannot take (it aborted or crashed) are usage errors naming the
+# range, in every command that has --threads (one definition: dedup/threads.h).
+for threads in 65537 100000000 1025; do
+  usage_case "cluster --threads $threads" "0..1024" cluster "$NEWS" --threads "$threads"
+  usage_case "eval --threads $threads" "0..1024" eval "$NEWS" --truth "$TRUTH" --threads "$threads"
+  usage_case "explain --threads $threads" "0..1024" explain a b --corpus fixtures/news.jsonl --threads "$threads"
+  usage_case "index add --threads $threads" "0..1024" index add "$TMP/t.dedup" "$NEWS" --threads "$threads"
+  usage_case "index query --threads $threads" "0..1024" index query "$TMP/t.dedup" "$NEWS" --threads "$threads"
+done
+run cluster "$NEWS" --threads 1024 --format tsv
+expect_rc "--threads 1024 (the maximum)" 0
+# Seeds outside 0..2^64-1 are refused, not clamped to 2^64-1.
+usage_case "--seed -1" "0..18446744073709551615" cluster "$NEWS" --seed -1
+usage_case "--seed 2^64" "0..18446744073709551615" cluster "$NEWS" --seed 18446744073709551616
+usage_case "index create --seed -1" "0..18446744073709551615" index create "$TMP/s.dedup" --seed -1
+run cluster "$NEWS" --seed 18446744073709551615 --format tsv
+expect_rc "--seed 2^64-1" 0
+# --bands / --rows 0: a range that makes sense (was "0.000000 to 1797693...").
+usage_case "--bands 0" "1..4096" cluster "$NEWS" --bands 0 --rows 4
+usage_case "--rows 0" "1..4096" cluster "$NEWS" --bands 4 --rows 0
+usage_case "index create --bands 0" "1..4096" index create "$TMP/s.dedup" --bands 0 --rows 4
+check "--bands 0: a short message" test "$(wc -c <"$ERR")" -lt 200
+# Empty field names are usage errors (exit 2), as other bad option values.
+usage_case "--id-field ''" "--id-field" cluster "$NEWS" --id-field ''
+usage_case "--text-field ''" "--text-field" cluster "$NEWS" --text-field ''
+usage_case "compare --id-field ''" "--id-field" compare a b --corpus fixtures/news.jsonl --id-field ''
 usage_case "no input" "INPUT" cluster
 usage_case "no subcommand" "subcommand" 
 usage_case "unknown subcommand" "frobnicate" frobnicate

@@ -202,6 +202,43 @@ TEST_F(CorpusTest, JsonlOptionalFieldOfWrongTypeIsAnError) {
   EXPECT_THAT(r.status.message(), HasSubstr("\"published\" is a number"));
 }
 
+// Numbers out of range (a double's or a 64-bit integer's) in fields dedup does not read
+// are no reason to reject the line; malformed numbers still are, and a number where a
+// string is read is still named.
+TEST_F(CorpusTest, JsonlNumbersOutOfRangeInUnusedFieldsAreAccepted) {
+  std::string path = Write("a.jsonl",
+                           "{\"id\": \"a\", \"text\": \"1e5000 \\\" 9\", \"x\": 1e5000}\n"
+                           "{\"id\": \"b\", \"text\": \"t\", \"x\": [-1E+400, 123456789012345678901234567890, {\"y\": 2e-99999}]}\n");
+  ReadResult r = ReadAll({path});
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.ids(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r.docs[0].doc.text, "1e5000 \" 9");
+  for (const char* line : {"{\"id\": \"c\", \"text\": \"t\", \"x\": 1e}", "{\"id\": \"c\", \"text\": \"t\", \"x\": 01}",
+                           "{\"id\": \"c\", \"text\": \"t\", \"x\": 1e5000,}"}) {
+    ReadResult bad = ReadAll({Write("bad.jsonl", std::string(line) + "\n")});
+    EXPECT_THAT(bad.status.message(), HasSubstr("invalid JSON")) << line;
+  }
+  ReadResult id = ReadAll({Write("id.jsonl", "{\"id\": 1e5000, \"text\": \"t\"}\n")});
+  EXPECT_THAT(id.status.message(), HasSubstr("field \"id\" is a number"));
+}
+
+// CorpusOptions::spooled_inputs: the copy is read, the input's name is kept (its kind,
+// ids and messages).
+TEST_F(CorpusTest, SpooledInputsAreReadUnderTheirOwnNames) {
+  const std::string copy = Write("copy", "{\"id\": \"a\", \"text\": \"x\"}\n{\"id\": \"b\"}\n");
+  const std::string text_copy = Write("text_copy", "one document");
+  CorpusOptions options;
+  options.spooled_inputs["/dev/fd/63.jsonl"] = copy;
+  options.spooled_inputs["/dev/fd/62"] = text_copy;
+  options.spooled_inputs["-"] = copy;
+  ReadResult r = ReadAll({"/dev/fd/62", "/dev/fd/63.jsonl"}, options);
+  ASSERT_EQ(r.ids(), (std::vector<std::string>{"/dev/fd/62", "a"}));
+  EXPECT_EQ(r.docs[0].doc.text, "one document");
+  EXPECT_THAT(r.status.message(), HasSubstr("/dev/fd/63.jsonl:2: missing field \"text\""));
+  ReadResult in = ReadAll({"-"}, options);
+  EXPECT_THAT(in.status.message(), HasSubstr("<stdin>:2: missing field \"text\""));
+}
+
 TEST_F(CorpusTest, JsonlBlankLinesSkippedAndLineNumbersCountThem) {
   std::string path = Write("a.jsonl",
                            "\n"

@@ -116,6 +116,22 @@ expect_rc "export into a missing folder" 1
 run index export "$IDX" --format text -o "$TMP/report.txt"
 expect_rc "export -o" 0
 check "export -o writes the file" grep -q "documents" "$TMP/report.txt"
+# -o onto the index itself, a link to it, or its SQLite files: a usage error before the
+# index is opened, the index intact (before, a TSV replaced the index).
+cp "$IDX" "$TMP/before_o.dedup"
+ln -s "$(basename "$IDX")" "$TMP/link.dedup"
+listing() { find "$TMP" -maxdepth 1 ! -name out ! -name err -printf '%f %s %T@\n' | sort; }
+before_o=$(listing)
+for target in "$IDX" "$TMP/link.dedup" "$IDX-wal" "$IDX-shm" "$IDX-journal"; do
+  run index export "$IDX" --format tsv -o "$target"
+  expect_rc "export -o $target" 2
+  err_has "export -o $target" "$target"
+  check "export -o $target: nothing written" \
+    test "$(listing)" = "$before_o"
+done
+check "export -o the index: the index intact" same_file "$IDX" "$TMP/before_o.dedup"
+run index verify "$IDX"
+expect_rc "export -o the index: verify" 0
 
 # JSONL decisions carry the same fields; a stored document's decision describes its
 # cluster as it is now (the export), not as it was when it arrived.
@@ -200,6 +216,41 @@ expect_rc "verify after failed adds" 0
 check "verify: nothing of the failed batch" grep -q "ok: .*: 2 documents" "$OUT"
 
 # ---------------------------------------------------------------------------
+# Readers work on an index in a folder they cannot write (no -shm can be created; the
+# index is opened immutable). Permissions do not bind root: run as nobody when root.
+RO="$TMP/ro folder?#%"
+mkdir -p "$RO"
+cp "$IDX" "$RO/i.dedup"
+cp "$NEWS" "$TMP/ro_news.jsonl"
+chmod 0644 "$RO/i.dedup" "$TMP/ro_news.jsonl"
+chmod 0555 "$RO"
+chmod o+x "$TMP"
+"$DEDUP" index export "$IDX" --format tsv >"$TMP/ro_expected.tsv" 2>/dev/null
+run_unprivileged index stats "$RO/i.dedup"
+if [[ $RC -eq 125 ]]; then
+  echo "SKIP: read-only folder (root without setpriv)"
+else
+  expect_rc "read-only folder: stats" 0
+  check "read-only folder: stats counts" grep -q "^documents   48 " "$OUT"
+  run_unprivileged index query "$RO/i.dedup" "$TMP/ro_news.jsonl"
+  expect_rc "read-only folder: query" 0
+  check "read-only folder: query answers existing" test "$(tail -n +2 "$OUT" | cut -f2 | sort -u)" = existing
+  run_unprivileged index export "$RO/i.dedup" --format tsv
+  expect_rc "read-only folder: export" 0
+  check "read-only folder: export equals the writable one" same_file "$OUT" "$TMP/ro_expected.tsv"
+  run_unprivileged index verify "$RO/i.dedup"
+  expect_rc "read-only folder: verify" 0
+  run_unprivileged index events "$RO/i.dedup"
+  expect_rc "read-only folder: events" 0
+  run_unprivileged index add "$RO/i.dedup" "$TMP/ro_news.jsonl"
+  expect_rc "read-only folder: add refused" 1
+  err_has "read-only folder: add refused" "read-only"
+  check "read-only folder: nothing created in it" test "$(ls -A "$RO")" = i.dedup
+fi
+chmod 0755 "$RO"
+chmod go-x "$TMP"
+
+# ---------------------------------------------------------------------------
 # Merges, splits, remove, expire, events.
 python3 - "$TMP/merge.jsonl" <<'EOF'
 import json, random, sys
@@ -242,6 +293,26 @@ run index expire "$M" --before yesterday
 expect_rc "expire: bad time" 2
 run index expire "$M"
 expect_rc "expire without a cutoff" 2
+# Times, durations and cutoffs out of range (years 0001..9999) are usage errors that
+# delete nothing; before they were computed with int64 wrap-around: every document went.
+for args in "--now 1900-01-01 --older-than 106751991167300d" "--now @-9223372036854775808 --older-than 5d" \
+  "--now 0001-01-02 --older-than 2d" "--older-than 99999999999999999999d" "--before @-9223372036854775808" \
+  "--before @253402300800" "--now @99999999999999999999 --older-than 1s"; do
+  # shellcheck disable=SC2086
+  run index expire "$M" $args
+  expect_rc "expire $args" 2
+  err_has "expire $args" "out of range" "0001-01-01"
+  err_one_line "expire $args"
+done
+run index expire "$M" --now 1900-01-01 --older-than 106751991167300d --by inserted
+err_has "expire: the range error names the flag" "--older-than"
+run index expire "$M" --before @-9223372036854775808
+err_has "expire: the range error names the flag" "--before"
+run index stats "$M"
+check "expire out of range: nothing deleted" grep -q "^documents   1 (0 empty)" "$OUT"
+run index add "$M" "$TMP/c.jsonl" --now @-99999999999999
+expect_rc "add --now out of range" 2
+err_has "add --now out of range" "--now" "out of range"
 run index expire "$M" --older-than 1d --by inserted --now 2023-03-06T12:00:00Z
 check "expire --older-than: B (inserted 03-05) went" grep -q "^expired 1 documents.*; 0 documents in 0 clusters remain" "$OUT"
 run index stats "$M"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -25,6 +26,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "dedup/internal/fsync.h"
 #include "dedup/minhash.h"
 #include "dedup/pipeline.h"
 #include "dedup/report.h"
@@ -134,6 +136,47 @@ TEST(IngestIndexTest, CreateOpenAndRefuseToOverwrite) {
   auto clusterer = Clusterer::Create(cluster, kDefaultNumPerm);
   ASSERT_TRUE(clusterer.ok());
   EXPECT_EQ(index->lsh_params(), (*clusterer)->lsh_params());
+}
+
+// A failed fsync of the folder after the link leaves no index behind (a retry must not
+// find one that "already exists"); EINVAL there (a file system without folder fsync) is
+// no failure, as for AtomicFileWriter: both use internal::FsyncPath.
+TEST(IngestIndexTest, CreateLeavesNothingWhenTheFolderFsyncFails) {
+  TempDir dir;
+  const std::string path = dir.File("a.dedup");
+  int folder_syncs = 0;
+  int error = EIO;
+  internal::SetFsyncForTesting([&](int fd, const std::string&, bool directory) {
+    if (!directory) return ::fsync(fd) == 0 ? 0 : errno;
+    ++folder_syncs;
+    return error;
+  });
+  absl::StatusOr<std::unique_ptr<IngestIndex>> failed = IngestIndex::Create(path, {});
+  EXPECT_TRUE(absl::IsUnavailable(failed.status())) << failed.status();
+  EXPECT_GE(folder_syncs, 1);
+  EXPECT_FALSE(fs::exists(path));
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir.File(""))) files.push_back(e.path().filename().string());
+  EXPECT_TRUE(files.empty()) << files[0];
+
+  error = EINVAL;
+  absl::StatusOr<std::unique_ptr<IngestIndex>> einval = IngestIndex::Create(path, {});
+  internal::SetFsyncForTesting(nullptr);
+  EXPECT_TRUE(einval.ok()) << einval.status();
+  EXPECT_TRUE(fs::exists(path));
+}
+
+TEST(IngestIndexTest, ThreadCountsOutOfRangeAreRefused) {
+  TempDir dir;
+  const std::string path = dir.File("a.dedup");
+  IngestOptions options;
+  options.threads = 65537;
+  EXPECT_TRUE(absl::IsInvalidArgument(IngestIndex::Create(path, options).status()));
+  EXPECT_FALSE(fs::exists(path));
+  ASSERT_TRUE(IngestIndex::Create(path, {}).ok());
+  absl::StatusOr<std::unique_ptr<IngestIndex>> opened = IngestIndex::Open(path, options);
+  EXPECT_TRUE(absl::IsInvalidArgument(opened.status())) << opened.status();
+  EXPECT_NE(opened.status().message().find("0..1024"), std::string_view::npos) << opened.status();
 }
 
 // --- Equivalence with batch runs ----------------------------------------------------

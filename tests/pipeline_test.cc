@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "dedup/threads.h"
 #include "gtest/gtest.h"
 
 namespace dedup {
@@ -71,6 +72,22 @@ class PipelineTest : public ::testing::Test {
 
   fs::path dir_;
 };
+
+// Thread counts beyond kMaxThreads are refused (oneTBB aborted or crashed on them).
+TEST_F(PipelineTest, ThreadCountsOutOfRangeAreRefused) {
+  const std::string path = WriteCorpus(6, {});
+  for (int threads : {-1, kMaxThreads + 1, 65537, 100000000}) {
+    PipelineOptions options;
+    options.threads = threads;
+    absl::StatusOr<PipelineResult> r = RunClusterPipeline({path}, options);
+    EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << threads << ": " << r.status();
+    EXPECT_NE(r.status().message().find("0..1024"), std::string_view::npos) << r.status();
+    EXPECT_TRUE(absl::IsInvalidArgument(LearnBoilerplate({path}, options).status())) << threads;
+  }
+  PipelineOptions options;
+  options.threads = kMaxThreads;
+  EXPECT_TRUE(RunClusterPipeline({path}, options).ok());
+}
 
 TEST_F(PipelineTest, FirstErrorInInputOrderForEveryThreadCount) {
   // Bad lines in one batch and in later ones; the first is what must be reported.

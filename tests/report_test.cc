@@ -653,6 +653,25 @@ TEST(ReportTest, ReportOfAnExactClustering) {
   EXPECT_EQ(j["summary"]["empty_documents"].number_text, "1");
 }
 
+// A NUL in an id (JSON "\u0000") is never written raw into TSV or CSV.
+TEST(ReportTest, NulInIdsIsEscaped) {
+  EXPECT_EQ(TsvEscape(std::string("a\0b\t", 4)), "a\\0b\\t");
+  ClusterResult r;
+  DocumentResult d;
+  d.id = std::string("a\0b", 3);
+  r.documents.push_back(d);
+  r.clusters.push_back({0});
+  r.stats.documents = r.stats.clusters = 1;
+  const std::string tsv = Report(r, HandBuiltInfo(), ReportFormat::kTsv);
+  const std::string csv = Report(r, HandBuiltInfo(), ReportFormat::kCsv);
+  EXPECT_EQ(tsv.find('\0'), std::string::npos) << tsv;
+  EXPECT_EQ(csv.find('\0'), std::string::npos) << csv;
+  EXPECT_NE(tsv.find("\na\\0b\t0\ta\\0b\t1\t"), std::string::npos) << tsv;
+  EXPECT_NE(csv.find("\n\"a\\0b\",0,\"a\\0b\",1,"), std::string::npos) << csv;
+  const std::string jsonl = Report(r, HandBuiltInfo(), ReportFormat::kJsonl);
+  EXPECT_NE(jsonl.find("\"a\\u0000b\""), std::string::npos) << jsonl;
+}
+
 // ---------------------------------------------------------------------------
 // JsonQuote.
 

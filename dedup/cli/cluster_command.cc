@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "dedup/cli/commands.h"
+#include "dedup/output_file.h"
 #include "dedup/pipeline.h"
 #include "dedup/report.h"
 
@@ -20,6 +21,9 @@ int RunCluster(const ClusterCommandFlags& f) {
   absl::StatusOr<ReportFormat> format = ParseReportFormat(f.format);
   if (!format.ok()) return Fail(format.status(), kExitUsage);
   options->snippet_chars = (*format == ReportFormat::kText) ? 72 : 0;
+  // Before any input is read: -o must not name an input (or a folder, ...).
+  absl::Status output_ok = CheckOutputPath(f.output, f.cluster.inputs, {});
+  if (!output_ok.ok()) return Fail(output_ok, kExitUsage);
 
   absl::StatusOr<PipelineResult> result = RunClusterPipeline(f.cluster.inputs, *options);
   if (!result.ok()) return Fail(result.status());

@@ -1,12 +1,60 @@
 #include "dedup/cli/common.h"
 
+#include <charconv>
 #include <iostream>
+#include <limits>
 
 #include "absl/strings/str_format.h"
-#include "dedup/atomic_file.h"
+#include "dedup/output_file.h"
+#include "dedup/minhash.h"
 #include "dedup/status_macros.h"
+#include "dedup/threads.h"
 
 namespace dedup::cli {
+
+CLI::Validator IntegerIn(int64_t lo, int64_t hi, const std::string& note) {
+  const std::string range = absl::StrFormat("%d..%d%s", lo, hi, note.empty() ? "" : " (" + note + ")");
+  return CLI::Validator(
+      [lo, hi, range](std::string& text) -> std::string {
+        int64_t v = 0;
+        auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec == std::errc::invalid_argument || p != text.data() + text.size()) {
+          return absl::StrFormat("\"%s\" is not an integer; expected %s", text, range);
+        }
+        if (ec == std::errc::result_out_of_range || v < lo || v > hi) {
+          return absl::StrFormat("%s is out of range; expected %s", text, range);
+        }
+        return "";
+      },
+      range);
+}
+
+CLI::Validator Uint64Value() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        uint64_t v = 0;
+        auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec == std::errc() && p == text.data() + text.size()) return "";
+        return absl::StrFormat("%s is not an integer in range 0..%d", text, std::numeric_limits<uint64_t>::max());
+      },
+      "0..2^64-1");
+}
+
+CLI::Validator NonEmpty() {
+  return CLI::Validator([](std::string& text) -> std::string { return text.empty() ? "must not be empty" : ""; },
+                        "non-empty");
+}
+
+CLI::Option* AddThreadsOption(CLI::App* app, int* threads) {
+  return app->add_option("--threads", *threads, absl::StrFormat("Threads for sketching: %s", kThreadsRange))
+      ->check(IntegerIn(0, kMaxThreads, "0 = all cores"))
+      ->capture_default_str();
+}
+
+void AddBandsRowsOptions(CLI::App* app, int* bands, int* rows, const std::string& bands_help) {
+  app->add_option("--bands", *bands, bands_help)->check(IntegerIn(1, kMaxNumPerm));
+  app->add_option("--rows", *rows, "LSH rows per band (with --bands)")->check(IntegerIn(1, kMaxNumPerm));
+}
 
 void SketchFlags::Register(CLI::App* app) {
   app->add_option("--shingle", shingle, "Shingle kind and size: word:K (K words) or char:K (K characters)")
@@ -14,7 +62,9 @@ void SketchFlags::Register(CLI::App* app) {
   app->add_option("--num-perm", num_perm, "MinHash signature size K")
       ->check(CLI::Range(1, kMaxNumPerm))
       ->capture_default_str();
-  app->add_option("--seed", seed, "Seed for shingle hashing and the MinHash functions")->capture_default_str();
+  app->add_option("--seed", seed, "Seed for shingle hashing and the MinHash functions (0..2^64-1)")
+      ->check(Uint64Value())
+      ->capture_default_str();
   app->add_option("--minhash", minhash,
                   "MinHash engine: fss (fast similarity sketching, O(n + K log K)), classic (K hash\n"
                   "functions) or oph (one permutation hashing with optimal densification, O(n + K))")
@@ -32,8 +82,12 @@ absl::StatusOr<SketchOptions> SketchFlags::ToOptions() const {
 }
 
 void InputFlags::Register(CLI::App* app, bool with_skip) {
-  app->add_option("--id-field", id_field, "JSONL field holding the document id")->capture_default_str();
-  app->add_option("--text-field", text_field, "JSONL field holding the document text")->capture_default_str();
+  app->add_option("--id-field", id_field, "JSONL field holding the document id")
+      ->check(NonEmpty())
+      ->capture_default_str();
+  app->add_option("--text-field", text_field, "JSONL field holding the document text")
+      ->check(NonEmpty())
+      ->capture_default_str();
   app->add_option("--html", html,
                   "Extract the text of HTML documents: auto (*.html/*.htm files and texts that look like HTML), on, off")
       ->check(CLI::IsMember({"auto", "on", "off"}))
@@ -104,9 +158,7 @@ void ClusterFlags::Register(CLI::App* app, bool with_inputs) {
       ->check(CLI::Range(1, kMaxBoilerplateContexts))
       ->capture_default_str();
   sketch.Register(app);
-  app->add_option("--bands", bands, "LSH bands (with --rows; default: chosen from the threshold)")
-      ->check(CLI::PositiveNumber);
-  app->add_option("--rows", rows, "LSH rows per band (with --bands)")->check(CLI::PositiveNumber);
+  AddBandsRowsOptions(app, &bands, &rows, "LSH bands (with --rows; default: chosen from the threshold)");
   app->add_flag("--exact", exact, "Exact Jaccard over all pairs instead of MinHash LSH (small inputs)");
   app->add_option("--signature-bits", signature_bits,
                   "Bits kept of each MinHash slot, for verification and LSH bands: 32, or 16 / 8 (b-bit\n"
@@ -115,8 +167,7 @@ void ClusterFlags::Register(CLI::App* app, bool with_inputs) {
       ->check(CLI::IsMember({8, 16, 32}))
       ->capture_default_str();
   input.Register(app);
-  app->add_option("--threads", threads, "Threads for sketching (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+  AddThreadsOption(app, &threads);
 }
 
 absl::StatusOr<PipelineOptions> ClusterFlags::ToOptions() const {
@@ -196,9 +247,9 @@ absl::Status WriteOutput(const std::string& path, const std::function<void(std::
     if (!std::cout) return absl::UnavailableError("writing to standard output failed");
     return absl::OkStatus();
   }
-  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<AtomicFileWriter> writer, AtomicFileWriter::Open(path));
-  write(writer->stream());
-  return writer->Commit();
+  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> out, OutputFile::Open(path));
+  write(out->stream());
+  return out->Commit();
 }
 
 }  // namespace dedup::cli

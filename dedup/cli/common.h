@@ -78,6 +78,22 @@ struct ClusterFlags {
   absl::StatusOr<PipelineOptions> ToOptions() const;
 };
 
+// CLI11 checks shared by the subcommands. A failed check is a usage error (exit 2);
+// CLI11 prefixes the message with the option's name.
+//
+// A decimal integer in [lo, hi]; the message names the range (and `note`, if any).
+CLI::Validator IntegerIn(int64_t lo, int64_t hi, const std::string& note = "");
+// A decimal integer in 0 .. 2^64-1. (CLI11 alone clamps "-1" and "2^64" to 2^64-1.)
+CLI::Validator Uint64Value();
+// A non-empty value.
+CLI::Validator NonEmpty();
+
+// --threads: 0 (all cores) .. kMaxThreads (threads.h), for every command that has it.
+CLI::Option* AddThreadsOption(CLI::App* app, int* threads);
+// --bands and --rows: each 1 .. kMaxNumPerm (their product is checked against
+// --num-perm later, with the other options).
+void AddBandsRowsOptions(CLI::App* app, int* bands, int* rows, const std::string& bands_help);
+
 // Loads two documents: with `corpus` empty, A and B are files holding one document
 // each; otherwise they are ids looked up in the corpus inputs.
 absl::Status LoadPair(const std::string& a, const std::string& b, const std::vector<std::string>& corpus,
@@ -87,7 +103,8 @@ absl::Status LoadPair(const std::string& a, const std::string& b, const std::vec
 // (kExitUsage for InvalidArgument raised by option checks is the caller's choice).
 int Fail(const absl::Status& status, int exit_code = kExitFailure);
 
-// Runs `write` on stdout (path empty or "-") or on an atomically written file.
+// Runs `write` on stdout (path empty or "-") or on OutputFile::Open(path): a file
+// replaced atomically, or a device or FIFO written in place (output_file.h).
 absl::Status WriteOutput(const std::string& path, const std::function<void(std::ostream&)>& write);
 
 }  // namespace dedup::cli

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_format.h"
 #include "dedup/cli/commands.h"
+#include "dedup/output_file.h"
+#include "dedup/internal/input_spool.h"
 #include "dedup/eval.h"
 #include "dedup/pipeline.h"
 
@@ -54,11 +56,21 @@ int RunEval(const EvalFlags& f) {
   if (f.clusters.empty() && f.cluster.inputs.empty()) {
     return Fail(absl::InvalidArgumentError("INPUT is required (unless --clusters is given)"), kExitUsage);
   }
+  // Before any input is read: -o must not name an input, the truth and clusters files included.
+  std::vector<std::string> read = f.cluster.inputs;
+  read.push_back(f.truth);
+  if (!f.clusters.empty()) read.push_back(f.clusters);
+  absl::Status output_ok = CheckOutputPath(f.output, read, {});
+  if (!output_ok.ok()) return Fail(output_ok, kExitUsage);
   absl::StatusOr<GroundTruth> truth = GroundTruth::Read(f.truth);
   if (!truth.ok()) return Fail(truth.status());
   if (!f.clusters.empty()) return RunEvalOfClusters(f, *truth);
 
   options->cluster.record_pairs = true;
+  // The oracle run reads the inputs again: spool stdin, pipes and FIFOs once.
+  internal::InputSpool spool;
+  absl::Status spooled = spool.Spool(f.cluster.inputs, &options->corpus);
+  if (!spooled.ok()) return Fail(spooled);
   absl::StatusOr<PipelineResult> result = RunClusterPipeline(f.cluster.inputs, *options);
   if (!result.ok()) return Fail(result.status());
   absl::StatusOr<Evaluation> eval = Evaluate(result->clusters, *truth);

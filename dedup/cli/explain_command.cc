@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "dedup/boilerplate.h"
 #include "dedup/cli/commands.h"
+#include "dedup/internal/input_spool.h"
 #include "dedup/pipeline.h"
 #include "dedup/report.h"
 #include "dedup/verify.h"
@@ -71,8 +72,12 @@ int RunExplain(ExplainFlags& f) {
   }
   absl::StatusOr<Sketcher> sketcher = Sketcher::Create(options->sketch);
   if (!sketcher.ok()) return Fail(sketcher.status(), kExitUsage);
+  // The corpus is read twice (the pair, then boilerplate): spool stdin, pipes and FIFOs.
+  internal::InputSpool spool;
+  absl::Status st = spool.Spool(f.corpus, &options->corpus);
+  if (!st.ok()) return Fail(st);
   Side a, b;
-  absl::Status st = LoadPair(f.a, f.b, f.corpus, options->corpus, &a.doc, &b.doc);
+  st = LoadPair(f.a, f.b, f.corpus, options->corpus, &a.doc, &b.doc);
   if (!st.ok()) return Fail(st);
 
   // Boilerplate is a corpus property: learned from --corpus, or from the two documents.

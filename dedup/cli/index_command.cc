@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "dedup/cli/commands.h"
 #include "dedup/ingest_index.h"
+#include "dedup/output_file.h"
 #include "dedup/report.h"
 
 namespace dedup::cli {
@@ -71,9 +72,7 @@ struct ParamFlags {
                     "Canonical member of a cluster: earliest (published; else first inserted), first, longest")
         ->check(CLI::IsMember({"earliest", "first", "longest"}))
         ->capture_default_str();
-    app->add_option("--bands", bands, "LSH bands (with --rows; default: chosen from the thresholds)")
-        ->check(CLI::PositiveNumber);
-    app->add_option("--rows", rows, "LSH rows per band (with --bands)")->check(CLI::PositiveNumber);
+    AddBandsRowsOptions(app, &bands, &rows, "LSH bands (with --rows; default: chosen from the thresholds)");
   }
 
   bool AnyGiven(CLI::App* app) const {
@@ -140,24 +139,45 @@ struct WriteFlags {
   }
 };
 
-// Unix seconds from RFC 3339, "YYYY-MM-DD[ HH:MM:SS]", or "@SECONDS".
+// The times the flags accept: years 0001..9999 (UTC). Cutoffs computed from them must
+// lie in the same range, so that no arithmetic on them can overflow.
+constexpr int64_t kMinTime = -62135596800;  // 0001-01-01T00:00:00Z
+constexpr int64_t kMaxTime = 253402300799;  // 9999-12-31T23:59:59Z
+constexpr char kTimeRange[] = "0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z (@-62135596800 .. @253402300799)";
+
+// Unix seconds from RFC 3339, "YYYY-MM-DD[ HH:MM:SS]", or "@SECONDS", in years 0001..9999.
 absl::StatusOr<int64_t> ParseTime(const std::string& flag, const std::string& text) {
+  bool read = false;
+  int64_t t = 0;
   if (!text.empty() && text[0] == '@') {
-    int64_t v = 0;
-    auto [p, ec] = std::from_chars(text.data() + 1, text.data() + text.size(), v);
-    if (ec == std::errc() && p == text.data() + text.size() && text.size() > 1) return v;
+    auto [p, ec] = std::from_chars(text.data() + 1, text.data() + text.size(), t);
+    if (ec == std::errc::result_out_of_range) t = text[1] == '-' ? INT64_MIN : INT64_MAX, ec = std::errc();
+    read = ec == std::errc() && p == text.data() + text.size() && text.size() > 1;
   } else {
-    absl::StatusOr<int64_t> t = ParsePublishedTime(text);
-    if (t.ok()) return *t;
+    absl::StatusOr<int64_t> parsed = ParsePublishedTime(text);
+    read = parsed.ok();
+    if (read) t = *parsed;
   }
-  return absl::InvalidArgumentError(absl::StrFormat(
-      "%s: cannot read \"%s\" as a time (expected RFC 3339, YYYY-MM-DD, or @SECONDS)", flag, text));
+  if (!read) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: cannot read \"%s\" as a time (expected RFC 3339, YYYY-MM-DD, or @SECONDS)", flag, text));
+  }
+  if (t < kMinTime || t > kMaxTime) {
+    return absl::OutOfRangeError(absl::StrFormat("%s: \"%s\" is out of range: times must be within %s", flag, text,
+                                                 kTimeRange));
+  }
+  return t;
 }
 
-// "90s", "15m", "12h", "7d", "2w" -> seconds.
+// "90s", "15m", "12h", "7d", "2w" -> seconds, at most the span of kMinTime .. kMaxTime.
 absl::StatusOr<int64_t> ParseDuration(const std::string& text) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  const bool too_large = ec == std::errc::result_out_of_range;
+  if (too_large) {
+    ec = std::errc();
+    while (p != text.data() + text.size() && *p >= '0' && *p <= '9') ++p;
+  }
   const std::string_view unit(p, text.data() + text.size() - p);
   int64_t scale = 0;
   if (unit == "s") scale = 1;
@@ -169,12 +189,24 @@ absl::StatusOr<int64_t> ParseDuration(const std::string& text) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "--older-than: cannot read \"%s\" as a duration (expected a number and s, m, h, d or w: 7d)", text));
   }
-  return v * scale;
+  int64_t seconds = 0;
+  if (too_large || __builtin_mul_overflow(v, scale, &seconds) || seconds > kMaxTime - kMinTime) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "--older-than: \"%s\" is out of range: at most %ds (%dd), the span of %s", text, kMaxTime - kMinTime,
+        (kMaxTime - kMinTime) / 86400, kTimeRange));
+  }
+  return seconds;
+}
+
+// --now, parsed (the system clock when not given).
+absl::StatusOr<int64_t> NowFromFlag(const std::string& now) {
+  if (now.empty()) return absl::ToUnixSeconds(absl::Now());
+  return ParseTime("--now", now);
 }
 
 std::string FormatTime(int64_t t) {
   if (t == kNoTime) return "-";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(t), absl::UTCTimeZone());
+  return absl::FormatTime("%E4Y-%m-%dT%H:%M:%SZ", absl::FromUnixSeconds(t), absl::UTCTimeZone());
 }
 
 std::string Num(double x) { return absl::StrFormat("%.6g", x); }
@@ -188,6 +220,7 @@ absl::StatusOr<std::unique_ptr<IngestIndex>> OpenIndex(const std::string& path, 
   if (write != nullptr) {
     options.durability = write->sync == "normal" ? Durability::kNormal : Durability::kFull;
     if (!write->now.empty()) {
+      // Checked by CheckWriteFlags() before anything was opened.
       absl::StatusOr<int64_t> now = ParseTime("--now", write->now);
       if (!now.ok()) return now.status();
       const int64_t t = *now;
@@ -195,6 +228,12 @@ absl::StatusOr<std::unique_ptr<IngestIndex>> OpenIndex(const std::string& path, 
     }
   }
   return IngestIndex::Open(path, options);
+}
+
+// Usage errors of the write flags, reported (exit 2) before the index is opened.
+absl::Status CheckWriteFlags(const WriteFlags& write) {
+  if (write.now.empty()) return absl::OkStatus();
+  return ParseTime("--now", write.now).status();
 }
 
 // --- create ------------------------------------------------------------------------
@@ -252,6 +291,10 @@ void PrintResult(const CheckResult& r, bool jsonl, std::ostream& out) {
 
 int RunCheck(CLI::App* app, const CheckFlags& f, bool insert) {
   const bool jsonl = f.format == "jsonl";
+  if (insert) {
+    absl::Status st = CheckWriteFlags(f.write);
+    if (!st.ok()) return Fail(st, kExitUsage);
+  }
   absl::StatusOr<std::unique_ptr<IngestIndex>> index =
       OpenIndex(f.path, /*read_only=*/!insert, insert ? &f.write : nullptr, f.threads);
   if (!index.ok()) return Fail(index.status());
@@ -339,6 +382,8 @@ int RunRemove(const RemoveFlags& f) {
     }
   }
   if (ids.empty()) return Fail(absl::InvalidArgumentError("no ids given (ID... or --ids-from FILE)"), kExitUsage);
+  absl::Status checked = CheckWriteFlags(f.write);
+  if (!checked.ok()) return Fail(checked, kExitUsage);
   absl::StatusOr<std::unique_ptr<IngestIndex>> index = OpenIndex(f.path, false, &f.write, 1);
   if (!index.ok()) return Fail(index.status());
   absl::StatusOr<RemoveResult> r = (*index)->Remove(ids);
@@ -367,8 +412,10 @@ int RunExpire(const ExpireFlags& f) {
   if (f.before.empty() == f.older_than.empty()) {
     return Fail(absl::InvalidArgumentError("give exactly one of --before TIME and --older-than DURATION"), kExitUsage);
   }
-  absl::StatusOr<std::unique_ptr<IngestIndex>> index = OpenIndex(f.path, false, &f.write, 1);
-  if (!index.ok()) return Fail(index.status(), absl::IsInvalidArgument(index.status()) ? kExitUsage : kExitFailure);
+  // Every time flag is read and the cutoff computed (checked: no wrap-around) before
+  // the index is opened; a usage error touches nothing.
+  absl::StatusOr<int64_t> now = NowFromFlag(f.write.now);
+  if (!now.ok()) return Fail(now.status(), kExitUsage);
   int64_t cutoff = 0;
   if (!f.before.empty()) {
     absl::StatusOr<int64_t> t = ParseTime("--before", f.before);
@@ -377,10 +424,15 @@ int RunExpire(const ExpireFlags& f) {
   } else {
     absl::StatusOr<int64_t> d = ParseDuration(f.older_than);
     if (!d.ok()) return Fail(d.status(), kExitUsage);
-    int64_t now = absl::ToUnixSeconds(absl::Now());
-    if (!f.write.now.empty()) now = *ParseTime("--now", f.write.now);  // Parsed by OpenIndex already.
-    cutoff = now - *d;
+    if (__builtin_sub_overflow(*now, *d, &cutoff) || cutoff < kMinTime) {
+      return Fail(absl::OutOfRangeError(absl::StrFormat(
+                      "--older-than: the cutoff %s before %s is out of range: cutoffs must be within %s",
+                      f.older_than, FormatTime(*now), kTimeRange)),
+                  kExitUsage);
+    }
   }
+  absl::StatusOr<std::unique_ptr<IngestIndex>> index = OpenIndex(f.path, false, &f.write, 1);
+  if (!index.ok()) return Fail(index.status());
   const ExpireBy by = f.by == "inserted" ? ExpireBy::kInserted : ExpireBy::kPublished;
   absl::StatusOr<RemoveResult> r = (*index)->Expire(cutoff, by);
   if (!r.ok()) return Fail(r.status());
@@ -454,6 +506,10 @@ int RunStats(const ReadFlags& f) {
 int RunExport(const ReadFlags& f) {
   absl::StatusOr<ReportFormat> format = ParseReportFormat(f.format);
   if (!format.ok()) return Fail(format.status(), kExitUsage);
+  // Before the index is opened: -o must not name the index or its SQLite files.
+  absl::Status output_ok = CheckOutputPath(f.output, {f.path},
+                                           {f.path, f.path + "-wal", f.path + "-shm", f.path + "-journal"});
+  if (!output_ok.ok()) return Fail(output_ok, kExitUsage);
   absl::StatusOr<std::unique_ptr<IngestIndex>> index = OpenIndex(f.path, true, nullptr, 1);
   if (!index.ok()) return Fail(index.status());
   const ClusterResult result = (*index)->ExportClusters(f.dense_ids);
@@ -547,8 +603,7 @@ Command RegisterIndexCommand(CLI::App& app) {
     } else {
       f->batch_size = 1024;
     }
-    cmd->add_option("--threads", f->threads, "Threads for sketching (default: all cores)")
-        ->check(CLI::NonNegativeNumber);
+    AddThreadsOption(cmd, &f->threads);
     f->input.Register(cmd);
     f->params.Register(cmd);
     cmd->footer(

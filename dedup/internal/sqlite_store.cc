@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -108,6 +109,24 @@ std::string_view SqliteStatement::ColumnBlob(int i) const {
   const void* p = sqlite3_column_blob(stmt_, i);
   const int n = sqlite3_column_bytes(stmt_, i);
   return p == nullptr ? std::string_view() : std::string_view(static_cast<const char*>(p), n);
+}
+
+std::string SqliteFileUri(const std::string& path, std::string_view query) {
+  std::error_code ec;
+  std::string abs = std::filesystem::absolute(path, ec).lexically_normal().string();
+  if (ec) abs = path;
+  std::string uri = "file:";
+  for (char c : abs) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri += absl::StrFormat("%%%02X", static_cast<unsigned char>(c));
+    } else {
+      uri.push_back(c);
+    }
+  }
+  // "file://x" would name a host: an absolute path starts with one slash after "file:".
+  while (uri.compare(0, 7, "file://") == 0) uri.erase(5, 1);
+  if (!query.empty()) uri += "?" + std::string(query);
+  return uri;
 }
 
 absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path, int flags,

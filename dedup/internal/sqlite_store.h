@@ -40,6 +40,10 @@ namespace dedup::internal {
 // and the OS errno of the last failure are included.
 absl::Status SqliteError(int rc, sqlite3* db, const std::string& path, std::string_view context);
 
+// A "file:" URI for `path` (made absolute; '%', '?' and '#' percent-encoded) with the
+// query `query` ("immutable=1"), for SqliteDb::Open with SQLITE_OPEN_URI.
+std::string SqliteFileUri(const std::string& path, std::string_view query);
+
 class SqliteStatement {
  public:
   SqliteStatement() = default;
