@@ -10,6 +10,7 @@
 #endif
 #include <memory>
 #include <tuple>
+#include <type_traits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
@@ -58,40 +59,33 @@ inline uint64_t ContextTokenHash(const char* p, size_t n, const char* end) {
   return v ^ (v >> 29);
 }
 
-// Bit i set where a[i] == v, for the 64 slots.
-inline uint64_t EqualMask(const uint16_t* a, uint16_t v) {
-#if defined(__SSE2__)
-  const __m128i vv = _mm_set1_epi16(static_cast<short>(v));
+// Bit i set where a[i] == b[i], for the 64 slots; `b` is a pointer, or a value for all.
+template <typename B>
+inline uint64_t EqualMask(const uint16_t* a, B b) {
+  constexpr bool kScalar = std::is_same_v<B, uint16_t>;
   uint64_t mask = 0;
+#if defined(__SSE2__)
   for (int i = 0; i < kContextSlots / 8; ++i) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 8 * i));
-    const __m128i eq = _mm_packs_epi16(_mm_cmpeq_epi16(x, vv), _mm_setzero_si128());
-    mask |= static_cast<uint64_t>(_mm_movemask_epi8(eq) & 0xFF) << (8 * i);
-  }
-  return mask;
-#else
-  uint64_t mask = 0;
-  for (int i = 0; i < kContextSlots; ++i) mask |= static_cast<uint64_t>(a[i] == v) << i;
-  return mask;
-#endif
-}
-
-// Bit i set where a[i] == b[i].
-inline uint64_t EqualMask(const uint16_t* a, const uint16_t* b) {
-#if defined(__SSE2__)
-  uint64_t mask = 0;
-  for (int i = 0; i < kContextSlots / 8; ++i) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 8 * i));
-    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 8 * i));
+    __m128i y;
+    if constexpr (kScalar) {
+      y = _mm_set1_epi16(static_cast<short>(b));
+    } else {
+      y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 8 * i));
+    }
     const __m128i eq = _mm_packs_epi16(_mm_cmpeq_epi16(x, y), _mm_setzero_si128());
     mask |= static_cast<uint64_t>(_mm_movemask_epi8(eq) & 0xFF) << (8 * i);
   }
-  return mask;
 #else
-  uint64_t mask = 0;
-  for (int i = 0; i < kContextSlots; ++i) mask |= static_cast<uint64_t>(a[i] == b[i]) << i;
-  return mask;
+  for (int i = 0; i < kContextSlots; ++i) {
+    if constexpr (kScalar) {
+      mask |= static_cast<uint64_t>(a[i] == b) << i;
+    } else {
+      mask |= static_cast<uint64_t>(a[i] == b[i]) << i;
+    }
+  }
 #endif
+  return mask;
 }
 
 // The documents the search reads, by index.
