@@ -83,25 +83,36 @@ const char* JsonTypeName(simdjson::dom::element_type t) {
   return "an unknown type";
 }
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+// Reads `path` whole; `name` is how messages call it. A file over `max_bytes` is an
+// error (checked as it is read, so a pipe or a growing file is bounded too).
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, int64_t max_bytes, const std::string& name) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return absl::NotFoundError(absl::StrFormat("%s: cannot open: %s", path, std::strerror(errno)));
+    return absl::NotFoundError(absl::StrFormat("%s: cannot open: %s", name, std::strerror(errno)));
   }
   std::string data;
   char buf[1 << 16];
   while (true) {
+    if (static_cast<int64_t>(data.size()) > max_bytes) {
+      ::close(fd);
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "%s: the document is over --max-document-bytes %d", name, max_bytes));
+    }
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       int err = errno;
       ::close(fd);
-      return absl::DataLossError(absl::StrFormat("%s: read failed: %s", path, std::strerror(err)));
+      return absl::DataLossError(absl::StrFormat("%s: read failed: %s", name, std::strerror(err)));
     }
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
+  if (static_cast<int64_t>(data.size()) > max_bytes) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "%s: the document is %d bytes, over --max-document-bytes %d", name, data.size(), max_bytes));
+  }
   return data;
 }
 
@@ -313,7 +324,9 @@ absl::Status CorpusReaderImpl::OpenJsonl(const Input& in) {
       return absl::NotFoundError(absl::StrFormat("%s%s: cannot open: %s", in.path, spooled, std::strerror(errno)));
     }
   }
-  line_reader_ = std::make_unique<internal::LineReader>(fd_, in.kind == Input::Kind::kStdin ? "<stdin>" : in.path);
+  line_reader_ = std::make_unique<internal::LineReader>(fd_, in.kind == Input::Kind::kStdin ? "<stdin>" : in.path,
+                                                       size_t{1} << 20,
+                                                       static_cast<size_t>(options_.max_document_bytes));
   line_number_ = 0;
   input_open_ = true;
   return absl::OkStatus();
@@ -331,10 +344,20 @@ absl::StatusOr<bool> CorpusReaderImpl::NextRecord(RawRecord* record) {
         }
         std::string_view line;
         while (true) {
-          absl::StatusOr<bool> more = line_reader_->Next(&line);
+          size_t too_long = 0;
+          absl::StatusOr<bool> more = line_reader_->Next(&line, &too_long);
           if (!more.ok()) return more.status();
           if (!*more) break;
           ++line_number_;
+          if (too_long > 0) {  // Parse() reports it; Accept() may skip it.
+            record->bytes.clear();
+            record->too_long = static_cast<int64_t>(too_long);
+            record->where = SourceLocation{in.path, line_number_};
+            record->file_id.clear();
+            record->input = static_cast<uint32_t>(input_index_);
+            return true;
+          }
+          record->too_long = 0;
           if (line_number_ == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // UTF-8 BOM.
           if (IsBlank(line)) continue;
           record->bytes.assign(line.data(), line.size());
@@ -353,8 +376,10 @@ absl::StatusOr<bool> CorpusReaderImpl::NextRecord(RawRecord* record) {
           std::string rel = is_folder ? in.folder_files[folder_pos_++] : in.path;
           std::string path = is_folder ? (fs::path(in.path) / rel).string() : in.path;
           input_open_ = true;
-          absl::StatusOr<std::string> data = ReadWholeFile(is_folder ? path : in.open_path);
+          absl::StatusOr<std::string> data =
+              ReadWholeFile(is_folder ? path : in.open_path, options_.max_document_bytes, path);
           if (!data.ok()) return data.status();
+          record->too_long = 0;
           record->bytes = std::move(*data);
           record->where = SourceLocation{std::move(path), 0};
           record->file_id = std::move(rel);
@@ -427,6 +452,11 @@ absl::Status RecordParser::Parse(RawRecord* record, Document* doc) {
   const CorpusOptions& options = impl_->options;
   *doc = Document{};
   const SourceLocation& loc = record->where;
+  if (record->too_long > 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s:%d: the line is %d bytes, over --max-document-bytes %d",
+                                                      loc.file, loc.line, record->too_long,
+                                                      options.max_document_bytes));
+  }
   if (record->is_jsonl_line()) {
     absl::Status st = ParseJsonLine(record->bytes, options, impl_->parser, impl_->padded, doc);
     if (!st.ok()) return absl::Status(st.code(), absl::StrFormat("%s:%d: %s", loc.file, loc.line, st.message()));

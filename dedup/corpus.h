@@ -71,6 +71,11 @@ struct CorpusOptions {
   bool skip_bad_lines = false;
   // Fail on an id seen before in this run (costs one hash-set entry per document).
   bool reject_duplicate_ids = true;
+  // The largest document accepted, in bytes (a JSONL line, or a whole file). Peak memory
+  // is about 13 times the largest document in flight (the line, its parsed text, tokens,
+  // shingle hashes), so a service bounds it here. A longer JSONL line is not read into
+  // memory: it is an error naming the line, or skipped under skip_bad_lines.
+  int64_t max_document_bytes = int64_t{64} << 20;
   // HTML handling: kAuto converts files named *.html / *.htm and texts that look like
   // HTML (html.h: LooksLikeHtml), kOn converts every text, kOff none. Converted text
   // (HtmlToText) replaces the markup in Document::text.
@@ -91,6 +96,7 @@ struct RawRecord {
   std::string file_id;   // A whole file's document id: its path relative to the folder,
                          // or the path as given.
   uint32_t input = 0;    // Which input (index into Open()'s list) it came from.
+  int64_t too_long = 0;  // A JSONL line over max_document_bytes: its length (bytes empty).
 
   bool is_jsonl_line() const { return where.line > 0; }
 };

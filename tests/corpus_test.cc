@@ -255,6 +255,64 @@ TEST_F(CorpusTest, JsonlBlankLinesSkippedAndLineNumbersCountThem) {
   EXPECT_EQ(r.docs[1].where.ToString(), path + ":5");
 }
 
+// Documents over max_document_bytes: a JSONL line is not kept in memory but reported
+// with its line number (or skipped under skip_bad_lines, the next lines read as usual);
+// a line of exactly the limit is accepted; a whole file over it is an error naming it.
+TEST_F(CorpusTest, DocumentsOverTheSizeLimitAreRefusedByLine) {
+  const std::string at_limit = "{\"id\": \"c\", \"text\": \"" + std::string(40, 'z') + "\"}";
+  const std::string over = "{\"id\": \"big\", \"text\": \"" + std::string(5000, 'x') + "\"}";
+  const std::string path = Write("a.jsonl", "{\"id\": \"a\", \"text\": \"x\"}\n" + over + "\n" + at_limit + "\n" + over +
+                                                "\r\n{\"id\": \"b\", \"text\": \"y\"}\n" + over);
+  CorpusOptions options;
+  options.max_document_bytes = static_cast<int64_t>(at_limit.size());
+  ReadResult r = ReadAll({path}, options);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_THAT(std::string(r.status.message()), HasSubstr(path + ":2: the line is " + std::to_string(over.size()) + " bytes"));
+  options.skip_bad_lines = true;
+  r = ReadAll({path}, options);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_THAT(r.ids(), ElementsAre("a", "c", "b"));
+  EXPECT_EQ(r.docs[2].where.line, 5);
+  ASSERT_EQ(r.warnings.size(), 3u);
+  EXPECT_THAT(r.warnings[2], HasSubstr(":6: the line is"));  // The last line, without a newline.
+  const std::string file = Write("page.txt", std::string(100, 'w'));
+  options.max_document_bytes = 99;
+  r = ReadAll({file}, options);
+  ASSERT_FALSE(r.status.ok());
+  EXPECT_THAT(std::string(r.status.message()), HasSubstr(file + ": the document is"));
+  EXPECT_THAT(std::string(r.status.message()), HasSubstr("over --max-document-bytes 99"));
+  options.max_document_bytes = 100;
+  EXPECT_TRUE(ReadAll({file}, options).status.ok());
+}
+
+// LineReader with blocks far smaller than the lines: over-long lines are read past in
+// pieces (never buffered whole) and reported with their full length; the lines around
+// them come out intact, whatever the block size.
+TEST_F(CorpusTest, LineReaderSkipsOverLongLinesInPieces) {
+  const std::string text = "short\n" + std::string(1000, 'a') + "\n" + std::string(20, 'b') + "\r\n" +
+                           std::string(21, 'c') + "\nend";
+  const std::string path = Write("lines.txt", text);
+  for (size_t block : {1, 3, 16, 4096}) {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    internal::LineReader reader(fd, path, block, /*max_line=*/21);
+    std::vector<std::pair<std::string, size_t>> got;
+    std::string_view line;
+    size_t too_long = 0;
+    while (true) {
+      absl::StatusOr<bool> more = reader.Next(&line, &too_long);
+      ASSERT_TRUE(more.ok()) << more.status();
+      if (!*more) break;
+      got.emplace_back(std::string(line), too_long);
+    }
+    ::close(fd);
+    // "bbb…\r" is 21 bytes with its \r: within the limit; 21 c's too; 1000 a's are not.
+    const std::vector<std::pair<std::string, size_t>> want = {
+        {"short", 0}, {"", 1000}, {std::string(20, 'b'), 0}, {std::string(21, 'c'), 0}, {"end", 0}};
+    EXPECT_EQ(got, want) << "block " << block;
+  }
+}
+
 TEST_F(CorpusTest, JsonlEmptyFileHasNoDocuments) {
   ReadResult r = ReadAll({Write("empty.jsonl", "")});
   ASSERT_TRUE(r.status.ok()) << r.status;

@@ -92,6 +92,11 @@ void InputFlags::Register(CLI::App* app, bool with_skip) {
                   "Extract the text of HTML documents: auto (*.html/*.htm files and texts that look like HTML), on, off")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
+  app->add_option("--max-document-bytes", max_document_bytes,
+                  "Refuse a document (JSONL line or file) longer than this; a run's peak memory is about\n"
+                  "13x its largest document")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
+      ->capture_default_str();
   if (with_skip) {
     app->add_flag("--skip-bad-lines", skip_bad_lines,
                   "Skip malformed JSONL lines with a warning instead of failing");
@@ -103,6 +108,7 @@ CorpusOptions InputFlags::ToOptions() const {
   options.id_field = id_field;
   options.text_field = text_field;
   options.skip_bad_lines = skip_bad_lines;
+  options.max_document_bytes = max_document_bytes;
   options.html = html == "on" ? CorpusOptions::Html::kOn : html == "off" ? CorpusOptions::Html::kOff : CorpusOptions::Html::kAuto;
   return options;
 }

@@ -47,6 +47,7 @@ struct InputFlags {
   std::string text_field = "text";
   std::string html = "auto";
   bool skip_bad_lines = false;
+  int64_t max_document_bytes = CorpusOptions{}.max_document_bytes;
 
   void Register(CLI::App* app, bool with_skip = true);
   CorpusOptions ToOptions() const;

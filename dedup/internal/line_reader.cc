@@ -10,10 +10,11 @@
 
 namespace dedup::internal {
 
-LineReader::LineReader(int fd, std::string name, size_t block_size)
+LineReader::LineReader(int fd, std::string name, size_t block_size, size_t max_line)
     : fd_(fd),
       name_(std::move(name)),
       block_size_(std::max<size_t>(block_size, 1)),
+      max_line_(max_line),
       buffer_(block_size_) {}
 
 absl::Status LineReader::Fill() {
@@ -39,26 +40,34 @@ absl::Status LineReader::Fill() {
   }
 }
 
-absl::StatusOr<bool> LineReader::Next(std::string_view* line) {
+absl::StatusOr<bool> LineReader::Next(std::string_view* line, size_t* too_long) {
+  if (too_long != nullptr) *too_long = 0;
+  const size_t limit = too_long != nullptr ? max_line_ : SIZE_MAX;
   size_t scanned = begin_;
+  size_t dropped = 0;  // Bytes of an over-long line already read past and not kept.
   while (true) {
     const void* nl = std::memchr(buffer_.data() + scanned, '\n', end_ - scanned);
-    if (nl != nullptr) {
-      const char* p = static_cast<const char*>(nl);
-      size_t len = static_cast<size_t>(p - (buffer_.data() + begin_));
-      *line = std::string_view(buffer_.data() + begin_, len);
-      if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
-      begin_ += len + 1;
-      return true;
-    }
-    if (eof_) {
-      if (begin_ == end_) return false;
-      *line = std::string_view(buffer_.data() + begin_, end_ - begin_);
-      if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
-      begin_ = end_;
+    if (nl != nullptr || eof_) {
+      if (nl == nullptr && begin_ == end_ && dropped == 0) return false;
+      const size_t len = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - (buffer_.data() + begin_))
+                                       : end_ - begin_;
+      if (dropped > 0 || len > limit) {
+        *too_long = dropped + len;
+        *line = std::string_view();
+      } else {
+        *line = std::string_view(buffer_.data() + begin_, len);
+        if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
+      }
+      begin_ += len + (nl != nullptr ? 1 : 0);
       return true;
     }
     size_t consumed = begin_;
+    if (end_ - begin_ > limit - std::min(limit, dropped)) {
+      // Over the limit with no end in sight: keep nothing more of this line.
+      dropped += end_ - begin_;
+      begin_ = end_ = 0;
+      consumed = 0;
+    }
     scanned = end_;
     absl::Status st = Fill();
     if (!st.ok()) return st;
