@@ -94,7 +94,7 @@ void InputFlags::Register(CLI::App* app, bool with_skip) {
       ->capture_default_str();
   app->add_option("--max-document-bytes", max_document_bytes,
                   "Refuse a document (JSONL line or file) longer than this; a run's peak memory is about\n"
-                  "13x its largest document")
+                  "16x its largest document")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40))
       ->capture_default_str();
   if (with_skip) {
