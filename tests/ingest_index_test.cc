@@ -991,11 +991,46 @@ TEST(IngestIndexTest, ReadersRunWithAWriter) {
         const Document& d = docs[Uniform(&s, 100)];
         absl::StatusOr<CheckResult> q = index.Query(d);
         if (!q.ok() || q->decision != Decision::kExisting) ++bad;
+        // Stats() counts documents, clusters and the clusters of two or more from
+        // different structures: a singleton holds one document and a duplicate cluster
+        // at least two, and every document is counted once.
         const IndexStats st = index.Stats();
-        if (st.documents < 100 || st.duplicates != st.documents - st.clusters) ++bad;
+        if (st.documents < 100 || st.clusters < 1 || st.duplicate_clusters > st.clusters ||
+            st.clusters + st.duplicate_clusters > st.documents ||
+            st.empty_documents > st.documents) {
+          ++bad;
+        }
         if (t == 0 && reads % 20 == 0) {
+          // The export's rows against its cluster lists and its counts: every row is
+          // in exactly the cluster it names, each non-empty cluster has exactly one
+          // representative (a member of it), and the rows that are not representatives
+          // are the duplicates.
           const ClusterResult r = index.ExportClusters(false);
-          if (static_cast<int64_t>(r.documents.size()) != r.stats.documents) ++bad;
+          size_t members = 0;
+          int64_t nonempty = 0, two_or_more = 0, representatives = 0, others = 0;
+          for (size_t n = 0; n < r.clusters.size(); ++n) {
+            members += r.clusters[n].size();
+            nonempty += !r.clusters[n].empty();
+            two_or_more += r.clusters[n].size() > 1;
+            for (DocIndex m : r.clusters[n]) {
+              if (m >= r.documents.size() || r.documents[m].cluster != n) ++bad;
+            }
+          }
+          for (const DocumentResult& d : r.documents) {
+            const bool is_rep = d.relation == Relation::kRepresentative;
+            representatives += is_rep;
+            others += !is_rep;
+            if (d.representative >= r.documents.size() ||
+                r.documents[d.representative].cluster != d.cluster ||
+                r.documents[d.representative].relation != Relation::kRepresentative) {
+              ++bad;
+            }
+          }
+          if (members != r.documents.size() || members < 100 || nonempty != r.stats.clusters ||
+              representatives != nonempty || two_or_more != r.stats.duplicate_clusters ||
+              others != r.stats.duplicates) {
+            ++bad;
+          }
         }
         ++reads;
       }
