@@ -9,7 +9,7 @@
 // document's shingle hashes x of h_i(x). For two sets A and B,
 //   P[slot i agrees] = J(A, B) = |A ∩ B| / |A ∪ B|   (up to 32-bit collisions, ~2^-32),
 // so the fraction of agreeing slots is an unbiased estimate of J with standard error
-//   sqrt(J (1 - J) / K)              (e.g. 0.0265 at J = 0.8, K = 128).
+//   sqrt(J (1 - J) / K)              (e.g. 0.0354 at J = 0.8 and 0.0265 at J = 0.9, K = 128).
 // Estimates within ±3 standard errors of the exact value occur with ~99.7% probability.
 //
 // Every signature carries the 64-bit fingerprint of the parameters that made it

@@ -38,8 +38,9 @@ IDX=$TMP/news.dedup
 
 # `dedup cluster` without corpus-level boilerplate removal: the index has no corpus to
 # learn boilerplate from, and agrees with batch runs for the same sketch and match options.
-BATCH_FLAGS=()
-if "$DEDUP" cluster --help | grep -q -- '--boilerplate '; then BATCH_FLAGS=(--boilerplate off); fi
+BATCH_FLAGS=(--boilerplate off)
+run cluster --help
+check "cluster --help lists --boilerplate" grep -q -- '--boilerplate ' "$OUT"
 
 # ---------------------------------------------------------------------------
 # --help everywhere; usage errors exit 2.
@@ -104,7 +105,9 @@ for format in tsv csv jsonl json; do
   run index export "$IDX" --format "$format" --dense-ids
   expect_rc "export $format" 0
   cp "$OUT" "$TMP/export.$format"
-  "$DEDUP" cluster "$NEWS" --format "$format" "${INDEX_DEFAULTS[@]}" "${BATCH_FLAGS[@]}" >"$TMP/batch.$format" 2>/dev/null
+  run cluster "$NEWS" --format "$format" "${INDEX_DEFAULTS[@]}" "${BATCH_FLAGS[@]}"
+  expect_rc "cluster --format $format ${BATCH_FLAGS[*]}" 0
+  cp "$OUT" "$TMP/batch.$format"
   check "export --dense-ids --format $format equals dedup cluster" same_file "$TMP/export.$format" "$TMP/batch.$format"
 done
 # Stable ids: the export's cluster column is the id `add` printed for each document.

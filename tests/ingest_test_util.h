@@ -43,11 +43,9 @@ class TempDir {
 
 // Corpus-level boilerplate removal (PipelineOptions::boilerplate) learns from the whole
 // corpus before the first signature, which an incremental index never has: equivalence
-// is defined for the same sketch and match options without it. Written so it compiles
-// whether or not PipelineOptions has that member.
-template <typename Options>
-void DisableCorpusBoilerplate(Options& options) {
-  if constexpr (requires { options.boilerplate.enabled; }) options.boilerplate.enabled = false;
+// is defined for the same sketch and match options without it.
+inline void DisableCorpusBoilerplate(PipelineOptions& options) {
+  options.boilerplate.enabled = false;
 }
 
 // --- A synthetic news-like corpus --------------------------------------------------

@@ -168,6 +168,23 @@ TEST(OphMinHasher, GoldenSignaturePrefix) {
   EXPECT_EQ(sketcher->fingerprint(), 6604979628963749252ull);
 }
 
+// kFss's pinned values (the default engine), recorded once from the code when this test
+// was added: they pin today's output against accidental change, like the two above, at
+// the same explicit options (word 5-shingles, not the default word:3).
+// FssMinHasher.MatchesReferenceImplementation checks the scheme independently.
+TEST(FssMinHasher, GoldenSignaturePrefix) {
+  auto sketcher = Sketcher::Create({.shingle = {ShingleKind::kWord, 5}, .engine = MinHashEngine::kFss});
+  ASSERT_TRUE(sketcher.ok());
+  SketchedDocument doc;
+  ASSERT_NO_FATAL_FAILURE(SketchGoldenText(*sketcher, &doc));
+  ASSERT_EQ(doc.signature.size(), 128);
+  EXPECT_EQ(doc.signature.values()[0], 249195872u);
+  EXPECT_EQ(doc.signature.values()[1], 339913736u);
+  EXPECT_EQ(doc.signature.values()[2], 122979729u);
+  EXPECT_EQ(doc.signature.values()[3], 154812037u);
+  EXPECT_EQ(sketcher->fingerprint(), 7389698986724743115ull);
+}
+
 TEST(MinHasher, DuplicatesAndOrderDoNotMatter) {
   MinHasher h = Hasher(64);
   std::vector<uint64_t> a{5, 1, 9, 1, 5}, b{9, 5, 1};

@@ -1,7 +1,7 @@
 // Tests of the cluster reports (text, JSON, JSONL, TSV, CSV), JsonQuote and
 // ParseReportFormat. Results are built by hand (every value below is chosen, not
 // computed by dedup) or through Clusterer on texts whose Jaccard is 1 or 0. JSON is
-// checked with the small independent parser below, TSV and CSV by parsing them back.
+// read back with simdjson, TSV and CSV with the small parsers below.
 #include "dedup/report.h"
 
 #include <cstdint>
@@ -18,6 +18,7 @@
 
 #include "dedup/cluster.h"
 #include "dedup/sketch.h"
+#include "simdjson.h"
 
 namespace dedup {
 namespace {
@@ -27,7 +28,11 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // ---------------------------------------------------------------------------
-// A minimal strict JSON parser (RFC 8259), independent of the code under test.
+// JSON read back with simdjson (a dependency of dedup's input reader, not of the report
+// writer). The DOM parser validates the whole document (RFC 8259: structure, escapes,
+// numbers, UTF-8, nothing after it); the On-Demand parser then builds the tree below,
+// which keeps each number as written, for exact comparisons. Duplicate keys, which
+// RFC 8259 tolerates but a report must never write, are rejected.
 
 struct Json {
   std::variant<std::nullptr_t, bool, double, std::string, std::vector<Json>, std::map<std::string, Json>> v;
@@ -43,204 +48,107 @@ struct Json {
   bool has(const std::string& key) const { return object().count(key) > 0; }
 };
 
-class JsonParser {
- public:
-  explicit JsonParser(std::string_view s) : s_(s) {}
+// A number's text as written, and the whitespace after it (the two types differ here).
+bool RawToken(simdjson::ondemand::value& value, std::string_view* token) {
+  *token = value.raw_json_token();
+  return true;
+}
+bool RawToken(simdjson::ondemand::document& doc, std::string_view* token) {
+  return doc.raw_json_token().get(*token) == simdjson::SUCCESS;
+}
 
-  // Parses one complete document; false on any syntax error or trailing data.
-  bool Parse(Json* out) {
-    SkipWs();
-    if (!Value(out)) return false;
-    SkipWs();
-    return pos_ == s_.size();
-  }
-
- private:
-  void SkipWs() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
-      ++pos_;
-    }
-  }
-  bool Eat(char c) {
-    if (pos_ < s_.size() && s_[pos_] == c) {
-      ++pos_;
-      return true;
-    }
-    return false;
-  }
-  bool Literal(std::string_view word) {
-    if (s_.substr(pos_, word.size()) != word) return false;
-    pos_ += word.size();
-    return true;
-  }
-  bool Value(Json* out) {
-    if (pos_ >= s_.size()) return false;
-    char c = s_[pos_];
-    if (c == '{') return Object(out);
-    if (c == '[') return Array(out);
-    if (c == '"') {
-      std::string str;
-      if (!String(&str)) return false;
-      out->v = std::move(str);
-      return true;
-    }
-    if (Literal("true")) return out->v = true, true;
-    if (Literal("false")) return out->v = false, true;
-    if (Literal("null")) return out->v = nullptr, true;
-    return Number(out);
-  }
-  bool Number(Json* out) {
-    size_t start = pos_;
-    Eat('-');
-    if (Eat('0')) {
-    } else if (pos_ < s_.size() && s_[pos_] >= '1' && s_[pos_] <= '9') {
-      while (pos_ < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
-    } else {
-      return false;
-    }
-    if (Eat('.')) {
-      size_t d = pos_;
-      while (pos_ < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
-      if (pos_ == d) return false;
-    }
-    if (Eat('e') || Eat('E')) {
-      if (!Eat('+')) Eat('-');
-      size_t d = pos_;
-      while (pos_ < s_.size() && isdigit(static_cast<unsigned char>(s_[pos_]))) ++pos_;
-      if (pos_ == d) return false;
-    }
-    out->number_text = std::string(s_.substr(start, pos_ - start));
-    out->v = std::stod(out->number_text);
-    return true;
-  }
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-  bool Hex4(uint32_t* out) {
-    if (pos_ + 4 > s_.size()) return false;
-    *out = 0;
-    for (int i = 0; i < 4; ++i) {
-      char c = s_[pos_++];
-      *out <<= 4;
-      if (c >= '0' && c <= '9') *out |= static_cast<uint32_t>(c - '0');
-      else if (c >= 'a' && c <= 'f') *out |= static_cast<uint32_t>(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') *out |= static_cast<uint32_t>(c - 'A' + 10);
-      else return false;
-    }
-    return true;
-  }
-  bool String(std::string* out) {
-    if (!Eat('"')) return false;
-    while (pos_ < s_.size()) {
-      unsigned char c = static_cast<unsigned char>(s_[pos_++]);
-      if (c == '"') return true;
-      if (c < 0x20) return false;  // Raw control characters are not allowed.
-      if (c != '\\') {
-        out->push_back(static_cast<char>(c));
-        continue;
-      }
-      if (pos_ >= s_.size()) return false;
-      char e = s_[pos_++];
-      switch (e) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
-        case 'u': {
-          uint32_t cp;
-          if (!Hex4(&cp)) return false;
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            uint32_t lo;
-            if (!Eat('\\') || !Eat('u') || !Hex4(&lo) || lo < 0xDC00 || lo > 0xDFFF) return false;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return false;
-          }
-          AppendUtf8(cp, out);
-          break;
-        }
-        default: return false;
-      }
-    }
-    return false;
-  }
-  bool Array(Json* out) {
-    Eat('[');
-    std::vector<Json> items;
-    SkipWs();
-    if (!Eat(']')) {
-      while (true) {
-        SkipWs();
+// An On-Demand document or value (the same calls on both) into a Json; false on error.
+template <typename Value>
+bool ToJson(Value& value, Json* out) {
+  simdjson::ondemand::json_type type;
+  if (value.type().get(type)) return false;
+  switch (type) {
+    case simdjson::ondemand::json_type::object: {
+      simdjson::ondemand::object object;
+      if (value.get_object().get(object)) return false;
+      std::map<std::string, Json> members;
+      for (auto field : object) {
+        std::string_view key;
+        if (field.unescaped_key().get(key)) return false;
+        std::string name(key);  // Before the value: the key's buffer is reused.
+        simdjson::ondemand::value child;
+        if (field.value().get(child)) return false;
         Json item;
-        if (!Value(&item)) return false;
+        if (!ToJson(child, &item)) return false;
+        if (!members.emplace(std::move(name), std::move(item)).second) return false;
+      }
+      out->v = std::move(members);
+      return true;
+    }
+    case simdjson::ondemand::json_type::array: {
+      simdjson::ondemand::array array;
+      if (value.get_array().get(array)) return false;
+      std::vector<Json> items;
+      for (auto element : array) {
+        simdjson::ondemand::value child;
+        if (element.get(child)) return false;
+        Json item;
+        if (!ToJson(child, &item)) return false;
         items.push_back(std::move(item));
-        SkipWs();
-        if (Eat(']')) break;
-        if (!Eat(',')) return false;
       }
+      out->v = std::move(items);
+      return true;
     }
-    out->v = std::move(items);
-    return true;
-  }
-  bool Object(Json* out) {
-    Eat('{');
-    std::map<std::string, Json> members;
-    SkipWs();
-    if (!Eat('}')) {
-      while (true) {
-        SkipWs();
-        std::string key;
-        if (!String(&key)) return false;
-        SkipWs();
-        if (!Eat(':')) return false;
-        SkipWs();
-        Json value;
-        if (!Value(&value)) return false;
-        if (!members.emplace(std::move(key), std::move(value)).second) return false;  // Duplicate key.
-        SkipWs();
-        if (Eat('}')) break;
-        if (!Eat(',')) return false;
-      }
+    case simdjson::ondemand::json_type::string: {
+      std::string_view str;
+      if (value.get_string().get(str)) return false;
+      out->v = std::string(str);
+      return true;
     }
-    out->v = std::move(members);
-    return true;
+    case simdjson::ondemand::json_type::number: {
+      std::string_view token;  // The number and the whitespace after it.
+      if (!RawToken(value, &token)) return false;
+      out->number_text = std::string(token.substr(0, token.find_last_not_of(" \t\n\r") + 1));
+      double number;
+      if (value.get_double().get(number)) return false;
+      out->v = number;
+      return true;
+    }
+    case simdjson::ondemand::json_type::boolean: {
+      bool b;
+      if (value.get_bool().get(b)) return false;
+      out->v = b;
+      return true;
+    }
+    case simdjson::ondemand::json_type::null:
+      out->v = nullptr;
+      return true;
   }
+  return false;
+}
 
-  std::string_view s_;
-  size_t pos_ = 0;
-};
+// Parses one complete document; false on any error.
+bool ParseJson(std::string_view s, Json* out) {
+  const simdjson::padded_string padded(s);
+  simdjson::dom::parser validator;
+  simdjson::dom::element root;
+  if (validator.parse(padded).get(root)) return false;
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc)) return false;
+  return ToJson(doc, out);  // The DOM parser has checked that nothing follows.
+}
 
 Json ParseJsonOrDie(std::string_view s) {
   Json j;
-  EXPECT_TRUE(JsonParser(s).Parse(&j)) << "not valid JSON: " << s;
+  EXPECT_TRUE(ParseJson(s, &j)) << "not valid JSON: " << s;
   return j;
 }
 
-TEST(JsonParserSelfTest, RejectsWhatJsonRejects) {
+TEST(ParseJsonSelfTest, RejectsWhatJsonRejects) {
   Json j;
-  EXPECT_TRUE(JsonParser("{\"a\": [1, -2.5e3, \"x\\u00e9\\ud83d\\ude00\", true, null]}").Parse(&j));
+  EXPECT_TRUE(ParseJson("{\"a\": [1, -2.5e3 , \"x\\u00e9\\ud83d\\ude00\", true, null]}", &j));
+  EXPECT_EQ(j["a"].array()[1].number_text, "-2.5e3");
+  EXPECT_EQ(j["a"].array()[1].num(), -2500.0);
   EXPECT_EQ(j["a"].array()[2].str(), "x\xC3\xA9\xF0\x9F\x98\x80");
   for (const char* bad : {"", "{", "{\"a\" 1}", "[1,]", "\"\t\"", "\"\\x\"", "01", "{\"a\":1}x",
                           "\"\\ud800\"", "{\"a\":1,\"a\":2}"}) {
-    EXPECT_FALSE(JsonParser(bad).Parse(&j)) << bad;
+    EXPECT_FALSE(ParseJson(bad, &j)) << bad;
   }
 }
 
@@ -701,7 +609,7 @@ TEST(JsonQuoteTest, RandomStringsRoundTripThroughAJsonParser) {
     }
     const std::string quoted = JsonQuote(s);
     Json j;
-    ASSERT_TRUE(JsonParser(quoted).Parse(&j)) << quoted;
+    ASSERT_TRUE(ParseJson(quoted, &j)) << quoted;
     EXPECT_EQ(j.str(), s);
   }
 }

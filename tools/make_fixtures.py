@@ -789,7 +789,7 @@ def text_table(header, rows) -> str:
 README_TEMPLATE = """\
 # dedup fixtures
 
-Data only. **Everything here except `seeds/` is generated** by
+Data only. **Everything here except `seeds/` and `index/` is generated** by
 `tools/make_fixtures.py` (Python 3 standard library, deterministic: re-running
 it gives byte-identical files). Edit the script, not the generated files, then
 regenerate from the repository root:
@@ -901,6 +901,11 @@ naming the file, line and field.
 | `duplicate_ids.jsonl` | line 4 repeats the id `"b"` of line 2 |
 | `bad_utf8.txt` | bytes `FF FE` in the middle of line 2 |
 | `bad_utf8.jsonl` | line 2's `text` string holds raw bytes `E9` (Latin-1 e-acute) and `FF`; lines 1 and 3 are valid |
+
+## `index/`
+
+Index files written once by the `dedup` of each format version, which every later
+version must open (not generated here); see `index/README.md` for how each was made.
 """
 
 
