@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "absl/container/flat_hash_set.h"
+#include "dedup/internal/html_attributes.h"
 
 namespace dedup {
 namespace {
@@ -55,6 +56,10 @@ std::string HtmlToText(std::string_view html) {
     return true;
   }();
   (void)initialized;
+  // libxml2 spends O(n^2) on an element with n attributes, which text extraction never
+  // reads: keep the first few of each (internal/html_attributes.h).
+  std::string storage;
+  html = internal::LimitHtmlAttributes(html, internal::kMaxHtmlAttributes, &storage);
   htmlDocPtr doc = htmlReadMemory(html.data(), static_cast<int>(html.size()), nullptr, "UTF-8",
                                   HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                                       HTML_PARSE_NOBLANKS);
