@@ -1,0 +1,35 @@
+// Fuzzes HTML extraction (dedup/html.h). Invariants: HtmlToText never crashes, is
+// deterministic, and turns valid UTF-8 into valid UTF-8 (what follows it, Tokenize,
+// rejects anything else); LooksLikeHtml agrees with its definition in the header.
+// Quadratic shapes (many attributes, deep nesting, unclosed tags) show up as
+// libFuzzer timeouts (-timeout in tools/fuzz.sh) on inputs up to -max_len.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "dedup/corpus.h"
+#include "dedup/html.h"
+#include "tests/fuzz/fuzz_util.h"
+
+namespace {
+
+// The header's definition of LooksLikeHtml, written independently.
+bool LooksLikeHtmlByDefinition(std::string_view text) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  const size_t first = text.find_first_not_of(" \t\n\r");
+  if (first == std::string_view::npos || text[first] != '<') return false;
+  text.remove_prefix(first);
+  return text.find("</") != std::string_view::npos || text.starts_with("<!DOCTYPE") || text.starts_with("<!doctype");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  FUZZ_CHECK(dedup::LooksLikeHtml(input) == LooksLikeHtmlByDefinition(input));
+  const std::string text = dedup::HtmlToText(input);
+  if (dedup::IsValidUtf8(input)) FUZZ_CHECK(dedup::IsValidUtf8(text));
+  FUZZ_CHECK(dedup::HtmlToText(input) == text);
+  return 0;
+}
