@@ -11,6 +11,9 @@
 //     character shingles), none for n = 0, and the same hashes for the tokenized text
 //     and for its re-tokenization; SortUnique sorts and dedups; a non-empty set has
 //     Jaccard 1 with itself.
+//   - Sketcher::Sketch counts distinct shingles two ways -- a hash table (keep_shingles
+//     false) and the sorted set (true) -- and both give the same count, token count and
+//     signature (every MinHash engine), and the set equals Sketcher::Shingles.
 // The input also goes to ParseShingleSpec, whose successes must round-trip.
 #include <algorithm>
 #include <cstddef>
@@ -22,6 +25,7 @@
 #include "dedup/corpus.h"
 #include "dedup/normalize.h"
 #include "dedup/shingle.h"
+#include "dedup/sketch.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "tests/normalize_reference.h"
 
@@ -49,6 +53,26 @@ void CheckShingles(const dedup::TokenizedText& t, dedup::ShingleKind kind, int k
   FUZZ_CHECK(std::adjacent_find(hashes.begin(), hashes.end(), std::greater_equal<uint64_t>()) == hashes.end());
   FUZZ_CHECK(dedup::IntersectionSize(hashes, hashes) == hashes.size());
   FUZZ_CHECK(dedup::ExactJaccard(hashes, hashes) == (hashes.empty() ? 0.0 : 1.0));
+}
+
+void CheckSketchPaths(std::string_view text, const dedup::ShingleOptions& shingle, dedup::MinHashEngine engine) {
+  dedup::SketchOptions options;
+  options.shingle = shingle;
+  options.num_perm = 32;
+  options.engine = engine;
+  absl::StatusOr<dedup::Sketcher> sketcher = dedup::Sketcher::Create(options);
+  FUZZ_CHECK(sketcher.ok());
+  dedup::SketchScratch scratch;
+  dedup::SketchedDocument counted, kept;
+  FUZZ_CHECK(sketcher->Sketch(text, /*keep_shingles=*/false, &scratch, &counted).ok());
+  FUZZ_CHECK(sketcher->Sketch(text, /*keep_shingles=*/true, &scratch, &kept).ok());
+  FUZZ_CHECK(counted.num_shingles == kept.num_shingles);
+  FUZZ_CHECK(counted.num_shingles == kept.shingles.size());
+  FUZZ_CHECK(counted.num_tokens == kept.num_tokens);
+  FUZZ_CHECK(counted.signature == kept.signature);
+  std::vector<uint64_t> shingles;
+  FUZZ_CHECK(sketcher->Shingles(text, &scratch, &shingles).ok());
+  FUZZ_CHECK(shingles == kept.shingles);
 }
 
 }  // namespace
@@ -109,5 +133,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint64_t seed = size > 1 ? data[1] : 1;
   CheckShingles(got, dedup::ShingleKind::kWord, k, seed);
   CheckShingles(got, dedup::ShingleKind::kChar, k, seed);
+
+  // The sketcher's two ways of counting shingles; the engine from the input too.
+  const dedup::MinHashEngine engines[] = {dedup::MinHashEngine::kFss, dedup::MinHashEngine::kClassic,
+                                          dedup::MinHashEngine::kOph};
+  const dedup::MinHashEngine engine = engines[size > 2 ? data[2] % 3 : 0];
+  CheckSketchPaths(input, dedup::ShingleOptions{dedup::ShingleKind::kWord, k}, engine);
+  CheckSketchPaths(input, dedup::ShingleOptions{dedup::ShingleKind::kChar, k}, engine);
   return 0;
 }

@@ -5,9 +5,10 @@
 //   - a parsed document has a non-empty id and valid UTF-8 text, and its published_time
 //     is ParsePublishedTime(published) (kNoTime when there is none);
 //   - a failed parse names the file and line ("in.jsonl:N: ...");
-//   - CorpusReader over the same bytes (read from a memfd, as standard input) with
-//     skip_bad_lines yields exactly the lines whose parse succeeded, in order, with
-//     duplicate ids rejected; Next() agrees with NextRecord() + RecordParser + Accept().
+//   - CorpusReader::Next() over the same bytes (read from a memfd, as spooled standard
+//     input) with skip_bad_lines yields exactly the documents of the lines whose
+//     RecordParser::Parse succeeded (lines split here as LineReader splits them), in
+//     order, and stops with an error at the first duplicate id.
 #include <sys/mman.h>
 #include <unistd.h>
 
