@@ -57,8 +57,18 @@ std::string_view LimitHtmlAttributes(std::string_view html, size_t max_attribute
       i = end == std::string_view::npos ? n : end + 3;
       continue;
     }
+    // End tags, processing instructions and doctypes: libxml2 skips to the next '>'
+    // (so "</a<p x>" is one end tag, not a start tag). A bare "</" or "<?" is skipped.
+    const bool end_tag = at(lt + 1) == '/' && IsNameStart(at(lt + 2));
+    const bool pi = at(lt + 1) == '?' && (IsNameStart(at(lt + 2)) || static_cast<unsigned char>(at(lt + 2)) >= 0x80);
+    const bool doctype = at(lt + 1) == '!' && n - lt >= 9 && EqualsNoCase(html.substr(lt + 2, 7), "doctype");
+    if (end_tag || pi || doctype) {
+      i = lt + 2;
+      while (at(i) != '\0' && at(i) != '>') ++i;
+      continue;
+    }
     if (!IsLetter(at(lt + 1))) {
-      i = lt + 1;
+      i = at(lt + 1) == '/' || at(lt + 1) == '?' ? lt + 2 : lt + 1;
       continue;
     }
     // A start tag: its name, then attributes until '>', "/>", NUL or the end.

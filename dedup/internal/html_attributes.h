@@ -12,8 +12,10 @@
 // names are runs of [A-Za-z0-9:_.-], at most 100 bytes each as libxml2 reads them;
 // values are quoted with " or ', or run to white space or '>'; a bogus attribute runs to
 // white space, '>' or "/>"; a NUL byte or the end of the input ends a quoted value and a
-// tag), skips comments ("<!--" to "-->") and the raw text of script and style (to
-// "</script" / "</style", any case), as libxml2 does. A document whose start tags all
+// tag), and skips what libxml2 does not read as a start tag: comments ("<!--" to "-->"),
+// end tags, processing instructions and doctypes (to the next '>'), and the raw text of
+// script and style (to "</script" / "</style", any case). tests/fuzz/html_fuzzer.cc
+// checks that the text does not depend on the limit, on inputs without NUL bytes. A document whose start tags all
 // have at most `max_attributes` attributes is returned unchanged (the same bytes, not
 // copied), so the text of ordinary pages cannot change.
 //
@@ -44,6 +46,11 @@ struct HtmlAttributeStats {
 // overwrites). Adds what it saw to *stats if non-null. Cost: O(html.size()).
 std::string_view LimitHtmlAttributes(std::string_view html, size_t max_attributes, std::string* storage,
                                      HtmlAttributeStats* stats = nullptr);
+
+// HtmlToText (dedup/html.h) with another attribute limit (SIZE_MAX: none). For tests:
+// the text must not depend on the limit (tests/fuzz/html_fuzzer.cc checks 0 against
+// none on every input).
+std::string HtmlToTextKeepingAttributes(std::string_view html, size_t max_attributes);
 
 }  // namespace dedup::internal
 
