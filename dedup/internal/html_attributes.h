@@ -15,7 +15,7 @@
 // tag), and skips what libxml2 does not read as a start tag: comments ("<!--" to "-->"),
 // end tags, processing instructions and doctypes (to the next '>'), and the raw text of
 // script and style (to "</script" / "</style", any case). tests/fuzz/html_fuzzer.cc
-// checks that the text does not depend on the limit, on inputs without NUL bytes. A document whose start tags all
+// checks that the text does not depend on the limit, on ASCII inputs without NUL bytes. A document whose start tags all
 // have at most `max_attributes` attributes is returned unchanged (the same bytes, not
 // copied), so the text of ordinary pages cannot change.
 //

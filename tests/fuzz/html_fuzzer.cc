@@ -1,11 +1,16 @@
-// Fuzzes HTML extraction (dedup/html.h). Invariants: HtmlToText never crashes, is
-// deterministic, and turns valid UTF-8 into valid UTF-8 (what follows it, Tokenize,
-// rejects anything else); its text does not depend on how many attributes per start tag
-// the pre-pass keeps (internal/html_attributes.h): keeping none, one or all gives the
-// same text, which checks the pre-pass's lexing of tags against libxml2's; LooksLikeHtml
-// agrees with its definition in the header.
-// Quadratic shapes (many attributes, deep nesting, unclosed tags) show up as
+// Fuzzes HTML extraction (dedup/html.h). Invariants: HtmlToText never crashes and turns
+// valid UTF-8 into valid UTF-8 (what follows it, Tokenize, rejects anything else);
+// LooksLikeHtml agrees with its definition in the header. On ASCII inputs without NUL
+// bytes, also: HtmlToText is deterministic, and its text does not depend on how many
+// attributes per start tag the pre-pass keeps (internal/html_attributes.h): keeping
+// none, one or all gives the same text -- a differential test of the pre-pass's tag
+// lexing against libxml2's. Not on other inputs, because of libxml2 (2.9.14) itself:
+// a NUL byte means different things in different places (in a quoted attribute value it
+// ends the document), and an entity reference with a long non-ASCII name ("&" + 200 x
+// "Ü") gives different text from one call to the next in the same process.
+// Quadratic shapes (many attributes, deep nesting, unclosed tags) would show up as
 // libFuzzer timeouts (-timeout in tools/fuzz.sh) on inputs up to -max_len.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -34,10 +39,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(dedup::LooksLikeHtml(input) == LooksLikeHtmlByDefinition(input));
   const std::string text = dedup::HtmlToText(input);
   if (dedup::IsValidUtf8(input)) FUZZ_CHECK(dedup::IsValidUtf8(text));
-  FUZZ_CHECK(dedup::HtmlToText(input) == text);
-  // libxml2's handling of a NUL byte depends on where it is (in a quoted attribute value
-  // it can end the whole document), which the pre-pass does not copy: no promise there.
-  if (input.find('\0') == std::string_view::npos) {
+  const bool plain = std::all_of(input.begin(), input.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u != 0 && u < 0x80;
+  });
+  if (plain) {
+    FUZZ_CHECK(dedup::HtmlToText(input) == text);
     const std::string all = dedup::internal::HtmlToTextKeepingAttributes(input, SIZE_MAX);
     FUZZ_CHECK(all == text);
     FUZZ_CHECK(dedup::internal::HtmlToTextKeepingAttributes(input, 1) == all);
