@@ -103,7 +103,8 @@ TEST(LimitHtmlAttributes, LeavesCommentsScriptsAndSmallTagsAlone) {
 // "<p" tag's attributes and lost the "l".
 TEST(LimitHtmlAttributes, TextDoesNotDependOnTheLimit) {
   for (const std::string html : {"</a<p d=\">l", "<?pi <p d=\">l", "<!DOCTYPE x <p d=\">l", "</1<p d=\"l\">m",
-                                 "<p a=\"1\" b c>x<!-- <p d=\"> -->y", "<script a b>\"<p c=\"</script>z"}) {
+                                 "<p a=\"1\" b c>x<!-- <p d=\"> -->y", "<script a b>\"<p c=\"</script>z",
+                                 "y<style></stylel><b</style><"}) {
     const std::string all = internal::HtmlToTextKeepingAttributes(html, SIZE_MAX);
     EXPECT_EQ(internal::HtmlToTextKeepingAttributes(html, 0), all) << html;
     EXPECT_EQ(internal::HtmlToTextKeepingAttributes(html, 1), all) << html;

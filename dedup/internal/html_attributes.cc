@@ -118,8 +118,13 @@ std::string_view LimitHtmlAttributes(std::string_view html, size_t max_attribute
     }
     i = std::max(p, lt + 1);
     // The raw text of script and style ends only at their end tag ("<script/>" has none).
+    // libxml2 stops the raw text at any "</style..." but an end tag with a longer name
+    // ("</stylex>") closes nothing, and the raw text goes on after it.
     if (at(p) == '>' && (EqualsNoCase(name, "script") || EqualsNoCase(name, "style"))) {
-      i = FindNoCase(html, i, EqualsNoCase(name, "script") ? "</script" : "</style");
+      const std::string_view end = EqualsNoCase(name, "script") ? "</script" : "</style";
+      do {
+        i = FindNoCase(html, i + 1, end);
+      } while (i < n && IsNameChar(at(i + end.size())));
     }
   }
   if (stats != nullptr) {
