@@ -29,6 +29,8 @@ const std::string& IndexPath() {
     const std::string base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : tmpdir != nullptr ? tmpdir : "/tmp";
     std::string dir = base + "/dedup-index-fuzzer-XXXXXX";
     FUZZ_CHECK(::mkdtemp(dir.data()) != nullptr);
+    static const std::string* folder = new std::string(dir);
+    std::atexit([] { ::rmdir(folder->c_str()); });  // Empty by then: Check() cleans up.
     return new std::string(dir + "/fuzz.dedup");
   }();
   return *path;
