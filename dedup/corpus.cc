@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "dedup/html.h"
@@ -487,11 +488,25 @@ absl::Status RecordParser::Parse(RawRecord* record, Document* doc) {
 }
 
 absl::StatusOr<int64_t> ParsePublishedTime(std::string_view text) {
+  // absl::ParseTime's %Y takes any number of digits and a sign ("20202-04-29",
+  // "-0001-01-01"), and years far enough out saturate to an infinite time whose Unix
+  // seconds are INT64_MIN, i.e. kNoTime. RFC 3339 years have exactly four digits: check
+  // that first (after the white space ParseTime skips). ParseTime also stops at a NUL
+  // (JSON's \u0000): "2023-03-20\0garbage" would pass.
+  if (text.find('\0') != std::string_view::npos) {
+    return absl::InvalidArgumentError("cannot parse time: it contains a NUL character");
+  }
+  size_t year = 0;
+  while (year < text.size() && absl::ascii_isspace(static_cast<unsigned char>(text[year]))) ++year;
+  const bool four_digit_year =
+      text.size() >= year + 5 && text[year + 4] == '-' &&
+      std::all_of(text.begin() + year, text.begin() + year + 4, [](char c) { return c >= '0' && c <= '9'; });
   absl::Time t;
   std::string err;
   const std::string s(text);
-  if (absl::ParseTime(absl::RFC3339_full, s, &t, &err) || absl::ParseTime("%Y-%m-%d", s, &t, &err) ||
-      absl::ParseTime("%Y-%m-%d %H:%M:%S", s, &t, &err)) {
+  if (four_digit_year &&
+      (absl::ParseTime(absl::RFC3339_full, s, &t, &err) || absl::ParseTime("%Y-%m-%d", s, &t, &err) ||
+       absl::ParseTime("%Y-%m-%d %H:%M:%S", s, &t, &err))) {
     return absl::ToUnixSeconds(t);
   }
   return absl::InvalidArgumentError(absl::StrFormat(

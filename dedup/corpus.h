@@ -148,8 +148,11 @@ class CorpusReader {
   virtual int64_t text_bytes() const = 0;
 };
 
-// Unix seconds of an RFC 3339 time ("2023-03-20T06:40:00Z", "…+01:00", fractions
-// allowed), "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (UTC). InvalidArgument otherwise.
+// Unix seconds of an RFC 3339 time ("2023-03-20T06:40:00Z", "…+01:00"; a fraction of a
+// second is allowed and rounded down), "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS" (UTC).
+// The year has exactly four digits (0000-9999, proleptic Gregorian calendar); the date
+// must exist (2023-02-29 does not); second 60 (a leap second) counts as the next
+// minute's 0. White space around the text is ignored. InvalidArgument otherwise.
 absl::StatusOr<int64_t> ParsePublishedTime(std::string_view text);
 
 // True if the bytes are valid UTF-8 (SIMD-accelerated).

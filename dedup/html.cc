@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "absl/container/flat_hash_set.h"
+#include "dedup/internal/html_attributes.h"
 
 namespace dedup {
 namespace {
@@ -45,7 +46,9 @@ void Walk(xmlNode* node, std::string* out) {
 
 }  // namespace
 
-std::string HtmlToText(std::string_view html) {
+namespace internal {
+
+std::string HtmlToTextKeepingAttributes(std::string_view html, size_t max_attributes) {
   std::string out;
   if (html.empty()) return out;
   // libxml2 asks to be initialized once before threads use it (the pipeline converts
@@ -55,6 +58,8 @@ std::string HtmlToText(std::string_view html) {
     return true;
   }();
   (void)initialized;
+  std::string storage;
+  html = LimitHtmlAttributes(html, max_attributes, &storage);
   htmlDocPtr doc = htmlReadMemory(html.data(), static_cast<int>(html.size()), nullptr, "UTF-8",
                                   HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                                       HTML_PARSE_NOBLANKS);
@@ -62,6 +67,14 @@ std::string HtmlToText(std::string_view html) {
   Walk(xmlDocGetRootElement(doc), &out);
   xmlFreeDoc(doc);
   return out;
+}
+
+}  // namespace internal
+
+std::string HtmlToText(std::string_view html) {
+  // libxml2 spends O(n^2) on an element with n attributes, which text extraction never
+  // reads: keep the first few of each (internal/html_attributes.h).
+  return internal::HtmlToTextKeepingAttributes(html, internal::kMaxHtmlAttributes);
 }
 
 bool LooksLikeHtml(std::string_view text) {

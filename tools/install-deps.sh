@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages dedup builds, tests and benchmarks with.
 # Idempotent: does nothing when everything is already installed. Needs root (or sudo).
+# --fuzz: also clang and libFuzzer, for tools/fuzz.sh (the fuzz preset).
 set -euo pipefail
 
 packages=(
@@ -16,6 +17,12 @@ packages=(
   libgtest-dev libgmock-dev  # GoogleTest
   libbenchmark-dev    # Google Benchmark
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(
+    clang-14            # the fuzz preset's compiler
+    libclang-rt-14-dev  # libFuzzer and the ASan/UBSan runtimes for clang
+  )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -21,3 +21,12 @@ cmake --preset asan-ubsan >/dev/null
 cmake --build --preset asan-ubsan -j"$jobs"
 echo "== tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan-ubsan -LE slow -j"$jobs"
+
+# Last: every libFuzzer target (tests/fuzz) for a while -- 20 s each by default and in
+# CI (CI=true); DEDUP_FUZZ_SECONDS sets another time, 0 skips the step.
+fuzz_seconds=${DEDUP_FUZZ_SECONDS:-20}
+if [ "${CI:-}" = "true" ]; then fuzz_seconds=20; fi
+if [ "$fuzz_seconds" -gt 0 ]; then
+  echo "== fuzz (${fuzz_seconds} s per target)"
+  bash tools/fuzz.sh "$fuzz_seconds"
+fi
