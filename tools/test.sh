@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command: install what is missing, build everything (tests and
 # benchmarks), run the whole test suite, then run it again under AddressSanitizer +
-# UndefinedBehaviorSanitizer. Tests labelled "slow" run in their own final step.
+# UndefinedBehaviorSanitizer, the concurrent ingestion tests under ThreadSanitizer, and every
+# fuzz target briefly. Tests labelled "slow" run in their own step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -21,6 +22,15 @@ cmake --preset asan-ubsan >/dev/null
 cmake --build --preset asan-ubsan -j"$jobs"
 echo "== tests under ASan + UBSan"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan-ubsan -LE slow -j"$jobs"
+
+echo "== build (tsan: the concurrent ingestion tests)"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j"$jobs"
+echo "== concurrent tests under ThreadSanitizer"
+# Readers with a writer on one sketch thread: every hand-off is a std::thread or a mutex,
+# which TSan sees (Debian's libtbb is not instrumented, so runs with oneTBB workers would
+# report its internal hand-offs as races; see CMakePresets.json).
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --preset tsan -j"$jobs"
 
 # Last: every libFuzzer target (tests/fuzz) for a while -- 20 s each by default and in
 # CI (CI=true); DEDUP_FUZZ_SECONDS sets another time, 0 skips the step.
