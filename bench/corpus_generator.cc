@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iterator>
 #include <ostream>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -347,12 +348,13 @@ enum class Builtin : uint8_t {
   kSiteYear,   // the site's founding year (chrome only)
 };
 
-struct BuiltinName {
+template <typename B>
+struct NamedBuiltin {
   std::string_view name;
-  Builtin builtin;
+  B builtin;
 };
 
-constexpr BuiltinName kBuiltinNames[] = {
+constexpr NamedBuiltin<Builtin> kBuiltinNames[] = {
     {"TP", Builtin::kTp},
     {"TP2", Builtin::kTp2},
     {"TP_NAME", Builtin::kTpName},
@@ -385,7 +387,7 @@ struct Piece {
   enum Kind : uint8_t { kLiteral, kRule, kDomainRule, kBuiltin };
   Kind kind = kLiteral;
   bool capitalize = false;
-  int index = 0;  // rule index, domain slot or Builtin
+  int index = 0;  // rule index, domain slot or built-in
   std::string literal;
 };
 
@@ -395,56 +397,167 @@ struct Rule {
   std::vector<uint64_t> cumulative_weights;
 };
 
-struct DomainRules {
-  int noun, role, org, event;
-};
-
-class Grammar {
+// The compiled rule table of one grammar (English or Chinese): rules by name, each alternative
+// split into literal text and slots, and every {D_X} slot resolved to the rule <prefix>_X of each
+// of the kDomains domains. BuiltinT enumerates the grammar's built-in slots.
+template <typename BuiltinT, int kDomains>
+class RuleTable {
  public:
-  // The built-in grammar, compiled on first use. A broken table is a programming error caught by
-  // every test, so it aborts with the reason.
-  static const Grammar& Get() {
-    static const Grammar* const grammar = [] {
-      auto* g = new Grammar();
-      const std::string error = g->Build();
-      if (!error.empty()) {
-        std::fprintf(stderr, "corpus_generator: bad built-in grammar: %s\n", error.c_str());
-        std::abort();
-      }
-      return g;
-    }();
-    return *grammar;
-  }
-
   int RuleIndex(std::string_view name) const {
     const auto it = index_.find(std::string(name));
     return it == index_.end() ? -1 : it->second;
   }
   const Rule& rule(int index) const { return rules_[index]; }
   int DomainRule(int slot, int domain) const { return domain_slots_[slot][domain]; }
-  const DomainRules& domain(int d) const { return domains_[d]; }
-
-  int PickCountry(Rng* rng) const { return PickCumulative(country_weights_, rng); }
-  const std::vector<std::string>& cities(int country) const { return cities_[country]; }
-  const std::vector<std::pair<std::string, std::string>>& synonyms() const { return synonyms_; }
 
   // Literal text of a rule's alternative (for rules without slots, e.g. brand words).
   const std::string& Literal(int rule, int alternative) const {
     return rules_[rule].alternatives[alternative].front().literal;
   }
 
+ protected:
+  // Registers and compiles the rules `defs`; a slot names one of `builtins`, `D_X` for the rule
+  // <domain_prefixes[d]>_X, or another rule, and with `capitals` may be written {^X} (the
+  // expansion capitalized). The first error, or empty.
+  std::string Load(std::span<const RuleDef> defs, std::span<const NamedBuiltin<BuiltinT>> builtins,
+                   std::span<const char* const, kDomains> domain_prefixes, bool capitals) {
+    for (const RuleDef& def : defs) {
+      if (!index_.emplace(def.name, static_cast<int>(rules_.size())).second) {
+        return std::string("duplicate rule ") + def.name;
+      }
+      rules_.push_back(Rule{def.name, {}, {}});
+    }
+    for (size_t i = 0; i < defs.size(); ++i) {
+      if (defs[i].dist != 'z' && defs[i].dist != 'u') {
+        return std::string("bad distribution for ") + defs[i].name;
+      }
+      std::string error = Compile(&rules_[i], defs[i].alternatives, defs[i].dist, builtins,
+                                  domain_prefixes, capitals);
+      if (!error.empty()) return defs[i].name + (": " + error);
+    }
+    return "";
+  }
+
+  // *out = RuleIndex(name); false if there is no such rule.
+  bool Resolve(std::string_view name, int* out) const {
+    *out = RuleIndex(name);
+    return *out >= 0;
+  }
+
+ private:
+  std::string Compile(Rule* rule, std::string_view alternatives, char dist,
+                      std::span<const NamedBuiltin<BuiltinT>> builtins,
+                      std::span<const char* const, kDomains> domain_prefixes, bool capitals) {
+    const std::vector<std::string_view> alts = Split(alternatives, '|');
+    uint64_t total = 0;
+    for (size_t rank = 0; rank < alts.size(); ++rank) {
+      std::string_view alt = alts[rank];
+      uint64_t multiplier = 1;
+      size_t digits = 0;
+      while (digits < alt.size() && IsAsciiDigit(alt[digits])) ++digits;
+      if (digits > 0 && digits < alt.size() && alt[digits] == '*') {
+        multiplier = std::stoull(std::string(alt.substr(0, digits)));
+        alt.remove_prefix(digits + 1);
+      }
+      std::vector<Piece> pieces;
+      while (!alt.empty()) {
+        const size_t open = alt.find('{');
+        if (open != 0) {
+          Piece literal;
+          literal.literal = std::string(alt.substr(0, open));
+          pieces.push_back(std::move(literal));
+          if (open == std::string_view::npos) break;
+          alt.remove_prefix(open);
+        }
+        const size_t close = alt.find('}');
+        if (close == std::string_view::npos) return "unclosed slot";
+        std::string_view name = alt.substr(1, close - 1);
+        alt.remove_prefix(close + 1);
+        Piece slot;
+        if (capitals && !name.empty() && name[0] == '^') {
+          slot.capitalize = true;
+          name.remove_prefix(1);
+        }
+        const auto builtin =
+            std::find_if(builtins.begin(), builtins.end(),
+                         [name](const NamedBuiltin<BuiltinT>& b) { return b.name == name; });
+        if (builtin != builtins.end()) {
+          slot.kind = Piece::kBuiltin;
+          slot.index = static_cast<int>(builtin->builtin);
+        } else if (name.substr(0, 2) == "D_") {
+          slot.kind = Piece::kDomainRule;
+          const std::string suffix(name.substr(1));  // "_X"
+          auto it = std::find(slot_names_.begin(), slot_names_.end(), suffix);
+          if (it == slot_names_.end()) {
+            std::array<int, kDomains> per_domain{};
+            for (int d = 0; d < kDomains; ++d) {
+              per_domain[d] = RuleIndex(domain_prefixes[d] + suffix);
+              if (per_domain[d] < 0) return "no rule " + (domain_prefixes[d] + suffix);
+            }
+            slot_names_.push_back(suffix);
+            domain_slots_.push_back(per_domain);
+            it = slot_names_.end() - 1;
+          }
+          slot.index = static_cast<int>(it - slot_names_.begin());
+        } else {
+          slot.kind = Piece::kRule;
+          slot.index = RuleIndex(name);
+          if (slot.index < 0) return "unknown slot {" + std::string(name) + "}";
+        }
+        pieces.push_back(std::move(slot));
+      }
+      total += multiplier * (dist == 'z' ? ZipfWeight(rank) : 1);
+      rule->alternatives.push_back(std::move(pieces));
+      rule->cumulative_weights.push_back(total);
+    }
+    return "";
+  }
+
+  std::vector<Rule> rules_;
+  std::unordered_map<std::string, int> index_;
+  std::vector<std::string> slot_names_;
+  std::vector<std::array<int, kDomains>> domain_slots_;
+};
+
+// The built-in grammar G (Grammar, ZhGrammar), built on first use. A broken table is a programming
+// error caught by every test, so it aborts with the reason; `what` names the grammar.
+template <typename G>
+const G& BuiltOnce(const char* what) {
+  static const G* const grammar = [what] {
+    auto* g = new G();
+    const std::string error = g->Build();
+    if (!error.empty()) {
+      std::fprintf(stderr, "corpus_generator: bad built-in %s: %s\n", what, error.c_str());
+      std::abort();
+    }
+    return g;
+  }();
+  return *grammar;
+}
+
+struct DomainRules {
+  int noun, role, org, event;
+};
+
+class Grammar : public RuleTable<Builtin, kNumDomains> {
+ public:
+  static const Grammar& Get() { return BuiltOnce<Grammar>("grammar"); }
+
+  const DomainRules& domain(int d) const { return domains_[d]; }
+
+  int PickCountry(Rng* rng) const { return PickCumulative(country_weights_, rng); }
+  const std::vector<std::string>& cities(int country) const { return cities_[country]; }
+  const std::vector<std::pair<std::string, std::string>>& synonyms() const { return synonyms_; }
+
   // Frequently used rules, resolved once.
   int headline, lead, lead_follow, sentence, agency, fig_val, first, last, chrome_head, chrome_foot,
       brand_a, brand_b, month;
 
  private:
+  template <typename G>
+  friend const G& BuiltOnce(const char* what);
   std::string Build();
-  std::string Compile(Rule* rule, std::string_view alternatives, char dist);
 
-  std::vector<Rule> rules_;
-  std::unordered_map<std::string, int> index_;
-  std::vector<std::string> slot_names_;
-  std::vector<std::array<int, kNumDomains>> domain_slots_;
   std::array<DomainRules, kNumDomains> domains_{};
   std::vector<uint64_t> country_weights_;
   std::vector<std::vector<std::string>> cities_;
@@ -452,35 +565,23 @@ class Grammar {
 };
 
 std::string Grammar::Build() {
-  for (const RuleDef& def : kRules) {
-    if (!index_.emplace(def.name, static_cast<int>(rules_.size())).second) {
-      return std::string("duplicate rule ") + def.name;
-    }
-    rules_.push_back(Rule{def.name, {}, {}});
+  if (std::string error = Load(kRules, kBuiltinNames, kDomainPrefixes, /*capitals=*/true);
+      !error.empty()) {
+    return error;
   }
-  for (size_t i = 0; i < std::size(kRules); ++i) {
-    if (kRules[i].dist != 'z' && kRules[i].dist != 'u') {
-      return std::string("bad distribution for ") + kRules[i].name;
-    }
-    std::string error = Compile(&rules_[i], kRules[i].alternatives, kRules[i].dist);
-    if (!error.empty()) return kRules[i].name + (": " + error);
-  }
-  auto must = [this](std::string_view name, int* out) {
-    *out = RuleIndex(name);
-    return *out >= 0;
-  };
-  if (!must("HEADLINE", &headline) || !must("LEAD", &lead) || !must("LEAD_FOLLOW", &lead_follow) ||
-      !must("SENT", &sentence) || !must("AGENCY", &agency) || !must("FIG_VAL", &fig_val) ||
-      !must("FIRST", &first) || !must("LAST", &last) || !must("CHROME_HEAD", &chrome_head) ||
-      !must("CHROME_FOOT", &chrome_foot) || !must("BRAND_A", &brand_a) ||
-      !must("BRAND_B", &brand_b) || !must("MONTH", &month)) {
+  if (!Resolve("HEADLINE", &headline) || !Resolve("LEAD", &lead) ||
+      !Resolve("LEAD_FOLLOW", &lead_follow) || !Resolve("SENT", &sentence) ||
+      !Resolve("AGENCY", &agency) || !Resolve("FIG_VAL", &fig_val) || !Resolve("FIRST", &first) ||
+      !Resolve("LAST", &last) || !Resolve("CHROME_HEAD", &chrome_head) ||
+      !Resolve("CHROME_FOOT", &chrome_foot) || !Resolve("BRAND_A", &brand_a) ||
+      !Resolve("BRAND_B", &brand_b) || !Resolve("MONTH", &month)) {
     return "a rule used by the generator is missing";
   }
   for (int d = 0; d < kNumDomains; ++d) {
     const std::string prefix = kDomainPrefixes[d];
     DomainRules& rules = domains_[d];
-    if (!must(prefix + "_N", &rules.noun) || !must(prefix + "_ROLE", &rules.role) ||
-        !must(prefix + "_ORG", &rules.org) || !must(prefix + "_VP", &rules.event)) {
+    if (!Resolve(prefix + "_N", &rules.noun) || !Resolve(prefix + "_ROLE", &rules.role) ||
+        !Resolve(prefix + "_ORG", &rules.org) || !Resolve(prefix + "_VP", &rules.event)) {
       return "domain " + prefix + " lacks _N, _ROLE, _ORG or _VP";
     }
   }
@@ -496,71 +597,6 @@ std::string Grammar::Build() {
     if (std::string_view(s.to).find(' ') == std::string_view::npos) {
       synonyms_.emplace_back(s.to, s.from);
     }
-  }
-  return "";
-}
-
-std::string Grammar::Compile(Rule* rule, std::string_view alternatives, char dist) {
-  const std::vector<std::string_view> alts = Split(alternatives, '|');
-  uint64_t total = 0;
-  for (size_t rank = 0; rank < alts.size(); ++rank) {
-    std::string_view alt = alts[rank];
-    uint64_t multiplier = 1;
-    size_t digits = 0;
-    while (digits < alt.size() && IsAsciiDigit(alt[digits])) ++digits;
-    if (digits > 0 && digits < alt.size() && alt[digits] == '*') {
-      multiplier = std::stoull(std::string(alt.substr(0, digits)));
-      alt.remove_prefix(digits + 1);
-    }
-    std::vector<Piece> pieces;
-    while (!alt.empty()) {
-      const size_t open = alt.find('{');
-      if (open != 0) {
-        Piece literal;
-        literal.literal = std::string(alt.substr(0, open));
-        pieces.push_back(std::move(literal));
-        if (open == std::string_view::npos) break;
-        alt.remove_prefix(open);
-      }
-      const size_t close = alt.find('}');
-      if (close == std::string_view::npos) return "unclosed slot";
-      std::string_view name = alt.substr(1, close - 1);
-      alt.remove_prefix(close + 1);
-      Piece slot;
-      if (!name.empty() && name[0] == '^') {
-        slot.capitalize = true;
-        name.remove_prefix(1);
-      }
-      const auto builtin = std::find_if(std::begin(kBuiltinNames), std::end(kBuiltinNames),
-                                        [name](const BuiltinName& b) { return b.name == name; });
-      if (builtin != std::end(kBuiltinNames)) {
-        slot.kind = Piece::kBuiltin;
-        slot.index = static_cast<int>(builtin->builtin);
-      } else if (name.substr(0, 2) == "D_") {
-        slot.kind = Piece::kDomainRule;
-        const std::string suffix(name.substr(1));  // "_X"
-        auto it = std::find(slot_names_.begin(), slot_names_.end(), suffix);
-        if (it == slot_names_.end()) {
-          std::array<int, kNumDomains> per_domain{};
-          for (int d = 0; d < kNumDomains; ++d) {
-            per_domain[d] = RuleIndex(kDomainPrefixes[d] + suffix);
-            if (per_domain[d] < 0) return "no rule " + (kDomainPrefixes[d] + suffix);
-          }
-          slot_names_.push_back(suffix);
-          domain_slots_.push_back(per_domain);
-          it = slot_names_.end() - 1;
-        }
-        slot.index = static_cast<int>(it - slot_names_.begin());
-      } else {
-        slot.kind = Piece::kRule;
-        slot.index = RuleIndex(name);
-        if (slot.index < 0) return "unknown slot {" + std::string(name) + "}";
-      }
-      pieces.push_back(std::move(slot));
-    }
-    total += multiplier * (dist == 'z' ? ZipfWeight(rank) : 1);
-    rule->alternatives.push_back(std::move(pieces));
-    rule->cumulative_weights.push_back(total);
   }
   return "";
 }
@@ -598,7 +634,17 @@ struct Site {
   std::string footer;
 };
 
+// The expansion context of the English grammar. The generic code below (Expand, GenerateSentence,
+// ...) serves English and Chinese alike through a context's members and these language traits.
 struct Context {
+  using BuiltinType = Builtin;
+  // Tidies an expanded phrase (a name, a chrome line) or a sentence.
+  static void PolishPhrase(std::string* s) { Polish(s, /*capitalize=*/false); }
+  static void PolishSentence(std::string* s) { Polish(s, /*capitalize=*/true); }
+  // Length of a text in the unit of article lengths (words), and the longest sentence kept.
+  static int Length(std::string_view s) { return CountWords(s); }
+  static constexpr int kMaxSentenceLength = kMaxSentenceWords;
+
   const Grammar* grammar = nullptr;
   Rng* rng = nullptr;
   const Topic* topic = nullptr;
@@ -623,11 +669,15 @@ void AppendGrouped(int64_t value, std::string* out) {
   }
 }
 
-void Expand(Context* ctx, int rule, std::string* out, int depth);
+template <typename Ctx>
+void Expand(Ctx* ctx, int rule, std::string* out, int depth);
 void AppendBuiltin(Context* ctx, Builtin builtin, std::string* out);
 
-void ExpandAlternative(Context* ctx, int rule, int alternative, std::string* out, int depth) {
-  const Grammar& g = *ctx->grammar;
+// Appends alternative `alternative` of `rule`, its slots expanded (Ctx: Context or ZhContext; the
+// Chinese built-ins are found by argument-dependent lookup).
+template <typename Ctx>
+void ExpandAlternative(Ctx* ctx, int rule, int alternative, std::string* out, int depth) {
+  const auto& g = *ctx->grammar;
   for (const Piece& piece : g.rule(rule).alternatives[alternative]) {
     const size_t start = out->size();
     switch (piece.kind) {
@@ -641,21 +691,23 @@ void ExpandAlternative(Context* ctx, int rule, int alternative, std::string* out
         Expand(ctx, g.DomainRule(piece.index, ctx->topic ? ctx->topic->domain : 0), out, depth + 1);
         break;
       case Piece::kBuiltin:
-        AppendBuiltin(ctx, static_cast<Builtin>(piece.index), out);
+        AppendBuiltin(ctx, static_cast<typename Ctx::BuiltinType>(piece.index), out);
         break;
     }
     if (piece.capitalize) CapitalizeAt(out, start);
   }
 }
 
-void Expand(Context* ctx, int rule, std::string* out, int depth) {
+template <typename Ctx>
+void Expand(Ctx* ctx, int rule, std::string* out, int depth) {
   // The grammar has no recursive cycles; the guard only protects against future edits.
   if (depth > 16) return;
   const int alternative = PickCumulative(ctx->grammar->rule(rule).cumulative_weights, ctx->rng);
   ExpandAlternative(ctx, rule, alternative, out, depth);
 }
 
-std::string ExpandToString(Context* ctx, int rule) {
+template <typename Ctx>
+std::string ExpandToString(Ctx* ctx, int rule) {
   std::string s;
   Expand(ctx, rule, &s, 0);
   return s;
@@ -836,15 +888,24 @@ void AppendBuiltin(Context* ctx, Builtin builtin, std::string* out) {
 }
 
 // Expands `rule` up to `tries` times until the result is not in `taken`.
-std::string ExpandDistinct(Context* ctx, int rule, const std::vector<std::string>& taken,
-                           int tries) {
+template <typename Ctx>
+std::string ExpandDistinct(Ctx* ctx, int rule, const std::vector<std::string>& taken, int tries) {
   std::string s;
   for (int i = 0; i < tries; ++i) {
     s = ExpandToString(ctx, rule);
-    Polish(&s, /*capitalize=*/false);
+    Ctx::PolishPhrase(&s);
     if (std::find(taken.begin(), taken.end(), s) == taken.end()) return s;
   }
   return "";
+}
+
+// Appends up to `count` distinct expansions of `rule` to *list (`tries` attempts each).
+template <typename Ctx>
+void AddDistinct(Ctx* ctx, int rule, int count, int tries, std::vector<std::string>* list) {
+  for (int i = 0; i < count; ++i) {
+    std::string s = ExpandDistinct(ctx, rule, *list, tries);
+    if (!s.empty()) list->push_back(std::move(s));
+  }
 }
 
 // A new story: domain, place, organisations, key nouns, people with roles, key event, figure.
@@ -859,15 +920,8 @@ Topic CreateTopic(const Grammar& g, Rng* rng, std::string id) {
   Context ctx{&g, rng, &t, nullptr, 3, {}};
   const DomainRules& d = g.domain(t.domain);
 
-  const int num_orgs = rng->Range(1, 3);
-  for (int i = 0; i < num_orgs; ++i) {
-    std::string org = ExpandDistinct(&ctx, d.org, t.orgs, 10);
-    if (!org.empty()) t.orgs.push_back(std::move(org));
-  }
-  for (int i = 0; i < 6; ++i) {
-    std::string noun = ExpandDistinct(&ctx, d.noun, t.nouns, 40);
-    if (!noun.empty()) t.nouns.push_back(std::move(noun));
-  }
+  AddDistinct(&ctx, d.org, rng->Range(1, 3), 10, &t.orgs);
+  AddDistinct(&ctx, d.noun, 6, 40, &t.nouns);
   const int num_persons = rng->Range(2, kMaxPersons);
   std::vector<std::string> names, roles;
   while (static_cast<int>(t.persons.size()) < num_persons) {
@@ -905,13 +959,14 @@ struct Article {
 // A sentence from `rule`, regenerated (a few times at most) if it is too long or already in
 // `used` (short fixed sentences such as "The defendants deny the charges." would otherwise
 // repeat within one article).
-std::string GenerateSentence(Context* ctx, int rule, std::vector<std::string>* used) {
+template <typename Ctx>
+std::string GenerateSentence(Ctx* ctx, int rule, std::vector<std::string>* used) {
   for (int attempt = 0;; ++attempt) {
     const auto mentioned = ctx->mentioned;
     std::string s = ExpandToString(ctx, rule);
-    Polish(&s, /*capitalize=*/true);
+    Ctx::PolishSentence(&s);
     const bool repeated = std::find(used->begin(), used->end(), s) != used->end();
-    if ((CountWords(s) <= kMaxSentenceWords && !repeated) || attempt >= 8) {
+    if ((Ctx::Length(s) <= Ctx::kMaxSentenceLength && !repeated) || attempt >= 8) {
       used->push_back(s);
       return s;
     }
@@ -927,6 +982,35 @@ int ArticleWords(const Article& a) {
   return words;
 }
 
+// The paragraphs of an article: the lead (`first` and one or two sentences of the grammar's
+// lead_follow), then paragraphs of 2..max_sentences sentences until the body reaches `target`
+// (in Ctx::Length units; the last paragraph has at least two sentences).
+template <typename Ctx>
+void AppendParagraphs(Ctx* ctx, std::string first, int max_sentences, int target,
+                      std::vector<std::string>* used, Article* a) {
+  const auto& g = *ctx->grammar;
+  Rng& rng = *ctx->rng;
+  int length = Ctx::Length(first);
+  std::vector<std::string> lead;
+  lead.push_back(std::move(first));
+  const int follow = rng.Range(1, 2);
+  for (int i = 0; i < follow; ++i) {
+    lead.push_back(GenerateSentence(ctx, g.lead_follow, used));
+    length += Ctx::Length(lead.back());
+  }
+  a->paragraphs.push_back(std::move(lead));
+  while (length < target) {
+    const int sentences = rng.Range(2, max_sentences);
+    std::vector<std::string> paragraph;
+    for (int i = 0; i < sentences; ++i) {
+      paragraph.push_back(GenerateSentence(ctx, g.sentence, used));
+      length += Ctx::Length(paragraph.back());
+      if (length >= target && i >= 1) break;
+    }
+    a->paragraphs.push_back(std::move(paragraph));
+  }
+}
+
 Article GenerateArticle(Context* ctx, int target_words) {
   const Grammar& g = *ctx->grammar;
   Rng& rng = *ctx->rng;
@@ -936,7 +1020,6 @@ Article GenerateArticle(Context* ctx, int target_words) {
   ctx->mentioned = {};
 
   std::vector<std::string> used;  // sentences so far
-  std::vector<std::string> lead;
   std::string first = GenerateSentence(ctx, g.lead, &used);
   if (rng.Chance(0.7)) {
     // Dateline: "NAIROBI (Meridian Wire) — ".
@@ -945,24 +1028,7 @@ Article GenerateArticle(Context* ctx, int target_words) {
     dateline += " (" + ExpandToString(ctx, g.agency) + ") \xE2\x80\x94 ";
     first = dateline + first;
   }
-  int words = CountWords(first);
-  lead.push_back(std::move(first));
-  const int follow = rng.Range(1, 2);
-  for (int i = 0; i < follow; ++i) {
-    lead.push_back(GenerateSentence(ctx, g.lead_follow, &used));
-    words += CountWords(lead.back());
-  }
-  a.paragraphs.push_back(std::move(lead));
-  while (words < target_words) {
-    const int sentences = rng.Range(2, 5);
-    std::vector<std::string> paragraph;
-    for (int i = 0; i < sentences; ++i) {
-      paragraph.push_back(GenerateSentence(ctx, g.sentence, &used));
-      words += CountWords(paragraph.back());
-      if (words >= target_words && i >= 1) break;
-    }
-    a.paragraphs.push_back(std::move(paragraph));
-  }
+  AppendParagraphs(ctx, std::move(first), 5, target_words, &used, &a);
   return a;
 }
 
@@ -1479,7 +1545,9 @@ Aggregator MakeAggregator(uint64_t seed, int i) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Chinese: a sibling of Grammar over bench/zh_vocab.inc, with its own built-ins.
+// Chinese: a sibling of Grammar over bench/zh_vocab.inc (the same RuleTable), with its own
+// built-ins, topics, sites and context; expansion, sentences and paragraphs use the generic code
+// above.
 
 #include "bench/zh_vocab.inc"
 
@@ -1513,7 +1581,7 @@ enum class ZhBuiltin : uint8_t {
   kDigits,   // eight digits (chrome)
 };
 
-constexpr std::pair<std::string_view, ZhBuiltin> kZhBuiltinNames[] = {
+constexpr NamedBuiltin<ZhBuiltin> kZhBuiltinNames[] = {
     {"TP", ZhBuiltin::kTp},           {"TPNAME", ZhBuiltin::kTpName},
     {"SURNAME", ZhBuiltin::kSurname}, {"RNAME", ZhBuiltin::kRname},
     {"TORG", ZhBuiltin::kTorg},       {"TPLACE", ZhBuiltin::kTplace},
@@ -1528,27 +1596,10 @@ constexpr std::pair<std::string_view, ZhBuiltin> kZhBuiltinNames[] = {
     {"DIGITS", ZhBuiltin::kDigits},
 };
 
-class ZhGrammar {
+class ZhGrammar : public RuleTable<ZhBuiltin, kNumZhDomains> {
  public:
-  static const ZhGrammar& Get() {
-    static const ZhGrammar* const grammar = [] {
-      auto* g = new ZhGrammar();
-      const std::string error = g->Build();
-      if (!error.empty()) {
-        std::fprintf(stderr, "corpus_generator: bad built-in Chinese grammar: %s\n", error.c_str());
-        std::abort();
-      }
-      return g;
-    }();
-    return *grammar;
-  }
+  static const ZhGrammar& Get() { return BuiltOnce<ZhGrammar>("Chinese grammar"); }
 
-  int RuleIndex(std::string_view name) const {
-    const auto it = index_.find(std::string(name));
-    return it == index_.end() ? -1 : it->second;
-  }
-  const Rule& rule(int index) const { return rules_[index]; }
-  int DomainRule(int slot, int domain) const { return domain_slots_[slot][domain]; }
   const std::vector<std::pair<std::string, std::string>>& synonyms() const { return synonyms_; }
   // The 3-byte UTF-8 characters of kZhCharPool.
   const std::vector<std::string>& char_pool() const { return char_pool_; }
@@ -1562,49 +1613,33 @@ class ZhGrammar {
       chrome_foot, brand_a, brand_b;
 
  private:
+  template <typename G>
+  friend const G& BuiltOnce(const char* what);
   std::string Build();
-  std::string Compile(Rule* rule, std::string_view alternatives, char dist);
 
-  std::vector<Rule> rules_;
-  std::unordered_map<std::string, int> index_;
-  std::vector<std::string> slot_names_;
-  std::vector<std::array<int, kNumZhDomains>> domain_slots_;
   std::array<Domain, kNumZhDomains> domains_{};
   std::vector<std::pair<std::string, std::string>> synonyms_;
   std::vector<std::string> char_pool_;
 };
 
 std::string ZhGrammar::Build() {
-  for (const RuleDef& def : kZhRules) {
-    if (!index_.emplace(def.name, static_cast<int>(rules_.size())).second) {
-      return std::string("duplicate rule ") + def.name;
-    }
-    rules_.push_back(Rule{def.name, {}, {}});
+  if (std::string error = Load(kZhRules, kZhBuiltinNames, kZhDomainPrefixes, /*capitals=*/false);
+      !error.empty()) {
+    return error;
   }
-  for (size_t i = 0; i < std::size(kZhRules); ++i) {
-    if (kZhRules[i].dist != 'z' && kZhRules[i].dist != 'u') {
-      return std::string("bad distribution for ") + kZhRules[i].name;
-    }
-    std::string error = Compile(&rules_[i], kZhRules[i].alternatives, kZhRules[i].dist);
-    if (!error.empty()) return kZhRules[i].name + (": " + error);
-  }
-  auto must = [this](std::string_view name, int* out) {
-    *out = RuleIndex(name);
-    return *out >= 0;
-  };
-  if (!must("ZSURNAME", &surname) || !must("ZGIVEN", &given) || !must("ZCITY", &city) ||
-      !must("ZTITLE", &title) || !must("ZSENT", &sentence) || !must("ZLEAD", &lead) ||
-      !must("ZLEAD_FOLLOW", &lead_follow) || !must("ZDATELINE", &dateline) ||
-      !must("ZHEADLINE", &headline) || !must("ZCHROME_HEAD", &chrome_head) ||
-      !must("ZCHROME_FOOT", &chrome_foot) || !must("ZBRAND_A", &brand_a) ||
-      !must("ZBRAND_B", &brand_b)) {
+  if (!Resolve("ZSURNAME", &surname) || !Resolve("ZGIVEN", &given) || !Resolve("ZCITY", &city) ||
+      !Resolve("ZTITLE", &title) || !Resolve("ZSENT", &sentence) || !Resolve("ZLEAD", &lead) ||
+      !Resolve("ZLEAD_FOLLOW", &lead_follow) || !Resolve("ZDATELINE", &dateline) ||
+      !Resolve("ZHEADLINE", &headline) || !Resolve("ZCHROME_HEAD", &chrome_head) ||
+      !Resolve("ZCHROME_FOOT", &chrome_foot) || !Resolve("ZBRAND_A", &brand_a) ||
+      !Resolve("ZBRAND_B", &brand_b)) {
     return "a rule used by the generator is missing";
   }
   for (int d = 0; d < kNumZhDomains; ++d) {
     const std::string prefix = kZhDomainPrefixes[d];
     Domain& rules = domains_[d];
-    if (!must(prefix + "_N", &rules.noun) || !must(prefix + "_ORG", &rules.org) ||
-        !must(prefix + "_VP", &rules.event)) {
+    if (!Resolve(prefix + "_N", &rules.noun) || !Resolve(prefix + "_ORG", &rules.org) ||
+        !Resolve(prefix + "_VP", &rules.event)) {
       return "domain " + prefix + " lacks _N, _ORG or _VP";
     }
   }
@@ -1621,102 +1656,12 @@ std::string ZhGrammar::Build() {
   return "";
 }
 
-std::string ZhGrammar::Compile(Rule* rule, std::string_view alternatives, char dist) {
-  const std::vector<std::string_view> alts = Split(alternatives, '|');
-  uint64_t total = 0;
-  for (size_t rank = 0; rank < alts.size(); ++rank) {
-    std::string_view alt = alts[rank];
-    uint64_t multiplier = 1;
-    size_t digits = 0;
-    while (digits < alt.size() && IsAsciiDigit(alt[digits])) ++digits;
-    if (digits > 0 && digits < alt.size() && alt[digits] == '*') {
-      multiplier = std::stoull(std::string(alt.substr(0, digits)));
-      alt.remove_prefix(digits + 1);
-    }
-    std::vector<Piece> pieces;
-    while (!alt.empty()) {
-      const size_t open = alt.find('{');
-      if (open != 0) {
-        Piece literal;
-        literal.literal = std::string(alt.substr(0, open));
-        pieces.push_back(std::move(literal));
-        if (open == std::string_view::npos) break;
-        alt.remove_prefix(open);
-      }
-      const size_t close = alt.find('}');
-      if (close == std::string_view::npos) return "unclosed slot";
-      const std::string_view name = alt.substr(1, close - 1);
-      alt.remove_prefix(close + 1);
-      Piece slot;
-      const auto builtin = std::find_if(std::begin(kZhBuiltinNames), std::end(kZhBuiltinNames),
-                                        [name](const auto& b) { return b.first == name; });
-      if (builtin != std::end(kZhBuiltinNames)) {
-        slot.kind = Piece::kBuiltin;
-        slot.index = static_cast<int>(builtin->second);
-      } else if (name.substr(0, 2) == "D_") {
-        slot.kind = Piece::kDomainRule;
-        const std::string suffix(name.substr(1));  // "_X"
-        auto it = std::find(slot_names_.begin(), slot_names_.end(), suffix);
-        if (it == slot_names_.end()) {
-          std::array<int, kNumZhDomains> per_domain{};
-          for (int d = 0; d < kNumZhDomains; ++d) {
-            per_domain[d] = RuleIndex(kZhDomainPrefixes[d] + suffix);
-            if (per_domain[d] < 0) return "no rule " + (kZhDomainPrefixes[d] + suffix);
-          }
-          slot_names_.push_back(suffix);
-          domain_slots_.push_back(per_domain);
-          it = slot_names_.end() - 1;
-        }
-        slot.index = static_cast<int>(it - slot_names_.begin());
-      } else {
-        slot.kind = Piece::kRule;
-        slot.index = RuleIndex(name);
-        if (slot.index < 0) return "unknown slot {" + std::string(name) + "}";
-      }
-      pieces.push_back(std::move(slot));
-    }
-    total += multiplier * (dist == 'z' ? ZipfWeight(rank) : 1);
-    rule->alternatives.push_back(std::move(pieces));
-    rule->cumulative_weights.push_back(total);
-  }
-  return "";
+// Doubled punctuation left by empty slots.
+void ZhPolish(std::string* s) {
+  ReplaceAll(s, "，，", "，");
+  ReplaceAll(s, "，。", "。");
+  ReplaceAll(s, "。。", "。");
 }
-
-struct ZhPerson {
-  std::string name;
-  std::string title;  // "成都市商务局副局长", said before the name on first mention
-};
-
-struct ZhTopic {
-  std::string id;
-  int domain = 0;
-  std::string city;
-  std::vector<ZhPerson> persons;
-  std::vector<std::string> orgs;
-  std::vector<std::string> nouns;
-  std::string event;
-  std::string figure;
-  int members = 0;
-  std::vector<int> sites;
-};
-
-struct ZhSite {
-  std::string domain;
-  std::string brand;
-  std::string phone;
-  std::string header;
-  std::string footer;
-};
-
-struct ZhContext {
-  const ZhGrammar* grammar = nullptr;
-  Rng* rng = nullptr;
-  const ZhTopic* topic = nullptr;
-  const ZhSite* site = nullptr;
-  std::array<bool, kMaxPersons> mentioned{};
-  int last_noun = 0;
-  std::string date;  // {DATE} within one article (empty: a random date each time)
-};
 
 // Han characters (CJK unified ideographs, extension A, compatibility ideographs) in UTF-8 text.
 bool IsHanAt(std::string_view s, size_t i) {
@@ -1748,20 +1693,55 @@ int ArticleHan(const Article& a) {
   return n;
 }
 
-void ZhExpand(ZhContext* ctx, int rule, std::string* out, int depth);
+struct ZhPerson {
+  std::string name;
+  std::string title;  // "成都市商务局副局长", said before the name on first mention
+};
 
-std::string ZhExpandToString(ZhContext* ctx, int rule) {
-  std::string s;
-  ZhExpand(ctx, rule, &s, 0);
-  return s;
-}
+struct ZhTopic {
+  std::string id;
+  int domain = 0;
+  std::string city;
+  std::vector<ZhPerson> persons;
+  std::vector<std::string> orgs;
+  std::vector<std::string> nouns;
+  std::string event;
+  std::string figure;
+  int members = 0;
+  std::vector<int> sites;
+};
+
+struct ZhSite {
+  std::string domain;
+  std::string brand;
+  std::string phone;
+  std::string header;
+  std::string footer;
+};
+
+// The expansion context of the Chinese grammar (see Context).
+struct ZhContext {
+  using BuiltinType = ZhBuiltin;
+  static void PolishPhrase(std::string* s) { ZhPolish(s); }
+  static void PolishSentence(std::string* s) { ZhPolish(s); }
+  static int Length(std::string_view s) { return CountHan(s); }
+  static constexpr int kMaxSentenceLength = kMaxZhSentenceChars;
+
+  const ZhGrammar* grammar = nullptr;
+  Rng* rng = nullptr;
+  const ZhTopic* topic = nullptr;
+  const ZhSite* site = nullptr;
+  std::array<bool, kMaxPersons> mentioned{};
+  int last_noun = 0;
+  std::string date;  // {DATE} within one article (empty: a random date each time)
+};
 
 int PickZhPerson(ZhContext* ctx) {
   const int n = static_cast<int>(ctx->topic->persons.size());
   return (n == 1 || ctx->rng->Chance(0.5)) ? 0 : 1 + ctx->rng->Index(n - 1);
 }
 
-void AppendZhBuiltin(ZhContext* ctx, ZhBuiltin builtin, std::string* out) {
+void AppendBuiltin(ZhContext* ctx, ZhBuiltin builtin, std::string* out) {
   Rng& rng = *ctx->rng;
   const ZhGrammar& g = *ctx->grammar;
   const ZhTopic* t = ctx->topic;
@@ -1769,7 +1749,7 @@ void AppendZhBuiltin(ZhContext* ctx, ZhBuiltin builtin, std::string* out) {
     case ZhBuiltin::kTp:
     case ZhBuiltin::kTpName: {
       if (t == nullptr || t->persons.empty()) {  // while the topic's people are being created
-        out->append(ZhExpandToString(ctx, g.surname)).append(ZhExpandToString(ctx, g.given));
+        out->append(ExpandToString(ctx, g.surname)).append(ExpandToString(ctx, g.given));
         return;
       }
       const int index = PickZhPerson(ctx);
@@ -1780,10 +1760,10 @@ void AppendZhBuiltin(ZhContext* ctx, ZhBuiltin builtin, std::string* out) {
       return;
     }
     case ZhBuiltin::kSurname:
-      out->append(ZhExpandToString(ctx, g.surname));
+      out->append(ExpandToString(ctx, g.surname));
       return;
     case ZhBuiltin::kRname:
-      out->append(ZhExpandToString(ctx, g.surname)).append(ZhExpandToString(ctx, g.given));
+      out->append(ExpandToString(ctx, g.surname)).append(ExpandToString(ctx, g.given));
       return;
     case ZhBuiltin::kTorg:
       if (t == nullptr || t->orgs.empty()) {
@@ -1914,92 +1894,30 @@ void AppendZhBuiltin(ZhContext* ctx, ZhBuiltin builtin, std::string* out) {
   }
 }
 
-void ZhExpand(ZhContext* ctx, int rule, std::string* out, int depth) {
-  if (depth > 16) return;
-  const ZhGrammar& g = *ctx->grammar;
-  const int alternative = PickCumulative(g.rule(rule).cumulative_weights, ctx->rng);
-  for (const Piece& piece : g.rule(rule).alternatives[alternative]) {
-    switch (piece.kind) {
-      case Piece::kLiteral:
-        out->append(piece.literal);
-        break;
-      case Piece::kRule:
-        ZhExpand(ctx, piece.index, out, depth + 1);
-        break;
-      case Piece::kDomainRule:
-        ZhExpand(ctx, g.DomainRule(piece.index, ctx->topic ? ctx->topic->domain : 0), out,
-                 depth + 1);
-        break;
-      case Piece::kBuiltin:
-        AppendZhBuiltin(ctx, static_cast<ZhBuiltin>(piece.index), out);
-        break;
-    }
-  }
-}
-
-// Doubled punctuation left by empty slots.
-void ZhPolish(std::string* s) {
-  ReplaceAll(s, "，，", "，");
-  ReplaceAll(s, "，。", "。");
-  ReplaceAll(s, "。。", "。");
-}
-
-std::string ZhExpandDistinct(ZhContext* ctx, int rule, const std::vector<std::string>& taken,
-                             int tries) {
-  std::string s;
-  for (int i = 0; i < tries; ++i) {
-    s = ZhExpandToString(ctx, rule);
-    ZhPolish(&s);
-    if (std::find(taken.begin(), taken.end(), s) == taken.end()) return s;
-  }
-  return "";
-}
-
 ZhTopic CreateZhTopic(const ZhGrammar& g, Rng* rng, std::string id) {
   ZhTopic t;
   t.id = std::move(id);
   t.domain = rng->Index(kNumZhDomains);
   ZhContext ctx{&g, rng, &t, nullptr, {}, 0, {}};
-  t.city = ZhExpandToString(&ctx, g.city);
+  t.city = ExpandToString(&ctx, g.city);
   const ZhGrammar::Domain& d = g.domain(t.domain);
-  const int num_orgs = rng->Range(1, 3);
-  for (int i = 0; i < num_orgs; ++i) {
-    std::string org = ZhExpandDistinct(&ctx, d.org, t.orgs, 10);
-    if (!org.empty()) t.orgs.push_back(std::move(org));
-  }
-  for (int i = 0; i < 5; ++i) {
-    std::string noun = ZhExpandDistinct(&ctx, d.noun, t.nouns, 40);
-    if (!noun.empty()) t.nouns.push_back(std::move(noun));
-  }
+  AddDistinct(&ctx, d.org, rng->Range(1, 3), 10, &t.orgs);
+  AddDistinct(&ctx, d.noun, 5, 40, &t.nouns);
   const int num_persons = rng->Range(2, kMaxPersons);
   std::vector<std::string> names;
   while (static_cast<int>(t.persons.size()) < num_persons) {
     ZhPerson p;
-    p.name = ZhExpandToString(&ctx, g.surname) + ZhExpandToString(&ctx, g.given);
+    p.name = ExpandToString(&ctx, g.surname) + ExpandToString(&ctx, g.given);
     if (std::find(names.begin(), names.end(), p.name) != names.end()) continue;
-    p.title = ZhExpandToString(&ctx, g.title);
+    p.title = ExpandToString(&ctx, g.title);
     ZhPolish(&p.title);
     names.push_back(p.name);
     t.persons.push_back(std::move(p));
   }
-  AppendZhBuiltin(&ctx, ZhBuiltin::kMoney, &t.figure);
-  t.event = ZhExpandToString(&ctx, d.event);
+  AppendBuiltin(&ctx, ZhBuiltin::kMoney, &t.figure);
+  t.event = ExpandToString(&ctx, d.event);
   ZhPolish(&t.event);
   return t;
-}
-
-std::string GenerateZhSentence(ZhContext* ctx, int rule, std::vector<std::string>* used) {
-  for (int attempt = 0;; ++attempt) {
-    const auto mentioned = ctx->mentioned;
-    std::string s = ZhExpandToString(ctx, rule);
-    ZhPolish(&s);
-    const bool repeated = std::find(used->begin(), used->end(), s) != used->end();
-    if ((CountHan(s) <= kMaxZhSentenceChars && !repeated) || attempt >= 8) {
-      used->push_back(s);
-      return s;
-    }
-    ctx->mentioned = mentioned;
-  }
 }
 
 Article GenerateZhArticle(ZhContext* ctx, int target_chars) {
@@ -2008,32 +1926,14 @@ Article GenerateZhArticle(ZhContext* ctx, int target_chars) {
   Article a;
   a.zh = true;
   ctx->date.clear();
-  AppendZhBuiltin(ctx, ZhBuiltin::kDate, &ctx->date);  // the story's day, in every {DATE}
-  a.headline = ZhExpandToString(ctx, g.headline);
+  AppendBuiltin(ctx, ZhBuiltin::kDate, &ctx->date);  // the story's day, in every {DATE}
+  a.headline = ExpandToString(ctx, g.headline);
   ZhPolish(&a.headline);
   ctx->mentioned = {};
   std::vector<std::string> used;
-  std::vector<std::string> lead;
-  std::string first = GenerateZhSentence(ctx, g.lead, &used);
-  if (rng.Chance(0.6)) first = ZhExpandToString(ctx, g.dateline) + first;
-  int chars = CountHan(first);
-  lead.push_back(std::move(first));
-  const int follow = rng.Range(1, 2);
-  for (int i = 0; i < follow; ++i) {
-    lead.push_back(GenerateZhSentence(ctx, g.lead_follow, &used));
-    chars += CountHan(lead.back());
-  }
-  a.paragraphs.push_back(std::move(lead));
-  while (chars < target_chars) {
-    const int sentences = rng.Range(2, 4);
-    std::vector<std::string> paragraph;
-    for (int i = 0; i < sentences; ++i) {
-      paragraph.push_back(GenerateZhSentence(ctx, g.sentence, &used));
-      chars += CountHan(paragraph.back());
-      if (chars >= target_chars && i >= 1) break;
-    }
-    a.paragraphs.push_back(std::move(paragraph));
-  }
+  std::string first = GenerateSentence(ctx, g.lead, &used);
+  if (rng.Chance(0.6)) first = ExpandToString(ctx, g.dateline) + first;
+  AppendParagraphs(ctx, std::move(first), 4, target_chars, &used, &a);
   return a;
 }
 
@@ -2047,27 +1947,25 @@ std::string BuildZhChrome(ZhContext* ctx, int rule, int count) {
   for (int i = 0; i < count && i < n; ++i) {
     std::swap(alts[i], alts[i + ctx->rng->Index(n - i)]);
     std::string line;
-    for (const Piece& piece : g.rule(rule).alternatives[alts[i]]) {
-      switch (piece.kind) {
-        case Piece::kLiteral:
-          line.append(piece.literal);
-          break;
-        case Piece::kRule:
-          ZhExpand(ctx, piece.index, &line, 1);
-          break;
-        case Piece::kDomainRule:
-          ZhExpand(ctx, g.DomainRule(piece.index, ctx->topic ? ctx->topic->domain : 0), &line, 1);
-          break;
-        case Piece::kBuiltin:
-          AppendZhBuiltin(ctx, static_cast<ZhBuiltin>(piece.index), &line);
-          break;
-      }
-    }
+    ExpandAlternative(ctx, rule, alts[i], &line, 0);
     ZhPolish(&line);
     if (!out.empty()) out.push_back('\n');
     out += line;
   }
   return out;
+}
+
+// Site i's brand words (brand_a, brand_b): combination (i * step + seed_value) modulo the number of
+// combinations, a permutation of them over i when `step` is coprime to that number.
+template <typename G>
+std::pair<const std::string&, const std::string&> SiteBrand(const G& g, uint64_t seed_value, int i,
+                                                            int step) {
+  const int a_count = static_cast<int>(g.rule(g.brand_a).alternatives.size());
+  const int b_count = static_cast<int>(g.rule(g.brand_b).alternatives.size());
+  const int combos = a_count * b_count;
+  const int offset = static_cast<int>(seed_value % combos);
+  const int combo = static_cast<int>((int64_t{i} * step + offset) % combos);
+  return {g.Literal(g.brand_a, combo / b_count), g.Literal(g.brand_b, combo % b_count)};
 }
 
 // Chinese site i depends only on the seed and i.
@@ -2078,13 +1976,8 @@ ZhSite MakeZhSite(uint64_t seed, int i) {
   char domain[32];
   std::snprintf(domain, sizeof domain, "zhsite%02d.example", i);
   site.domain = domain;
-  const int a_count = static_cast<int>(g.rule(g.brand_a).alternatives.size());
-  const int b_count = static_cast<int>(g.rule(g.brand_b).alternatives.size());
-  const int combos = a_count * b_count;
-  const int offset = static_cast<int>(DeriveSeed(seed, 1999) % combos);
-  const int combo = static_cast<int>((int64_t{i} * 101 + offset) % combos);  // 101: prime
-  site.brand = g.rule(g.brand_a).alternatives[combo / b_count].front().literal +
-               g.rule(g.brand_b).alternatives[combo % b_count].front().literal;
+  const auto [a, b] = SiteBrand(g, DeriveSeed(seed, 1999), i, 101);  // 101: prime
+  site.brand = a + b;
   static constexpr const char* kAreaCodes[] = {"010", "021",  "020", "0755", "028", "023",
                                                "027", "0571", "025", "029",  "022", "0512"};
   site.phone = std::string(kAreaCodes[rng.Index(std::size(kAreaCodes))]) + "-";
@@ -2383,13 +2276,8 @@ struct CorpusGenerator::State {
     std::snprintf(domain, sizeof domain, "site%02d.example", i);
     site.domain = domain;
     // A permutation of the 30 x 25 brand names (7919 is coprime to 750): unique up to 750 sites.
-    const int a_count = static_cast<int>(grammar.rule(grammar.brand_a).alternatives.size());
-    const int b_count = static_cast<int>(grammar.rule(grammar.brand_b).alternatives.size());
-    const int combos = a_count * b_count;
-    const int offset = static_cast<int>(DeriveSeed(options.seed, 999) % combos);
-    const int combo = static_cast<int>((int64_t{i} * 7919 + offset) % combos);
-    site.brand = "The " + grammar.Literal(grammar.brand_a, combo / b_count) + " " +
-                 grammar.Literal(grammar.brand_b, combo % b_count);
+    const auto [a, b] = SiteBrand(grammar, DeriveSeed(options.seed, 999), i, 7919);
+    site.brand = "The " + a + " " + b;
     const auto& cities = grammar.cities(grammar.PickCountry(&site_rng));
     site.city = cities[site_rng.Index(cities.size())];
     site.year = std::to_string(site_rng.Range(1843, 2012));
@@ -2402,33 +2290,67 @@ struct CorpusGenerator::State {
     return site;
   }
 
-  int PickSite(const std::vector<int>& avoid) {
+  // A site drawn by `weights` (site_weights, zh_site_weights), not in `avoid` if 10 draws find one.
+  int PickSite(const std::vector<uint64_t>& weights, const std::vector<int>& avoid) {
     int site = 0;
     for (int attempt = 0; attempt < 10; ++attempt) {
-      site = PickCumulative(site_weights, &rng);
+      site = PickCumulative(weights, &rng);
       if (std::find(avoid.begin(), avoid.end(), site) == avoid.end()) break;
     }
     return site;
   }
 
-  std::shared_ptr<Topic> PickTopic(bool* joined) {
+  // The topic and site of a new original (T: Topic or ZhTopic): with probability topic_rate one
+  // of the open topics in *active (*joined set), else a new one, create(id), added to *active; a
+  // site from `weights` that the topic has not used yet, if possible. Counts the original.
+  template <typename T, typename Create>
+  std::shared_ptr<T> PickTopicAndSite(std::deque<std::shared_ptr<T>>* active, const Create& create,
+                                      const std::vector<uint64_t>& weights, int* site,
+                                      bool* joined) {
+    std::shared_ptr<T> topic;
     *joined = false;
     if (rng.Chance(options.topic_rate)) {
-      std::vector<std::shared_ptr<Topic>*> open;
-      for (auto& t : active_topics) {
+      std::vector<std::shared_ptr<T>*> open;
+      for (auto& t : *active) {
         if (t->members < options.max_topic_size) open.push_back(&t);
       }
       if (!open.empty()) {
         *joined = true;
-        return *open[rng.Index(open.size())];
+        topic = *open[rng.Index(open.size())];
       }
     }
-    char id[32];
-    std::snprintf(id, sizeof id, "topic%06lld", static_cast<long long>(topics_created++));
-    auto topic = std::make_shared<Topic>(CreateTopic(grammar, &rng, id));
-    active_topics.push_back(topic);
-    if (active_topics.size() > kActiveTopics) active_topics.pop_front();
+    if (topic == nullptr) {
+      char id[32];
+      std::snprintf(id, sizeof id, "topic%06lld", static_cast<long long>(topics_created++));
+      topic = std::make_shared<T>(create(id));
+      active->push_back(topic);
+      if (active->size() > kActiveTopics) active->pop_front();
+    }
+    *site = PickSite(weights, topic->sites);
+    topic->members++;
+    topic->sites.push_back(*site);
     return topic;
+  }
+
+  std::shared_ptr<Topic> PickTopicAndSite(int* site, bool* joined) {
+    return PickTopicAndSite(
+        &active_topics,
+        [this](std::string id) { return CreateTopic(grammar, &rng, std::move(id)); }, site_weights,
+        site, joined);
+  }
+
+  // An original's length: min + (max - min) * u^2 (skewed towards short articles).
+  int SkewedLength(int min, int max) {
+    const double u = rng.Real();
+    return min + static_cast<int>((max - min) * u * u);
+  }
+
+  // An original's truth: its own source, its topic, `joined` if the topic existed.
+  static void MarkOriginal(const std::string& topic, bool joined, Document* doc) {
+    doc->source_id = doc->id;
+    doc->topic = topic;
+    doc->kind = VariantKind::kOriginal;
+    doc->joined_topic = joined;
   }
 
   VariantKind PickKind() {
@@ -2446,16 +2368,20 @@ struct CorpusGenerator::State {
     return static_cast<VariantKind>(last_positive + 1);
   }
 
-  void Compose(const Article& article, int site_index, Document* doc) const {
-    const Site& site = sites[site_index];
-    doc->source = site.domain;
+  // The document's source, body (length in words, or Han characters for Chinese) and text: the
+  // body between `header` and `footer` when `chrome` and include_chrome, else the body alone.
+  void ComposeUnder(const Article& article, const std::string& source, const std::string& header,
+                    const std::string& footer, bool chrome, Document* doc) const {
+    doc->source = source;
     doc->body = RenderBody(article);
-    doc->body_words = ArticleWords(article);
-    if (options.include_chrome) {
-      doc->text = site.header + "\n\n" + doc->body + "\n\n" + site.footer;
-    } else {
-      doc->text = doc->body;
-    }
+    doc->body_words = article.zh ? ArticleHan(article) : ArticleWords(article);
+    doc->text = chrome && options.include_chrome ? header + "\n\n" + doc->body + "\n\n" + footer
+                                                 : doc->body;
+    doc->zh = article.zh;
+  }
+
+  void Compose(const Article& article, int site, Document* doc) const {
+    ComposeUnder(article, sites[site].domain, sites[site].header, sites[site].footer, true, doc);
   }
 
   bool Next(Document* doc) {
@@ -2476,23 +2402,8 @@ struct CorpusGenerator::State {
         MakeZhOriginal(doc);
         return true;
       }
-      bool joined = false;
-      std::shared_ptr<Topic> topic = PickTopic(&joined);
-      const int site = PickSite(topic->sites);
-      topic->members++;
-      topic->sites.push_back(site);
-      const double u = rng.Real();
-      const int target =
-          options.min_words + static_cast<int>((options.max_words - options.min_words) * u * u);
-      Context ctx{&grammar, &rng, topic.get(), nullptr, weekday, {}};
-      Article article = GenerateArticle(&ctx, target);
-      Compose(article, site, doc);
-      doc->source_id = doc->id;
-      doc->topic = topic->id;
-      doc->kind = VariantKind::kOriginal;
-      doc->joined_topic = joined;
-      pool.push_back(PoolEntry{doc->id, std::move(topic), std::move(article), site, weekday});
-      if (pool.size() > static_cast<size_t>(options.pool_size)) pool.pop_front();
+      MakeOriginal(
+          weekday, [this] { return SkewedLength(options.min_words, options.max_words); }, doc);
       return true;
     }
 
@@ -2537,7 +2448,7 @@ struct CorpusGenerator::State {
     if (ops & kOpDrop) ApplyDrop(&rng, added, &article);
     if (ops & kOpEdit) ApplyEdit(grammar, &rng, &article);
     if (ops & kOpTrunc) doc->kept_fraction = ApplyTrunc(&rng, &article);
-    const int site = (ops & kOpChrome) ? PickSite({src.site}) : src.site;
+    const int site = (ops & kOpChrome) ? PickSite(site_weights, {src.site}) : src.site;
     Compose(article, site, doc);
     doc->source_id = src.id;
     doc->topic = src.topic->id;
@@ -2575,18 +2486,13 @@ struct CorpusGenerator::State {
   // A new story on a new or recent topic, 300-800 words, without chrome; not in the pool. A story
   // still running when the next one starts gets no more copies.
   void StartHotStory(int weekday, Document* doc) {
+    int site = 0;
     bool joined = false;
-    std::shared_ptr<Topic> topic = PickTopic(&joined);
-    const int site = PickSite(topic->sites);
-    topic->members++;
-    topic->sites.push_back(site);
+    std::shared_ptr<Topic> topic = PickTopicAndSite(&site, &joined);
     Context ctx{&grammar, &rng, topic.get(), nullptr, weekday, {}};
     Article article = GenerateArticle(&ctx, rng.Range(300, 800));
     ComposeBare(article, site, doc);
-    doc->source_id = doc->id;
-    doc->topic = topic->id;
-    doc->kind = VariantKind::kOriginal;
-    doc->joined_topic = joined;
+    MarkOriginal(topic->id, joined, doc);
     hot = HotStory{doc->id, topic->id, std::move(article), options.hot_copies};
   }
 
@@ -2604,30 +2510,19 @@ struct CorpusGenerator::State {
   }
 
   void ComposeBare(const Article& article, int site, Document* doc) const {
-    doc->source = sites[site].domain;
-    doc->body = RenderBody(article);
-    doc->body_words = ArticleWords(article);
-    doc->text = doc->body;
+    ComposeUnder(article, sites[site].domain, "", "", false, doc);
   }
 
   // `site`: the original's, named as the source by aggregators that name the publisher.
   void ComposeAggregated(const Article& article, const Aggregator& agg, int site,
                          Document* doc) const {
-    doc->source = agg.names_publisher ? sites[site].domain : agg.domain;
-    doc->body = RenderBody(article);
-    doc->body_words = ArticleWords(article);
-    doc->text =
-        options.include_chrome ? agg.header + "\n\n" + doc->body + "\n\n" + agg.footer : doc->body;
+    ComposeUnder(article, agg.names_publisher ? sites[site].domain : agg.domain, agg.header,
+                 agg.footer, true, doc);
   }
 
-  void ComposeZh(const Article& article, int site_index, Document* doc) const {
-    const ZhSite& site = zh_sites[site_index];
-    doc->source = site.domain;
-    doc->body = RenderBody(article);
-    doc->body_words = ArticleHan(article);
-    doc->text = options.include_chrome ? site.header + "\n\n" + doc->body + "\n\n" + site.footer
-                                       : doc->body;
-    doc->zh = true;
+  void ComposeZh(const Article& article, int site, Document* doc) const {
+    ComposeUnder(article, zh_sites[site].domain, zh_sites[site].header, zh_sites[site].footer, true,
+                 doc);
   }
 
   void MakeHardVariant(VariantKind kind, const PoolEntry& src, int weekday, Document* doc) {
@@ -2659,7 +2554,8 @@ struct CorpusGenerator::State {
         // A new short original now (src is not used: MakeOriginal may drop it from the pool),
         // its copy under the first aggregator later.
         const int target = rng.Range(options.short_min_words, options.short_max_words);
-        const PoolEntry& original = MakeOriginal(weekday, target, doc);
+        const PoolEntry& original = MakeOriginal(
+            weekday, [target] { return target; }, doc);
         Document copy;
         ComposeAggregated(original.article, aggregators[0], original.site, &copy);
         copy.source_id = doc->id;
@@ -2673,7 +2569,7 @@ struct CorpusGenerator::State {
         Article article = src.article;
         doc->kept_fraction = ApplyParagraphTrunc(&rng, &article);
         doc->edit_rate = ApplyWordEdits(grammar, &rng, 0.06 + 0.04 * rng.Real(), &article);
-        Compose(article, PickSite({src.site}), doc);
+        Compose(article, PickSite(site_weights, {src.site}), doc);
         doc->ops = kOpChrome | kOpTrunc | kOpEdit;
         break;
       }
@@ -2681,7 +2577,7 @@ struct CorpusGenerator::State {
         Article article = src.article;
         ApplyDrop(&rng, SIZE_MAX, &article);
         doc->edit_rate = ApplyWordEdits(grammar, &rng, 0.04 + 0.02 * rng.Real(), &article);
-        const int site = PickSite({src.site});
+        const int site = PickSite(site_weights, {src.site});
         const std::string& other = pool[rng.Index(pool.size())].article.headline;
         InsertPromos(promos[site], other, &rng, &article);
         Compose(article, site, doc);
@@ -2697,7 +2593,7 @@ struct CorpusGenerator::State {
         Article article = zsrc.article;
         uint8_t ops = kOpChrome | kOpEdit;
         doc->edit_rate = ApplyZhEdit(*zh_grammar, &rng, &article, &ops);
-        ComposeZh(article, PickZhSite({zsrc.site}), doc);
+        ComposeZh(article, PickSite(zh_site_weights, {zsrc.site}), doc);
         doc->source_id = zsrc.id;
         doc->topic = zsrc.topic->id;
         doc->kind = kind;
@@ -2712,70 +2608,34 @@ struct CorpusGenerator::State {
     doc->kind = kind;
   }
 
-  // An English original of `target` words on a topic's site, added to the pool (as in Next()).
-  const PoolEntry& MakeOriginal(int weekday, int target, Document* doc) {
+  // An English original of target_words() words (called once its topic and site are picked) on
+  // the topic's site, added to the pool.
+  template <typename Length>
+  const PoolEntry& MakeOriginal(int weekday, const Length& target_words, Document* doc) {
+    int site = 0;
     bool joined = false;
-    std::shared_ptr<Topic> topic = PickTopic(&joined);
-    const int site = PickSite(topic->sites);
-    topic->members++;
-    topic->sites.push_back(site);
+    std::shared_ptr<Topic> topic = PickTopicAndSite(&site, &joined);
     Context ctx{&grammar, &rng, topic.get(), nullptr, weekday, {}};
-    Article article = GenerateArticle(&ctx, target);
+    Article article = GenerateArticle(&ctx, target_words());
     Compose(article, site, doc);
-    doc->source_id = doc->id;
-    doc->topic = topic->id;
-    doc->kind = VariantKind::kOriginal;
-    doc->joined_topic = joined;
+    MarkOriginal(topic->id, joined, doc);
     pool.push_back(PoolEntry{doc->id, std::move(topic), std::move(article), site, weekday});
     if (pool.size() > static_cast<size_t>(options.pool_size)) pool.pop_front();
     return pool.back();
   }
 
-  int PickZhSite(const std::vector<int>& avoid) {
-    int site = 0;
-    for (int attempt = 0; attempt < 10; ++attempt) {
-      site = PickCumulative(zh_site_weights, &rng);
-      if (std::find(avoid.begin(), avoid.end(), site) == avoid.end()) break;
-    }
-    return site;
-  }
-
-  std::shared_ptr<ZhTopic> PickZhTopic(bool* joined) {
-    *joined = false;
-    if (rng.Chance(options.topic_rate)) {
-      std::vector<std::shared_ptr<ZhTopic>*> open;
-      for (auto& t : active_zh_topics) {
-        if (t->members < options.max_topic_size) open.push_back(&t);
-      }
-      if (!open.empty()) {
-        *joined = true;
-        return *open[rng.Index(open.size())];
-      }
-    }
-    char id[32];
-    std::snprintf(id, sizeof id, "topic%06lld", static_cast<long long>(topics_created++));
-    auto topic = std::make_shared<ZhTopic>(CreateZhTopic(*zh_grammar, &rng, id));
-    active_zh_topics.push_back(topic);
-    if (active_zh_topics.size() > kActiveTopics) active_zh_topics.pop_front();
-    return topic;
-  }
-
   void MakeZhOriginal(Document* doc) {
+    int site = 0;
     bool joined = false;
-    std::shared_ptr<ZhTopic> topic = PickZhTopic(&joined);
-    const int site = PickZhSite(topic->sites);
-    topic->members++;
-    topic->sites.push_back(site);
-    const double u = rng.Real();
-    const int target = options.zh_min_chars +
-                       static_cast<int>((options.zh_max_chars - options.zh_min_chars) * u * u);
+    std::shared_ptr<ZhTopic> topic = PickTopicAndSite(
+        &active_zh_topics,
+        [this](std::string id) { return CreateZhTopic(*zh_grammar, &rng, std::move(id)); },
+        zh_site_weights, &site, &joined);
+    const int target = SkewedLength(options.zh_min_chars, options.zh_max_chars);
     ZhContext ctx{zh_grammar, &rng, topic.get(), nullptr, {}, 0, {}};
     Article article = GenerateZhArticle(&ctx, target);
     ComposeZh(article, site, doc);
-    doc->source_id = doc->id;
-    doc->topic = topic->id;
-    doc->kind = VariantKind::kOriginal;
-    doc->joined_topic = joined;
+    MarkOriginal(topic->id, joined, doc);
     zh_pool.push_back(ZhPoolEntry{doc->id, std::move(topic), std::move(article), site});
     if (zh_pool.size() > static_cast<size_t>(options.pool_size)) zh_pool.pop_front();
   }
