@@ -27,7 +27,7 @@ echo "== build (tsan: the concurrent ingestion tests)"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j"$jobs"
 echo "== concurrent tests under ThreadSanitizer"
-# Readers with a writer on one sketch thread: every hand-off is a std::thread or a mutex,
+# Readers (3 threads) with a writer, on one sketch thread: every hand-off is a std::thread or a mutex,
 # which TSan sees (Debian's libtbb is not instrumented, so runs with oneTBB workers would
 # report its internal hand-offs as races; see CMakePresets.json).
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --preset tsan -j"$jobs"
