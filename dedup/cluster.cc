@@ -175,9 +175,12 @@ void Clusterer::Union(DocIndex a, DocIndex b) {
 }
 
 void Clusterer::JoinRun(const uint64_t* docs, size_t count, int band, JoinScratch* scratch, RunPairs* out) const {
+  if (!options_.record_pairs && count > kMaxPairwiseClasses) {
+    JoinRunByClasses(docs, count, band, scratch, out);
+    return;
+  }
   // Without record_pairs, a union-find over the run's positions keeps only the pairs that
-  // join two groups: at most count - 1, so 20,000 copies hand 19,999 pairs to the serial
-  // merge, not 200 million.
+  // join two groups: at most count - 1.
   std::vector<uint32_t>& group = scratch->group;
   auto group_of = [&](uint32_t x) {
     while (group[x] != x) x = group[x] = group[group[x]];
@@ -228,6 +231,177 @@ void Clusterer::JoinRun(const uint64_t* docs, size_t count, int band, JoinScratc
   }
 }
 
+// A run of k documents in u classes of copies (equal packed signature and shingle
+// count), positions 0 .. k-1 in input order. Why the components come out as with every
+// pair verified:
+//   - a copy's verifications are its leader's (same inputs; Verify is symmetric) and it
+//     verifies with its leader (checked once per class: J^ = 1), so the class is
+//     connected and linking its leader links all of it;
+//   - a pair that is not verified because its documents are already in one group
+//     (component) cannot change the components: every other pair is verified.
+// Scratch: 7 words per position and a hash map entry per class (about 60 bytes per
+// document of the run), reused by the task's later runs.
+void Clusterer::JoinRunByClasses(const uint64_t* docs, size_t count, int band, JoinScratch* scratch,
+                                 RunPairs* out) const {
+  constexpr uint32_t kNone = UINT32_MAX;
+  const size_t band_bytes = PackedSignatureBytes(lsh_params_.rows, options_.signature_bits);
+  const size_t offset = static_cast<size_t>(band) * band_bytes;
+  auto doc = [&](uint32_t p) { return static_cast<DocIndex>(docs[p]); };
+  // The pair of leaders (x, y) is a candidate in this band: their slots agree here
+  // (not a key collision) and in no earlier band (where it was considered).
+  auto candidate = [&](uint32_t x, uint32_t y) {
+    const uint8_t* pa = PackedSignature(doc(x));
+    const uint8_t* pb = PackedSignature(doc(y));
+    if (!BytesEqual(pa + offset, pb + offset, band_bytes)) return false;
+    for (size_t e = 0; e < offset; e += band_bytes) {
+      if (BytesEqual(pa + e, pb + e, band_bytes)) return false;
+    }
+    return true;
+  };
+  auto verify = [&](uint32_t x, uint32_t y) { return Verify(std::min(doc(x), doc(y)), std::max(doc(x), doc(y))); };
+
+  // 1. Classes: the first position with the same signature hash, if really a copy.
+  std::vector<uint32_t>& leader = scratch->leader;
+  std::vector<uint32_t>& copies = scratch->copies;
+  auto& first = scratch->first;
+  leader.resize(count);
+  copies.assign(count, 0);
+  first.clear();
+  size_t classes = 0;
+  for (uint32_t p = 0; p < count; ++p) {
+    const DocIndex d = doc(p);
+    const uint8_t* sig = PackedSignature(d);
+    const auto [it, inserted] = first.try_emplace(XXH3_64bits_withSeed(sig, signature_bytes_, num_shingles_[d]), p);
+    uint32_t l = p;
+    if (!inserted) {
+      const uint32_t q = it->second;
+      // A hash collision, or (never, as J^ = 1) copies that do not verify: a class of its own.
+      if (num_shingles_[doc(q)] == num_shingles_[d] && std::memcmp(PackedSignature(doc(q)), sig, signature_bytes_) == 0 &&
+          (copies[q] > 1 || verify(q, q))) {
+        l = q;
+      }
+    }
+    leader[p] = l;
+    classes += l == p;
+    ++copies[l];
+  }
+  // A class's own pairs are candidates in band 0 (copies agree in every band).
+  std::vector<std::pair<DocIndex, DocIndex>>& pairs = out->pairs;
+  if (band == 0) {
+    for (uint32_t p = 0; p < count; ++p) {
+      const int64_t c = copies[p];
+      out->candidates += c * (c - 1) / 2;
+      out->verified += c * (c - 1) / 2;
+      if (leader[p] != p) pairs.emplace_back(doc(leader[p]), doc(p));
+    }
+  }
+
+  std::vector<uint32_t>& group = scratch->group;
+  auto find = [&](uint32_t x) {
+    while (group[x] != x) x = group[x] = group[group[x]];
+    return x;
+  };
+  if (classes <= kMaxPairwiseClasses) {
+    // 2a. Every pair of classes, as JoinRun() verifies every pair of documents.
+    std::vector<uint32_t>& leaders = scratch->active;
+    leaders.clear();
+    group.resize(count);
+    for (uint32_t p = 0; p < count; ++p) {
+      if (leader[p] == p) leaders.push_back(p);
+      group[p] = p;
+    }
+    for (size_t j = 1; j < leaders.size(); ++j) {
+      const uint32_t y = leaders[j];
+      for (size_t i = 0; i < j; ++i) {
+        const uint32_t x = leaders[i];
+        if (!candidate(x, y)) continue;
+        const int64_t w = int64_t{copies[x]} * copies[y];
+        out->candidates += w;
+        if (!verify(x, y)) continue;
+        out->verified += w;
+        const uint32_t gx = find(x), gy = find(y);
+        if (gx == gy) continue;
+        group[std::max(gx, gy)] = std::min(gx, gy);
+        pairs.emplace_back(doc(x), doc(y));
+      }
+    }
+    return;
+  }
+
+  // 2b. Groups: positions start grouped by their documents' roots (the components of
+  // earlier bands' merges); each leader y, in input order, is verified against the
+  // leaders visited so far of every other active group, one after another until one
+  // verifies (then the groups merge), and joins its group's list.
+  first.clear();
+  group.resize(count);
+  for (uint32_t p = 0; p < count; ++p) group[p] = first.try_emplace(parent_[doc(p)], p).first->second;
+  for (uint32_t p = 0; p < count; ++p) {  // Copies with their leaders (joined in band 0 already).
+    const uint32_t gx = find(leader[p]), gy = find(p);
+    if (gx != gy) group[std::max(gx, gy)] = std::min(gx, gy);
+  }
+  std::vector<uint32_t>& head = scratch->head;
+  std::vector<uint32_t>& tail = scratch->tail;
+  std::vector<uint32_t>& next = scratch->next;
+  std::vector<uint32_t>& stamp = scratch->stamp;
+  std::vector<uint32_t>& active = scratch->active;
+  head.assign(count, kNone);
+  tail.resize(count);
+  next.resize(count);
+  stamp.assign(count, kNone);
+  active.clear();
+  // Merges the groups of roots a and b (the smaller position becomes the root) and their lists.
+  auto link = [&](uint32_t a, uint32_t b) {
+    if (a > b) std::swap(a, b);
+    group[b] = a;
+    if (head[b] == kNone) return a;
+    if (head[a] == kNone) {
+      head[a] = head[b];
+    } else {
+      next[tail[a]] = head[b];
+    }
+    tail[a] = tail[b];
+    head[b] = kNone;
+    return a;
+  };
+  for (uint32_t y = 0; y < count; ++y) {
+    if (leader[y] != y) continue;
+    uint32_t gy = find(y);
+    size_t kept = 0;
+    for (size_t i = 0; i < active.size(); ++i) {
+      const uint32_t g = active[i];
+      if (group[g] != g || stamp[g] == y) continue;  // Merged into another group, or kept already.
+      if (g != gy) {
+        for (uint32_t x = head[g]; x != kNone; x = next[x]) {
+          if (!candidate(x, y)) continue;
+          const int64_t w = int64_t{copies[x]} * copies[y];
+          out->candidates += w;
+          if (!verify(x, y)) continue;
+          out->verified += w;
+          gy = link(g, gy);
+          pairs.emplace_back(doc(x), doc(y));
+          break;
+        }
+        if (group[g] != g) continue;  // Merged: its root is gy, kept below.
+      }
+      stamp[g] = y;
+      active[kept++] = g;
+    }
+    active.resize(kept);
+    // y joins its group's list.
+    next[y] = kNone;
+    if (head[gy] == kNone) {
+      head[gy] = y;
+    } else {
+      next[tail[gy]] = y;
+    }
+    tail[gy] = y;
+    if (stamp[gy] != y) {
+      stamp[gy] = y;
+      active.push_back(gy);
+    }
+  }
+}
+
 void Clusterer::JoinBands() {
   constexpr size_t kGrain = 4096;  // Documents (or sorted entries) per parallel task.
   const DocIndex n = static_cast<DocIndex>(parent_.size());
@@ -248,6 +422,9 @@ void Clusterer::JoinBands() {
   std::vector<RunPairs> found(chunks);
   for (int band = 0; band < lsh_params_.bands; ++band) {
     const size_t offset = static_cast<size_t>(band) * band_bytes;
+    // Every document's root in parent_, for JoinRunByClasses(), which reads them while
+    // the runs are joined in parallel: a forward pass suffices, as parent_[d] <= d.
+    for (DocIndex d = 0; d < n; ++d) parent_[d] = parent_[parent_[d]];
     tbb::parallel_for(tbb::blocked_range<size_t>(0, blocks, 1), [&](const tbb::blocked_range<size_t>& r) {
       for (size_t blk = r.begin(); blk != r.end(); ++blk) {
         size_t k = block_start[blk];

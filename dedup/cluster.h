@@ -23,6 +23,34 @@
 // signature_bits). Union-find's result does not depend on the order in which verified
 // pairs arrive, and a run of k equal keys hands at most k - 1 pairs to it (a spanning
 // forest of its verified pairs; all of them with record_pairs).
+//
+// Giant runs. n documents with one text (a spam template, an empty page's chrome) share
+// every band: one run of n, n(n-1)/2 candidates. Verifying them all is not needed to
+// build the components, for two reasons:
+//   - copies: documents with the same packed signature and the same shingle count give
+//     every verification the same inputs, so each verifies against any document exactly
+//     as the first of them does (verification is symmetric), and with each other (all
+//     slots agree: J^ = 1 >= threshold). A run's copies form one class, represented by
+//     its first document; a pair of classes stands for all |P| x |Q| pairs of their
+//     documents, and a class for its |P|(|P|-1)/2 pairs (candidates in band 0, where
+//     they first agree);
+//   - grouping: a verified pair only matters if its documents are not already in one
+//     component, so among many distinct signatures (pages sharing a long footer) a
+//     class need only be verified against the groups it is not yet in, one member
+//     after another until one verifies.
+// A run of at most 64 documents verifies every pair, as before. A longer run of at most
+// kMaxPairwiseClasses (64) classes verifies every pair of classes, so
+// that the counts of ClusterStats stay exact; a run with more classes verifies a class
+// only against the groups (components so far, with earlier bands' merges) it is not in.
+// The bound, without record_pairs: a run of k documents in u classes costs O(k) to find
+// its classes (a hash of each signature) plus
+//   - u <= 64: u(u-1)/2 <= 2,016 verifications;
+//   - u > 64: at most u - 1 verifications that merge two groups, plus one per rejected
+//     pair met -- two classes in different groups whose verification fails (or failed
+//     in an earlier band). That is u(u-1)/2 in a run none of whose pairs verify (as
+//     before), but 0 when each class verifies with the first member tried of each
+//     group: n copies, or n pages sharing a footer, cost O(n) per band, O(n * bands).
+// With record_pairs every verified pair is wanted: every run verifies all its pairs.
 // With `exact`, a BruteForceIndex is queried by each Add() instead (O(n^2)).
 //
 // Result, deterministic for a given input order and options:
@@ -39,7 +67,8 @@
 // Memory per document while documents are added (MemoryBytes() gives the exact figure):
 //   - its signature packed to signature_bits per slot: 512, 256 or 128 bytes at K = 128;
 //   - 16 bytes of band-join scratch, allocated only inside Finish() (counted in
-//     ClustererMemory::index beforehand, so that the figure is the peak);
+//     ClustererMemory::index beforehand, so that the figure is the peak; not counted:
+//     while a run of more than 64 documents is joined, ~60 bytes per document of it);
 //   - its id and snippet bytes, appended to one arena (no string object, no heap block
 //     of its own), found through a 64-bit end offset and a 32-bit id length;
 //   - 16 more bytes of columns: union-find parent, shingle count, publication time;
@@ -71,6 +100,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "dedup/document.h"
 #include "dedup/lsh_index.h"
@@ -92,6 +122,10 @@ inline constexpr double kCandidateFalseNegativeWeight = 0.8;
 // A band must compare at least this many signature bits (signature_bits * rows): fewer
 // would make chance agreements of unrelated documents swamp the candidates.
 inline constexpr int kMinBandBits = 24;
+// A band-join run (documents sharing a band) with at most this many distinct signatures
+// verifies every pair of them; one with more verifies only pairs not yet grouped (see
+// "Giant runs" above, and ClusterStats).
+inline constexpr size_t kMaxPairwiseClasses = 64;
 
 enum class CanonicalRule { kEarliest, kFirst, kLongest };
 
@@ -156,8 +190,13 @@ struct DocumentResult {
 struct ClusterStats {
   int64_t documents = 0;
   int64_t empty_documents = 0;    // No shingles: never grouped.
-  int64_t candidate_pairs = 0;    // Pairs returned by the index.
-  int64_t verified_pairs = 0;     // Candidates at or above the threshold.
+  // Candidate pairs (LSH: pairs agreeing in a band, each counted once) and those that
+  // pass verification. Exact, except in a band-join run of more than
+  // kMaxPairwiseClasses distinct signatures without record_pairs: there, pairs whose
+  // documents were already grouped when the join reached them are neither verified nor
+  // counted (both counts are then lower bounds).
+  int64_t candidate_pairs = 0;
+  int64_t verified_pairs = 0;
   int64_t clusters = 0;           // Including singletons.
   int64_t duplicate_clusters = 0; // Clusters of size >= 2.
   int64_t duplicates = 0;         // Documents that are not their cluster's representative.
@@ -204,7 +243,10 @@ class Clusterer {
   // Call once, after the last Add(); it releases the columns, so no Add() may follow.
   // Cost (LSH): per band, O(n) to key and sort, plus per pair of documents in a run of
   // equal keys a comparison of the band's slots (and of earlier bands' for candidates),
-  // plus one verification per candidate. The keys and the runs are processed in
+  // plus one verification per candidate -- in runs of more than 64 documents, per pair
+  // of classes of copies instead, and among more than 64 classes only per pair not yet
+  // grouped (see "Giant runs" above): n copies of one text cost O(n) per band, not
+  // O(n^2), unless record_pairs asks for every pair. The keys and the runs are processed in
   // parallel (oneTBB, in the caller's task arena: run Finish() inside a
   // tbb::task_arena to bound its threads); the radix sort and the merging of verified
   // pairs are serial. The result does not depend on the number of threads.
@@ -246,11 +288,22 @@ class Clusterer {
   struct JoinScratch {
     std::vector<uint32_t> group;    // Union-find over the run's positions.
     std::vector<uint8_t> prefixes;  // The run's signatures' bands 0 .. band.
+    // Runs of more than kMaxPairwiseClasses documents, per position of the run:
+    std::vector<uint32_t> leader;   // The first position of its class (itself for a leader).
+    std::vector<uint32_t> copies;   // At a leader: its class's size in the run.
+    std::vector<uint32_t> head, tail, next;  // Per group, its visited leaders (a list).
+    std::vector<uint32_t> stamp;    // At a group: the last leader that kept it active.
+    std::vector<uint32_t> active;   // Groups with visited leaders.
+    absl::flat_hash_map<uint64_t, uint32_t> first;  // Signature hash, then root -> position.
   };
   // The candidates among `docs` (a run of equal band keys, in input order) in `band`:
   // pairs whose packed signatures agree in this band and in no earlier one. Verifies
   // them and adds them to *out. Thread-safe (const).
   void JoinRun(const uint64_t* docs, size_t count, int band, JoinScratch* scratch, RunPairs* out) const;
+  // JoinRun() for a run of more than kMaxPairwiseClasses documents without
+  // record_pairs: by classes of copies, and past kMaxPairwiseClasses classes by groups
+  // (parent_ must hold every document's root: it is read, not changed).
+  void JoinRunByClasses(const uint64_t* docs, size_t count, int band, JoinScratch* scratch, RunPairs* out) const;
   PairEstimate Estimate(DocIndex a, DocIndex b) const;
   bool Better(DocIndex a, DocIndex b) const;  // a is a better canonical member than b.
 

@@ -546,5 +546,170 @@ TEST_F(ClusterTest, BandJoinMatchesGroupingReferenceAcrossChunks) {
   std::cout << pairs.size() << " candidates, " << verified.size() << " verified, " << copies << " copies\n";
 }
 
+
+// Giant runs (more than kMaxPairwiseClasses documents in a band's run) are joined by
+// classes of copies and, past kMaxPairwiseClasses classes, by groups (cluster.h, "Giant
+// runs"): the clusters, representatives, similarities, containments and relations must
+// be those of verifying every candidate pair. Random corpora of signatures with runs far
+// larger than 64: a template copied hundreds of times (some copies with another shingle
+// count: the same signature, another class), pages sharing a "footer" (each slot kept
+// with a per-page probability from 0.3 to 0.97, so that some pairs verify, some are
+// near the threshold and some fail: chains, groups that merge late, rejected pairs),
+// exact copies of some pages, small families of near-copies and empty documents; shingle
+// counts from 20 to 200, so that containment decides some pairs. The reference is the
+// straightforward all-pairs verification: every pair of documents, its bands compared
+// slot by slot, verified and merged with union-find; and record_pairs, whose join
+// verifies every candidate of every run. Candidate and verified counts: exact when no
+// run has more than 64 classes (n copies: n(n-1)/2), never above the reference.
+TEST_F(ClusterTest, GiantRunsGiveTheClustersOfAllPairs) {
+  for (uint64_t seed : {1, 2, 3, 4}) {
+    uint64_t state = seed;
+    auto random_values = [&](int k) {
+      std::vector<uint32_t> v(k);
+      for (uint32_t& x : v) x = static_cast<uint32_t>(SplitMix64(&state));
+      return v;
+    };
+    auto doc = [](std::vector<uint32_t> values, uint32_t num_shingles) {
+      SketchedDocument d;
+      d.signature = Signature(std::move(values), 1);
+      d.num_shingles = num_shingles;
+      return d;
+    };
+    const std::vector<uint32_t> templ = random_values(128), footer = random_values(128);
+    const double keep[] = {0.97, 0.9, 0.8, 0.7, 0.6, 0.45, 0.3};
+    std::vector<SketchedDocument> docs;
+    for (int i = 0; i < 1600; ++i) {
+      const uint64_t r = SplitMix64(&state) % 100;
+      if (r < 25) {  // The template (a second shingle count for some: another class).
+        docs.push_back(doc(templ, r < 5 ? 61 : 60));
+      } else if (r < 70) {  // A page with the footer.
+        std::vector<uint32_t> v = footer;
+        const double p = keep[SplitMix64(&state) % 7];
+        for (uint32_t& x : v) {
+          if (static_cast<double>(SplitMix64(&state) % 1000) >= 1000 * p) x = static_cast<uint32_t>(SplitMix64(&state));
+        }
+        docs.push_back(doc(std::move(v), 20 + static_cast<uint32_t>(SplitMix64(&state) % 181)));
+      } else if (r < 80 && !docs.empty()) {  // An exact copy of an earlier document.
+        docs.push_back(docs[SplitMix64(&state) % docs.size()]);
+      } else if (r < 97) {  // A small family: a new page, then a near-copy or two.
+        const std::vector<uint32_t> base = random_values(128);
+        const uint32_t count = 20 + static_cast<uint32_t>(SplitMix64(&state) % 181);
+        for (int m = 0; m < 1 + static_cast<int>(SplitMix64(&state) % 3); ++m) {
+          std::vector<uint32_t> v = base;
+          for (uint32_t& x : v) {
+            if (SplitMix64(&state) % 10 < 2 * m) x = static_cast<uint32_t>(SplitMix64(&state));
+          }
+          docs.push_back(doc(std::move(v), count + m));
+        }
+      } else {
+        docs.push_back(doc(random_values(128), 0));  // Empty.
+      }
+    }
+    const int n = static_cast<int>(docs.size());
+    for (int bits : {32, 8}) {
+      for (LshParams lsh : {LshParams{42, 3}, LshParams{14, 9}}) {
+        const CanonicalRule rule = seed % 2 ? CanonicalRule::kLongest : CanonicalRule::kFirst;
+        const ClusterOptions options{.threshold = 0.5, .canonical = rule, .lsh = lsh, .signature_bits = bits};
+        const std::string where = absl::StrFormat("seed %d, bits %d, %d x %d", seed, bits, lsh.bands, lsh.rows);
+        std::vector<ClusterResult> results;  // record_pairs (every pair of every run); then by classes, 1 and 2 threads.
+        for (int run = 0; run < 3; ++run) {
+          ClusterOptions o = options;
+          o.record_pairs = run == 0;
+          auto c = *Clusterer::Create(o, 128);
+          for (int i = 0; i < n; ++i) c->Add(std::to_string(i), "", docs[i]);
+          tbb::task_arena arena(run == 2 ? 2 : 1);
+          arena.execute([&] { results.push_back(c->Finish()); });
+        }
+        // The reference: every pair.
+        const MatchOptions match = MatchOptionsOf(options);
+        const uint32_t mask = bits == 32 ? 0xFFFFFFFFu : (1u << bits) - 1;
+        std::vector<int> root(n);
+        for (int i = 0; i < n; ++i) root[i] = i;
+        auto find = [&](int x) {
+          while (root[x] != x) x = root[x];
+          return x;
+        };
+        std::vector<std::vector<uint8_t>> packed(n, std::vector<uint8_t>(PackedSignatureBytes(128, bits)));
+        for (int i = 0; i < n; ++i) PackSignature(docs[i].signature.values().data(), 128, bits, packed[i].data());
+        int64_t candidates = 0, verified = 0;
+        for (int b = 0; b < n; ++b) {
+          for (int a = 0; a < b; ++a) {
+            if (docs[a].num_shingles == 0 || docs[b].num_shingles == 0) continue;
+            const uint32_t* sa = docs[a].signature.values().data();
+            const uint32_t* sb = docs[b].signature.values().data();
+            bool shared = false;
+            for (int band = 0; band < lsh.bands && !shared; ++band) {
+              bool all = true;
+              for (int r = band * lsh.rows; r < (band + 1) * lsh.rows; ++r) all &= ((sa[r] ^ sb[r]) & mask) == 0;
+              shared = all;
+            }
+            if (!shared) continue;
+            ++candidates;
+            const PairEstimate e =
+                EstimatePackedPair(packed[a].data(), docs[a].num_shingles, packed[b].data(), docs[b].num_shingles, 128, bits);
+            if (Classify(e, docs[a].num_shingles, docs[b].num_shingles, match) == MatchKind::kNone) continue;
+            ++verified;
+            const int ra = find(a), rb = find(b);
+            root[std::max(ra, rb)] = std::min(ra, rb);
+          }
+        }
+        const ClusterResult& all = results[0];
+        EXPECT_EQ(all.stats.candidate_pairs, candidates) << where;
+        EXPECT_EQ(all.stats.verified_pairs, verified) << where;
+        for (int i = 0; i < n; ++i) {
+          for (int j : {0, i}) {  // Same cluster as the reference's union-find, for pairs (0, i), (i, i - 1).
+            const int other = j == 0 ? 0 : std::max(0, i - 1);
+            ASSERT_EQ(find(i) == find(other), all.documents[i].cluster == all.documents[other].cluster) << where;
+          }
+        }
+        for (size_t k = 1; k < results.size(); ++k) {
+          const ClusterResult& got = results[k];
+          EXPECT_TRUE(got.verified_pairs.empty()) << where;
+          EXPECT_LE(got.stats.candidate_pairs, candidates) << where;
+          EXPECT_LE(got.stats.verified_pairs, verified) << where;
+          EXPECT_EQ(got.stats.candidate_pairs, results[1].stats.candidate_pairs) << where << ": threads";
+          EXPECT_EQ(got.stats.clusters, all.stats.clusters) << where;
+          EXPECT_EQ(got.stats.duplicates, all.stats.duplicates) << where;
+          for (int i = 0; i < n; ++i) {
+            const DocumentResult &g = got.documents[i], &w = all.documents[i];
+            ASSERT_EQ(g.cluster, w.cluster) << where << " doc " << i;
+            ASSERT_EQ(g.representative, w.representative) << where << " doc " << i;
+            ASSERT_EQ(g.similarity, w.similarity) << where << " doc " << i;
+            ASSERT_EQ(g.containment, w.containment) << where << " doc " << i;
+            ASSERT_EQ(g.relation, w.relation) << where << " doc " << i;
+          }
+        }
+        size_t largest = 0;
+        for (const auto& c : all.clusters) largest = std::max(largest, c.size());
+        std::cout << where << ": " << candidates << " candidates (" << results[1].stats.candidate_pairs
+                  << " by classes), " << verified << " verified (" << results[1].stats.verified_pairs << "), "
+                  << all.stats.clusters << " clusters, largest " << largest << "\n";
+      }
+    }
+  }
+}
+
+// n copies of one document: one run of n in every band, one class; the counts stay
+// those of every pair (n(n-1)/2 candidates, all verified), found in O(n) per band.
+TEST_F(ClusterTest, CopiesCountEveryPair) {
+  uint64_t state = 8;
+  const SketchedDocument d = RandomSketch(&state, 128);
+  const SketchedDocument other = RandomSketch(&state, 128);
+  for (int64_t n : {int64_t{65}, int64_t{3000}}) {
+    auto c = *Clusterer::Create({}, 128);
+    c->Add("other", "", other);
+    for (int64_t i = 0; i < n; ++i) c->Add(std::to_string(i), "", d);
+    const ClusterResult r = c->Finish();
+    EXPECT_EQ(r.stats.candidate_pairs, n * (n - 1) / 2);
+    EXPECT_EQ(r.stats.verified_pairs, n * (n - 1) / 2);
+    EXPECT_EQ(r.stats.clusters, 2);
+    ASSERT_EQ(r.clusters[1].size(), static_cast<size_t>(n));
+    for (int64_t i = 1; i <= n; ++i) {
+      ASSERT_EQ(r.documents[i].representative, 1u);
+      ASSERT_EQ(r.documents[i].similarity, 1.0);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dedup
