@@ -349,6 +349,51 @@ TEST_F(ClusterTest, MemoryPerDocumentWithinLayoutBound) {
             << m.ids_and_snippets / n << ", other " << m.other / n << ")\n";
 }
 
+// The all-pairs reference of the band join: every pair of documents that agree in a band
+// (on their kept bits) is a candidate; those Classify accepts are verified, in order (a, b)
+// with a < b and b ascending, and joined by union-find (the smaller root wins).
+struct AllPairs {
+  int64_t candidates = 0;
+  std::vector<std::pair<DocIndex, DocIndex>> verified;
+  std::vector<int> root;
+  int Find(int x) const {
+    while (root[x] != x) x = root[x];
+    return x;
+  }
+};
+AllPairs VerifyAllPairs(const std::vector<SketchedDocument>& docs, const LshParams& lsh, int bits,
+                        const MatchOptions& match) {
+  const int n = static_cast<int>(docs.size());
+  const uint32_t mask = bits == 32 ? 0xFFFFFFFFu : (1u << bits) - 1;
+  AllPairs ref;
+  ref.root.resize(n);
+  for (int i = 0; i < n; ++i) ref.root[i] = i;
+  std::vector<std::vector<uint8_t>> packed(n, std::vector<uint8_t>(PackedSignatureBytes(128, bits)));
+  for (int i = 0; i < n; ++i) PackSignature(docs[i].signature.values().data(), 128, bits, packed[i].data());
+  for (int b = 0; b < n; ++b) {
+    for (int a = 0; a < b; ++a) {
+      if (docs[a].num_shingles == 0 || docs[b].num_shingles == 0) continue;
+      const uint32_t* sa = docs[a].signature.values().data();
+      const uint32_t* sb = docs[b].signature.values().data();
+      bool shared = false;
+      for (int band = 0; band < lsh.bands && !shared; ++band) {
+        bool all = true;
+        for (int r = band * lsh.rows; r < (band + 1) * lsh.rows; ++r) all &= ((sa[r] ^ sb[r]) & mask) == 0;
+        shared = all;
+      }
+      if (!shared) continue;
+      ++ref.candidates;
+      const PairEstimate e =
+          EstimatePackedPair(packed[a].data(), docs[a].num_shingles, packed[b].data(), docs[b].num_shingles, 128, bits);
+      if (Classify(e, docs[a].num_shingles, docs[b].num_shingles, match) == MatchKind::kNone) continue;
+      ref.verified.emplace_back(a, b);
+      const int ra = ref.Find(a), rb = ref.Find(b);
+      ref.root[std::max(ra, rb)] = std::min(ra, rb);
+    }
+  }
+  return ref;
+}
+
 // The band join finds exactly the LSH candidates -- the pairs of non-empty documents
 // whose slots (their low signature_bits bits) agree in every row of at least one band,
 // found here by comparing every pair band by band -- each once, and verifying them
@@ -407,41 +452,10 @@ TEST_F(ClusterTest, BandJoinFindsExactlyTheBandCandidates) {
         ASSERT_EQ(forest.documents[i].representative, got.documents[i].representative) << where << " doc " << i;
       }
 
-      const MatchOptions match{options.threshold, options.containment_threshold,
-                               options.min_containment_shingles, options.min_containment_ratio};
-      const uint32_t mask = bits == 32 ? 0xFFFFFFFFu : (1u << bits) - 1;
-      int64_t candidates = 0;
-      std::vector<std::pair<DocIndex, DocIndex>> verified;
-      std::vector<int> root(n);
-      for (int i = 0; i < n; ++i) root[i] = i;
-      auto find = [&](int x) {
-        while (root[x] != x) x = root[x];
-        return x;
-      };
-      for (int b = 0; b < n; ++b) {
-        for (int a = 0; a < b; ++a) {
-          if (docs[a].num_shingles == 0 || docs[b].num_shingles == 0) continue;
-          const uint32_t* sa = docs[a].signature.values().data();
-          const uint32_t* sb = docs[b].signature.values().data();
-          bool shared = false;
-          for (int band = 0; band < lsh.bands && !shared; ++band) {
-            bool all = true;
-            for (int r = band * lsh.rows; r < (band + 1) * lsh.rows; ++r) all &= ((sa[r] ^ sb[r]) & mask) == 0;
-            shared = all;
-          }
-          if (!shared) continue;
-          ++candidates;
-          std::vector<uint8_t> pa(PackedSignatureBytes(128, bits)), pb(pa.size());
-          PackSignature(sa, 128, bits, pa.data());
-          PackSignature(sb, 128, bits, pb.data());
-          const PairEstimate e =
-              EstimatePackedPair(pa.data(), docs[a].num_shingles, pb.data(), docs[b].num_shingles, 128, bits);
-          if (Classify(e, docs[a].num_shingles, docs[b].num_shingles, match) == MatchKind::kNone) continue;
-          verified.emplace_back(a, b);
-          const int ra = find(a), rb = find(b);
-          root[std::max(ra, rb)] = std::min(ra, rb);
-        }
-      }
+      const AllPairs ref = VerifyAllPairs(docs, lsh, bits, MatchOptionsOf(options));
+      const int64_t candidates = ref.candidates;
+      const std::vector<std::pair<DocIndex, DocIndex>>& verified = ref.verified;
+      auto find = [&](int x) { return ref.Find(x); };
       EXPECT_EQ(got.stats.candidate_pairs, candidates) << where;
       EXPECT_EQ(got.verified_pairs, verified) << where;
       // Clusters numbered by their first member, as Finish() numbers them.
@@ -621,38 +635,10 @@ TEST_F(ClusterTest, GiantRunsGiveTheClustersOfAllPairs) {
           arena.execute([&] { results.push_back(c->Finish()); });
         }
         // The reference: every pair.
-        const MatchOptions match = MatchOptionsOf(options);
-        const uint32_t mask = bits == 32 ? 0xFFFFFFFFu : (1u << bits) - 1;
-        std::vector<int> root(n);
-        for (int i = 0; i < n; ++i) root[i] = i;
-        auto find = [&](int x) {
-          while (root[x] != x) x = root[x];
-          return x;
-        };
-        std::vector<std::vector<uint8_t>> packed(n, std::vector<uint8_t>(PackedSignatureBytes(128, bits)));
-        for (int i = 0; i < n; ++i) PackSignature(docs[i].signature.values().data(), 128, bits, packed[i].data());
-        int64_t candidates = 0, verified = 0;
-        for (int b = 0; b < n; ++b) {
-          for (int a = 0; a < b; ++a) {
-            if (docs[a].num_shingles == 0 || docs[b].num_shingles == 0) continue;
-            const uint32_t* sa = docs[a].signature.values().data();
-            const uint32_t* sb = docs[b].signature.values().data();
-            bool shared = false;
-            for (int band = 0; band < lsh.bands && !shared; ++band) {
-              bool all = true;
-              for (int r = band * lsh.rows; r < (band + 1) * lsh.rows; ++r) all &= ((sa[r] ^ sb[r]) & mask) == 0;
-              shared = all;
-            }
-            if (!shared) continue;
-            ++candidates;
-            const PairEstimate e =
-                EstimatePackedPair(packed[a].data(), docs[a].num_shingles, packed[b].data(), docs[b].num_shingles, 128, bits);
-            if (Classify(e, docs[a].num_shingles, docs[b].num_shingles, match) == MatchKind::kNone) continue;
-            ++verified;
-            const int ra = find(a), rb = find(b);
-            root[std::max(ra, rb)] = std::min(ra, rb);
-          }
-        }
+        const AllPairs ref = VerifyAllPairs(docs, lsh, bits, MatchOptionsOf(options));
+        const int64_t candidates = ref.candidates;
+        const int64_t verified = static_cast<int64_t>(ref.verified.size());
+        auto find = [&](int x) { return ref.Find(x); };
         const ClusterResult& all = results[0];
         EXPECT_EQ(all.stats.candidate_pairs, candidates) << where;
         EXPECT_EQ(all.stats.verified_pairs, verified) << where;
