@@ -126,7 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The same bytes through CorpusReader, as standard input spooled to a file.
   const MemFile file(input);
-  options.stdin_path = file.path();
+  options.spooled_inputs["-"] = file.path();
   absl::StatusOr<std::unique_ptr<dedup::CorpusReader>> reader = dedup::CorpusReader::Open({"-"}, options);
   FUZZ_CHECK(reader.ok());
   size_t got = 0;
