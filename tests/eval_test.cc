@@ -63,8 +63,9 @@ ClusterResult MakeResult(const std::vector<std::string>& ids, const std::vector<
   return r;
 }
 
-TEST(Evaluate, RecallByKindAndMergedOriginals) {
-  GroundTruth truth = GroundTruth::FromRecords({
+// Three originals: a with a chrome copy and a truncated one, b with a chrome copy, c alone.
+GroundTruth ThreeOriginals() {
+  return GroundTruth::FromRecords({
       {"a", {"a", "original", ""}},
       {"a1", {"a", "chrome", ""}},
       {"a2", {"a", "trunc", ""}},
@@ -72,6 +73,10 @@ TEST(Evaluate, RecallByKindAndMergedOriginals) {
       {"b1", {"b", "chrome", ""}},
       {"c", {"c", "original", ""}},
   });
+}
+
+TEST(Evaluate, RecallByKindAndMergedOriginals) {
+  const GroundTruth truth = ThreeOriginals();
   // a, a1 together; a2 alone; b, b1 and c wrongly together.
   ClusterResult r = MakeResult({"a", "a1", "a2", "b", "b1", "c"}, {0, 0, 1, 2, 2, 2});
   auto e = Evaluate(r, truth);
@@ -91,14 +96,7 @@ TEST(Evaluate, RecallByKindAndMergedOriginals) {
 }
 
 TEST(Evaluate, PairRecallByKind) {
-  GroundTruth truth = GroundTruth::FromRecords({
-      {"a", {"a", "original", ""}},
-      {"a1", {"a", "chrome", ""}},
-      {"a2", {"a", "trunc", ""}},
-      {"b", {"b", "original", ""}},
-      {"b1", {"b", "chrome", ""}},
-      {"c", {"c", "original", ""}},
-  });
+  const GroundTruth truth = ThreeOriginals();
   // a, a1 together; a2 alone; b, b1 and c wrongly together.
   auto e = Evaluate(MakeResult({"a", "a1", "a2", "b", "b1", "c"}, {0, 0, 1, 2, 2, 2}), truth);
   ASSERT_TRUE(e.ok()) << e.status();
