@@ -9,7 +9,7 @@
 //     of 256 (queries/s), and reports bytes on disk per document.
 //
 //   Both modes take the index parameters --threshold T --containment C --bands B --rows R
-//   --minhash classic|oph|fss (default: those of `dedup cluster`).
+//   --minhash classic|oph|fss (default: those of `dedup cluster`; chrome learned).
 //
 //   ingest_benchmark --stream --corpus C.jsonl --days D --per-day P --window W
 //                    [--batch-size B] [--sync ...] [--index PATH]
@@ -195,12 +195,13 @@ void RunThroughput(const Flags& f) {
               1e3 * pct(0.99), queries.size() / std::max(batch_seconds, 1e-9));
   std::fprintf(stderr,
                "  LSH %d x %d, threshold %g, containment %g; %lld clusters; %lld candidate pairs, %lld verified; RSS "
-               "after inserting %.0f MB; %lld of %zu queries matched\n",
+               "after inserting %.0f MB; %lld of %zu queries matched; %lld chrome lines\n",
                after_insert.lsh.bands, after_insert.lsh.rows, after_insert.params.match.threshold,
                after_insert.params.match.containment_threshold,
                static_cast<long long>(after_insert.clusters), static_cast<long long>(after_insert.candidate_pairs),
                static_cast<long long>(after_insert.verified_pairs), rss_after_insert / 1e6,
-               static_cast<long long>(query_duplicates), queries.size());
+               static_cast<long long>(query_duplicates), queries.size(),
+               static_cast<long long>(after_insert.chrome_lines));
 }
 
 void RunStream(const Flags& f) {

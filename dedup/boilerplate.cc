@@ -472,17 +472,15 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
   return model;
 }
 
-int StripBoilerplate(const TokenizedText& in, const BoilerplateModel& model, uint64_t source_key,
-                     TokenizedText* out, std::vector<std::pair<size_t, size_t>>* removed) {
+int StripLines(const TokenizedText& in, const std::function<bool(size_t line)>& drop_line, TokenizedText* out,
+               std::vector<std::pair<size_t, size_t>>* removed) {
   out->clear();
   if (removed) removed->clear();
   std::vector<uint8_t> drop(in.lines.size(), 0);
   size_t dropped = 0;
-  if (!model.empty()) {
-    for (size_t i = 0; i < in.lines.size(); ++i) {
-      drop[i] = model.IsBoilerplate(source_key, LineKey(in, in.lines[i], in.line_end(i)));
-      dropped += drop[i];
-    }
+  for (size_t i = 0; i < in.lines.size(); ++i) {
+    drop[i] = drop_line(i);
+    dropped += drop[i];
   }
   if (dropped == 0 || dropped == in.lines.size()) {
     *out = in;
@@ -506,6 +504,14 @@ int StripBoilerplate(const TokenizedText& in, const BoilerplateModel& model, uin
     for (size_t t = first; t < end; ++t) out->starts.push_back(in.starts[t] + shift);  // Wraps mod 2^32: exact.
   }
   return static_cast<int>(dropped);
+}
+
+int StripBoilerplate(const TokenizedText& in, const BoilerplateModel& model, uint64_t source_key,
+                     TokenizedText* out, std::vector<std::pair<size_t, size_t>>* removed) {
+  if (model.empty()) return StripLines(in, [](size_t) { return false; }, out, removed);
+  return StripLines(
+      in, [&](size_t i) { return model.IsBoilerplate(source_key, LineKey(in, in.lines[i], in.line_end(i))); }, out,
+      removed);
 }
 
 }  // namespace dedup

@@ -214,6 +214,13 @@ class BoilerplateDetector {
   std::vector<ContextSketch> contexts_;
 };
 
+// Copies `in` without the lines i for which drop_line(i) holds into *out. If it holds
+// for every line, or none, *out is a copy of `in`. Returns the number of lines removed;
+// their token ranges go to *removed when non-null. One definition of "leaving lines
+// out" for every model (batch, and the ingestion index's streaming one).
+int StripLines(const TokenizedText& in, const std::function<bool(size_t line)>& drop_line, TokenizedText* out,
+               std::vector<std::pair<size_t, size_t>>* removed = nullptr);
+
 // Copies `in` without its boilerplate lines into *out. If every line is boilerplate,
 // *out is a copy of `in`. Returns the number of lines removed; their token ranges go to
 // *removed when non-null.

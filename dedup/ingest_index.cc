@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <random>
 #include <utility>
 
@@ -98,7 +99,7 @@ void ReadSignatureLe(std::string_view blob, uint32_t* out) {
 
 // See the file format in ingest_index.h.
 int64_t DocumentChecksum(int64_t seq, std::string_view id, uint32_t num_shingles, int64_t published,
-                         int64_t inserted, const uint32_t* sig, int k, std::string* scratch) {
+                         int64_t inserted, const uint32_t* sig, int k, int64_t text_hash, std::string* scratch) {
   scratch->clear();
   PutLe64(scratch, static_cast<uint64_t>(seq));
   PutLe64(scratch, num_shingles);
@@ -107,6 +108,18 @@ int64_t DocumentChecksum(int64_t seq, std::string_view id, uint32_t num_shingles
   PutLe64(scratch, id.size());
   scratch->append(id);
   AppendSignatureLe(sig, k, scratch);
+  PutLe64(scratch, static_cast<uint64_t>(text_hash));
+  return static_cast<int64_t>(XXH3_64bits(scratch->data(), scratch->size()));
+}
+
+int64_t TextHash(std::string_view text) { return static_cast<int64_t>(XXH3_64bits(text.data(), text.size())); }
+
+// A row of the lines table: seq, source key (8 bytes LE each) and the keys' bytes.
+int64_t LinesChecksum(int64_t seq, uint64_t source, std::string_view keys, std::string* scratch) {
+  scratch->clear();
+  PutLe64(scratch, static_cast<uint64_t>(seq));
+  PutLe64(scratch, source);
+  scratch->append(keys);
   return static_cast<int64_t>(XXH3_64bits(scratch->data(), scratch->size()));
 }
 
@@ -190,6 +203,7 @@ absl::Status ValidateParams(const IndexParams& p) {
         "minimum containment size ratio %g is out of range (0, 1]", m.min_containment_ratio));
   }
   DEDUP_RETURN_IF_ERROR(Sketcher::Create(p.sketch).status());
+  if (p.chrome.enabled) DEDUP_RETURN_IF_ERROR(ValidateBoilerplateOptions(p.chrome));
   return ResolveLsh(p).status();
 }
 
@@ -211,6 +225,14 @@ std::map<std::string, std::string> ParamsMeta(const IndexParams& p, const LshPar
   m["canonical"] = std::string(CanonicalRuleName(p.canonical));
   m["lsh_bands"] = std::to_string(lsh.bands);
   m["lsh_rows"] = std::to_string(lsh.rows);
+  m["chrome"] = DescribeChromeRule(p.chrome);
+  m["chrome_min_docs"] = std::to_string(p.chrome.min_docs);
+  m["chrome_min_contexts"] = std::to_string(p.chrome.min_contexts);
+  m["chrome_min_source_docs"] = std::to_string(p.chrome.min_source_docs);
+  m["chrome_min_source_contexts"] = std::to_string(p.chrome.min_source_contexts);
+  m["chrome_context_containment"] = DoubleText(p.chrome.context_containment);
+  m["chrome_block_adjacency"] = DoubleText(p.chrome.block_adjacency);
+  m["chrome_block_df_ratio"] = DoubleText(p.chrome.block_df_ratio);
   return m;
 }
 
@@ -223,7 +245,10 @@ std::string DiffParams(const IndexParams& stored, const LshParams& stored_lsh, c
   static const char* const kOrder[] = {"shingle",   "num_perm",  "seed", "minhash",
                                        "threshold", "containment_threshold",
                                        "min_containment_shingles", "min_containment_ratio", "containment_z",
-                                       "canonical", "lsh_bands", "lsh_rows", "sketch"};
+                                       "canonical", "lsh_bands", "lsh_rows", "chrome_min_docs",
+                                       "chrome_min_contexts", "chrome_min_source_docs", "chrome_min_source_contexts",
+                                       "chrome_context_containment", "chrome_block_adjacency",
+                                       "chrome_block_df_ratio", "chrome", "sketch"};
   for (const char* key : kOrder) {
     if (a[key] == b[key]) continue;
     if (!out.empty()) out += "; ";
@@ -331,7 +356,17 @@ CREATE TABLE documents(
   published INTEGER,
   inserted INTEGER NOT NULL,
   checksum INTEGER NOT NULL,
-  signature BLOB NOT NULL);
+  signature BLOB NOT NULL,
+  text_hash INTEGER NOT NULL);
+CREATE TABLE texts(
+  seq INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  text TEXT NOT NULL);
+CREATE TABLE lines(
+  seq INTEGER PRIMARY KEY,
+  source INTEGER NOT NULL,
+  keys BLOB NOT NULL,
+  checksum INTEGER NOT NULL);
 CREATE TABLE clusters(
   id INTEGER PRIMARY KEY,
   canonical INTEGER NOT NULL,
@@ -452,6 +487,29 @@ absl::Status ParseParamsMeta(const std::string& path, const std::map<std::string
   if (!ParseInt64(v, &i) || i < 1 || i > kMaxNumPerm) return bad("lsh_rows", v);
   lsh->rows = static_cast<int>(i);
   p->lsh = *lsh;
+  for (auto [key, field] : {std::pair{"chrome_min_docs", &p->chrome.min_docs},
+                            std::pair{"chrome_min_contexts", &p->chrome.min_contexts},
+                            std::pair{"chrome_min_source_docs", &p->chrome.min_source_docs},
+                            std::pair{"chrome_min_source_contexts", &p->chrome.min_source_contexts}}) {
+    DEDUP_ASSIGN_OR_RETURN(v, get(key));
+    if (!ParseInt64(v, &i) || i < 1 || i > 1 << 30) return bad(key, v);
+    *field = static_cast<int>(i);
+  }
+  for (auto [key, field] : {std::pair{"chrome_context_containment", &p->chrome.context_containment},
+                            std::pair{"chrome_block_adjacency", &p->chrome.block_adjacency},
+                            std::pair{"chrome_block_df_ratio", &p->chrome.block_df_ratio}}) {
+    DEDUP_ASSIGN_OR_RETURN(v, get(key));
+    if (!ParseDouble(v, field)) return bad(key, v);
+  }
+  DEDUP_ASSIGN_OR_RETURN(v, get("chrome"));
+  p->chrome.enabled = v != "off";
+  if (const std::string described = DescribeChromeRule(p->chrome); described != v) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: the index learned site chrome under the rule \"%s\" but this dedup applies \"%s\" for the same "
+        "options: its signatures would not be comparable; re-create the index from the original documents "
+        "(`dedup index create` and `dedup index add`)",
+        path, v, described));
+  }
   absl::Status valid = ValidateParams(*p);
   if (!valid.ok()) {
     return absl::DataLossError(absl::StrFormat("%s: index metadata is invalid: %s", path, valid.message()));
@@ -491,6 +549,14 @@ absl::Status CheckMetaCompatible(SqliteDb* db, const std::map<std::string, std::
   int64_t version = 0;
   if (it == meta.end() || !ParseInt64(it->second, &version)) {
     return absl::DataLossError(absl::StrFormat("%s: index metadata lacks a format version", db->path()));
+  }
+  if (version == 1) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s: index format version 1, written by a dedup before the index learned site chrome (this dedup reads "
+        "version %d). Version 1 did not keep the documents' texts, so it cannot be converted: re-create the index "
+        "from the original documents with `dedup index create NEW.dedup` and `dedup index add NEW.dedup CORPUS`, "
+        "or keep using it with the dedup that wrote it",
+        db->path(), kIngestFormatVersion));
   }
   if (version != kIngestFormatVersion) {
     return absl::FailedPreconditionError(
@@ -573,6 +639,9 @@ struct IngestIndex::InsertPlan {
     int64_t published;
     int64_t seq;
     int64_t cluster;  // As assigned; the final id is Resolve(cluster).
+    int64_t text_hash = 0;
+    const Document* doc = nullptr;  // Its text and source, for the texts table.
+    const Prepared* prepared = nullptr;  // Its line keys, for the lines table.
   };
   // A cluster this batch touches, as it will be after the batch.
   struct Draft {
@@ -604,7 +673,12 @@ class IngestIndex::Planner {
 
   // Decides `sketch` against the stored documents (`stored`, from MatchStored()) and
   // the plan's earlier documents, and adds it to the plan (unless it is a replay).
-  absl::Status Add(const std::string& id, SketchedDocument sketch, int64_t published, const StoredMatches& stored) {
+  // A replay (an id already indexed or earlier in the batch, with the same text hash)
+  // needs no sketch.
+  absl::Status Add(const Document& doc, const Prepared& prepared, SketchedDocument sketch,
+                   const StoredMatches& stored) {
+    const std::string& id = doc.id;
+    const int64_t published = doc.published_time;
     const int k = ix_.params_.sketch.num_perm;
     CheckResult r;
     r.id = id;
@@ -619,8 +693,7 @@ class IngestIndex::Planner {
       is_known = true;
     }
     if (is_known) {
-      if (NumShingles(known) != sketch.num_shingles ||
-          !std::equal(sketch.signature.values().begin(), sketch.signature.values().end(), Sig(known))) {
+      if (TextHashOf(known) != prepared.text_hash) {
         return absl::AlreadyExistsError(absl::StrFormat(
             "document \"%s\": this id is already in the index with a different text", id));
       }
@@ -656,7 +729,7 @@ class IngestIndex::Planner {
     std::sort(matched.begin(), matched.end());
     matched.erase(std::unique(matched.begin(), matched.end()), matched.end());
 
-    p_.docs.push_back(InsertPlan::NewDoc{id, std::move(sketch), published, seq, 0});
+    p_.docs.push_back(InsertPlan::NewDoc{id, std::move(sketch), published, seq, 0, prepared.text_hash, &doc, &prepared});
     p_.pending_ids.emplace(id, p_.docs.size() - 1);
     int64_t cluster;
     if (matched.empty()) {
@@ -699,6 +772,9 @@ class IngestIndex::Planner {
   }
   uint32_t NumShingles(DocRef r) const {
     return r >= 0 ? ix_.slots_[r].num_shingles : p_.docs[PendingIndex(r)].sketch.num_shingles;
+  }
+  int64_t TextHashOf(DocRef r) const {
+    return r >= 0 ? ix_.slots_[r].text_hash : p_.docs[PendingIndex(r)].text_hash;
   }
   int64_t ClusterOf(DocRef r) const { return r >= 0 ? ix_.slots_[r].cluster : p_.docs[PendingIndex(r)].cluster; }
   const std::string& Id(DocRef r) const { return r >= 0 ? ix_.ids_[r] : p_.docs[PendingIndex(r)].id; }
@@ -753,8 +829,13 @@ void IngestIndex::MatchStored(absl::Span<const SketchedDocument> sketches, std::
   auto match = [&](size_t i, std::vector<DocIndex>* candidates) {
     const SketchedDocument& sketch = sketches[i];
     StoredMatches& m = (*out)[i];
+    if (sketch.signature.values().empty()) return;  // A replay: not signed.
     candidates->clear();
     lsh_->Query(sketch, candidates);
+    if (stale_lsh_ > 0) {  // A re-signed document may be found by its old bands too.
+      std::sort(candidates->begin(), candidates->end());
+      candidates->erase(std::unique(candidates->begin(), candidates->end()), candidates->end());
+    }
     for (DocIndex c : *candidates) {
       if (!alive(c)) continue;
       // LshIndex's rare key collisions are not candidates (as in a batch run's band join).
@@ -851,6 +932,8 @@ absl::StatusOr<std::unique_ptr<IngestIndex>> IngestIndex::Create(const std::stri
     meta["next_cluster"] = "1";
     meta["candidate_pairs"] = "0";
     meta["verified_pairs"] = "0";
+    meta["chrome_documents"] = "0";
+    meta["chrome_digest"] = Hex64(ChromeStream(params.chrome).Digest());
     meta["checksum"] = Hex64(MetaChecksum(meta));
     DEDUP_ASSIGN_OR_RETURN(SqliteStatement ins, db->Prepare("INSERT INTO meta(key, value) VALUES(?, ?)"));
     for (const auto& [k, v] : meta) {
@@ -928,6 +1011,11 @@ absl::Status IngestIndex::Load() {
   SqliteDb* db = db_.get();
   // One read transaction: a consistent snapshot even while another process writes.
   DEDUP_ASSIGN_OR_RETURN(SqliteTransaction txn, SqliteTransaction::Begin(db, false));
+  // The format version first: an older file's schema differs, and deserves the clearer message.
+  {
+    absl::StatusOr<std::map<std::string, std::string>> early = ReadMeta(db);
+    if (early.ok()) DEDUP_RETURN_IF_ERROR(CheckMetaCompatible(db, *early));
+  }
   DEDUP_RETURN_IF_ERROR(CheckSchema(db));
   DEDUP_ASSIGN_OR_RETURN(auto meta, ReadMeta(db));
   DEDUP_RETURN_IF_ERROR(CheckMetaCompatible(db, meta));
@@ -987,7 +1075,7 @@ absl::Status IngestIndex::Load() {
   {
     DEDUP_ASSIGN_OR_RETURN(SqliteStatement st,
                            db->Prepare("SELECT seq, id, cluster, num_shingles, published, inserted, checksum, "
-                                       "signature FROM documents ORDER BY seq"));
+                                       "signature, text_hash FROM documents ORDER BY seq"));
     std::string scratch;
     int64_t last_seq = 0;
     while (true) {
@@ -1002,6 +1090,7 @@ absl::Status IngestIndex::Load() {
       s.inserted = st.ColumnInt(5);
       const int64_t checksum = st.ColumnInt(6);
       const std::string_view blob = st.ColumnBlob(7);
+      s.text_hash = st.ColumnInt(8);
       if (s.seq <= last_seq || s.seq >= next_seq_) {
         return corrupt(absl::StrFormat("document seq %d out of order or past next_seq %d", s.seq, next_seq_));
       }
@@ -1014,8 +1103,8 @@ absl::Status IngestIndex::Load() {
       const size_t offset = signatures_.size();
       signatures_.resize(offset + k);
       ReadSignatureLe(blob, &signatures_[offset]);
-      if (DocumentChecksum(s.seq, id, s.num_shingles, s.published, s.inserted, &signatures_[offset], k, &scratch) !=
-          checksum) {
+      if (DocumentChecksum(s.seq, id, s.num_shingles, s.published, s.inserted, &signatures_[offset], k, s.text_hash,
+                           &scratch) != checksum) {
         return corrupt(absl::StrFormat("document seq %d (id \"%s\") fails its checksum", s.seq, std::string(id)));
       }
       if (s.cluster < 1 || s.cluster >= next_cluster_) {
@@ -1065,6 +1154,19 @@ absl::Status IngestIndex::Load() {
   DEDUP_ASSIGN_OR_RETURN(merge_events_, db->QueryInt("SELECT COUNT(*) FROM merges WHERE kind = 'merge'"));
   DEDUP_ASSIGN_OR_RETURN(split_events_, db->QueryInt("SELECT COUNT(*) FROM merges WHERE kind = 'split'"));
   DEDUP_ASSIGN_OR_RETURN(next_event_seq_, db->QueryInt("SELECT COALESCE(MAX(seq), 0) + 1 FROM merges"));
+  DEDUP_RETURN_IF_ERROR(ReplayChrome(db));
+  {
+    int64_t counted = 0;
+    uint64_t digest = 0;
+    if (!ParseInt64(meta["chrome_documents"], &counted) || !ParseUint64Hex(meta["chrome_digest"], &digest)) {
+      return corrupt("meta chrome_documents / chrome_digest are malformed");
+    }
+    if (static_cast<uint64_t>(counted) != chrome_->documents() || digest != chrome_->Digest()) {
+      return corrupt(absl::StrFormat(
+          "the chrome model replayed from %d stored documents (digest %s) is not the one recorded (%d, %s)",
+          chrome_->documents(), Hex64(chrome_->Digest()), counted, meta["chrome_digest"]));
+    }
+  }
   DEDUP_ASSIGN_OR_RETURN(data_version_, db->QueryInt("PRAGMA data_version"));
   DEDUP_RETURN_IF_ERROR(txn.Commit());
   load_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -1093,41 +1195,97 @@ SketchedDocument IngestIndex::SketchOf(DocIndex slot) const {
 // -----------------------------------------------------------------------------------
 // Check-and-insert and query.
 
-absl::Status IngestIndex::SketchAll(absl::Span<const Document> docs, std::vector<SketchedDocument>* out,
-                                    size_t* failed) const {
+// Runs fn(i, scratch) for i in [0, n) on options_.threads threads.
+template <typename Scratch, typename Fn>
+void ForEachParallel(int threads_option, size_t n, Fn fn) {
+  const int threads = threads_option > 0 ? threads_option : tbb::info::default_concurrency();
+  if (threads <= 1 || n < 2) {
+    Scratch scratch;
+    for (size_t i = 0; i < n; ++i) fn(i, &scratch);
+    return;
+  }
+  tbb::enumerable_thread_specific<Scratch> scratch;
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 1), [&](const tbb::blocked_range<size_t>& r) {
+      Scratch& s = scratch.local();
+      for (size_t i = r.begin(); i != r.end(); ++i) fn(i, &s);
+    });
+  });
+}
+
+absl::Status IngestIndex::PrepareAll(absl::Span<const Document> docs, std::vector<Prepared>* out,
+                                     size_t* failed) const {
   out->clear();
   out->resize(docs.size());
   std::vector<absl::Status> errors(docs.size());
-  auto sketch_one = [&](size_t i, SketchScratch* scratch) {
+  const bool chrome = params_.chrome.enabled;
+  ForEachParallel<int>(options_.threads, docs.size(), [&](size_t i, int*) {
     if (docs[i].id.empty()) {
       errors[i] = absl::InvalidArgumentError("a document has an empty id");
       return;
     }
-    absl::Status st = sketcher_->Sketch(docs[i].text, /*keep_shingles=*/false, scratch, &(*out)[i]);
+    Prepared& p = (*out)[i];
+    absl::Status st = Tokenize(docs[i].text, &p.tokens);
     if (!st.ok()) {
       errors[i] = absl::InvalidArgumentError(absl::StrFormat("document \"%s\": %s", docs[i].id, st.message()));
+      return;
     }
-  };
-  const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
-  if (threads <= 1 || docs.size() < 2) {
-    SketchScratch scratch;
-    for (size_t i = 0; i < docs.size(); ++i) sketch_one(i, &scratch);
-  } else {
-    tbb::enumerable_thread_specific<SketchScratch> scratch;
-    tbb::task_arena arena(threads);
-    arena.execute([&] {
-      tbb::parallel_for(tbb::blocked_range<size_t>(0, docs.size(), 1), [&](const tbb::blocked_range<size_t>& r) {
-        SketchScratch& s = scratch.local();
-        for (size_t i = r.begin(); i != r.end(); ++i) sketch_one(i, &s);
-      });
-    });
-  }
+    if (chrome) p.keys = ComputeLineKeys(p.tokens);
+    p.source_key = SourceKey(docs[i].source);
+    p.text_hash = TextHash(docs[i].text);
+  });
   for (size_t i = 0; i < docs.size(); ++i) {
     if (!errors[i].ok()) {
       if (failed != nullptr) *failed = i;
       return errors[i];
     }
   }
+  return absl::OkStatus();
+}
+
+void IngestIndex::SignAll(const std::vector<Prepared>& prepared, const std::vector<size_t>& which,
+                          std::vector<SketchedDocument>* out) const {
+  struct Scratch {
+    SketchScratch sketch;
+    TokenizedText kept;
+  };
+  ForEachParallel<Scratch>(options_.threads, which.size(), [&](size_t w, Scratch* scratch) {
+    const size_t i = which[w];
+    const Prepared& p = prepared[i];
+    const TokenizedText* tokens = &p.tokens;
+    if (params_.chrome.enabled && chrome_->chrome_lines() > 0) {
+      const int dropped = StripLines(
+          p.tokens, [&](size_t l) { return chrome_->IsChrome(p.source_key, p.keys.lines[l]); }, &scratch->kept);
+      if (dropped > 0) tokens = &scratch->kept;
+    }
+    sketcher_->SketchTokens(*tokens, /*keep_shingles=*/false, &scratch->sketch, &(*out)[i]);
+  });
+}
+
+absl::Status IngestIndex::ReplayChrome(SqliteDb* db) {
+  auto stream = std::make_unique<ChromeStream>(params_.chrome);
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement st, db->Prepare("SELECT seq, source, keys, checksum FROM lines ORDER BY seq"));
+  std::string scratch;
+  while (true) {
+    DEDUP_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    const int64_t seq = st.ColumnInt(0);
+    const uint64_t source = static_cast<uint64_t>(st.ColumnInt(1));
+    const std::string_view blob = st.ColumnBlob(2);
+    if (LinesChecksum(seq, source, blob, &scratch) != st.ColumnInt(3)) {
+      return absl::DataLossError(absl::StrFormat(
+          "%s: corrupt index: the chrome history of document seq %d fails its checksum (run `dedup index verify`)",
+          path_, seq));
+    }
+    absl::StatusOr<LineKeys> keys = ParseLineKeys(blob);
+    if (!keys.ok()) {
+      return absl::DataLossError(absl::StrFormat("%s: corrupt index: document seq %d: %s", path_, seq,
+                                                 keys.status().message()));
+    }
+    stream->Add(source, *keys, static_cast<uint64_t>(seq));
+  }
+  chrome_ = std::move(stream);
   return absl::OkStatus();
 }
 
@@ -1147,12 +1305,78 @@ absl::StatusOr<std::vector<CheckResult>> IngestIndex::CheckAndInsert(absl::Span<
   if (failed != nullptr) *failed = docs.size();
   std::lock_guard<std::mutex> writer(writer_mu_);
   DEDUP_RETURN_IF_ERROR(CheckWritable());
-  std::vector<SketchedDocument> sketches;
-  DEDUP_RETURN_IF_ERROR(SketchAll(docs, &sketches, failed));
+  std::vector<Prepared> prepared;
+  DEDUP_RETURN_IF_ERROR(PrepareAll(docs, &prepared, failed));
 
+  // Replays and conflicting ids, before anything is counted: only new documents enter
+  // the chrome model, and a batch with a conflict changes nothing. (by_id_ and slots_
+  // change only under writer_mu_, which this thread holds.)
+  std::vector<size_t> fresh;
+  {
+    absl::flat_hash_map<std::string_view, int64_t> pending;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      int64_t known_hash = 0;
+      bool known = false;
+      if (auto it = by_id_.find(std::string_view(docs[i].id)); it != by_id_.end()) {
+        known = true;
+        known_hash = slots_[*it].text_hash;
+      } else if (auto pt = pending.find(docs[i].id); pt != pending.end()) {
+        known = true;
+        known_hash = pt->second;
+      }
+      if (!known) {
+        pending.emplace(docs[i].id, prepared[i].text_hash);
+        fresh.push_back(i);
+      } else if (known_hash != prepared[i].text_hash) {
+        if (failed != nullptr) *failed = i;
+        return absl::AlreadyExistsError(absl::StrFormat(
+            "document \"%s\": this id is already in the index with a different text", docs[i].id));
+      }
+    }
+  }
+  // Count the new documents into the chrome model, in order (readers wait). Lines that
+  // became chrome are left out of every stored document that holds them: those are
+  // re-signed and their clusters re-examined (readers wait until the batch committed,
+  // so they never see a re-examination that is not durable). Then the new documents
+  // are signed with the model as it now stands and planned.
+  std::vector<ChromeStream::Flag> flags;
+  uint64_t first_number = 0;
+  size_t cause = docs.size();
+  std::unique_lock<std::shared_mutex> exclusive(state_mu_);
+  first_number = chrome_->documents();
+  for (size_t w = 0; w < fresh.size(); ++w) {
+    const size_t i = fresh[w];
+    const int64_t seq = next_seq_ + static_cast<int64_t>(w);  // The seq Planner gives it.
+    if (chrome_->Add(prepared[i].source_key, prepared[i].keys, static_cast<uint64_t>(seq), &flags) > 0 &&
+        cause == docs.size()) {
+      cause = i;
+    }
+  }
+  std::unique_ptr<Reexamination> region;
+  if (!flags.empty()) {
+    std::vector<DocIndex> affected;
+    for (uint64_t seq : chrome_->DocumentsWith(flags, first_number)) {
+      const int64_t slot = SlotOfSeq(static_cast<int64_t>(seq));
+      if (slot >= 0 && alive(static_cast<DocIndex>(slot))) affected.push_back(static_cast<DocIndex>(slot));
+    }
+    if (!affected.empty()) {
+      region = std::make_unique<Reexamination>();
+      absl::Status st = PlanReexamination(affected, docs[cause].id, region.get());
+      if (!st.ok()) {
+        exclusive.unlock();
+        RecoverChrome();
+        return st;
+      }
+      ApplyReexamination(*region);
+    }
+  }
+  if (region == nullptr) exclusive.unlock();  // The stored state is unchanged: readers may run.
+  std::vector<SketchedDocument> sketches(docs.size());
   InsertPlan plan;
   {
-    std::shared_lock<std::shared_mutex> read(state_mu_);
+    std::shared_lock<std::shared_mutex> read(state_mu_, std::defer_lock);
+    if (region == nullptr) read.lock();
+    SignAll(prepared, fresh, &sketches);
     plan.now = Now();
     plan.next_seq = next_seq_;
     plan.next_cluster = next_cluster_;
@@ -1164,21 +1388,44 @@ absl::StatusOr<std::vector<CheckResult>> IngestIndex::CheckAndInsert(absl::Span<
     MatchStored(sketches, &stored);
     Planner planner(*this, &plan);
     for (size_t i = 0; i < docs.size(); ++i) {
-      absl::Status st = planner.Add(docs[i].id, std::move(sketches[i]), docs[i].published_time, stored[i]);
-      if (!st.ok()) {
+      absl::Status st = planner.Add(docs[i], prepared[i], std::move(sketches[i]), stored[i]);
+      if (!st.ok()) {  // Not expected: conflicts were found above.
         if (failed != nullptr) *failed = i;
+        if (read.owns_lock()) read.unlock();
+        if (exclusive.owns_lock()) exclusive.unlock();
+        if (region != nullptr) {
+          ReloadAll();
+        } else {
+          RecoverChrome();
+        }
         return st;
       }
     }
   }
   if (plan.docs.empty()) return std::move(plan.results);  // Replays only: nothing to write.
-  absl::Status st = CommitInsert(plan);
+  absl::Status st = CommitInsert(plan, region.get());
+  if (exclusive.owns_lock()) exclusive.unlock();
   if (!st.ok()) {
     if (absl::IsUnavailable(st) || absl::IsDataLoss(st) || absl::IsInternal(st)) broken_ = true;
+    if (region != nullptr) {
+      ReloadAll();
+    } else {
+      RecoverChrome();
+    }
     return st;
   }
   ApplyInsert(plan);
+  if (stale_lsh_ > live_) {  // Re-signed documents' old bands outnumber the live ones.
+    std::unique_lock<std::shared_mutex> write(state_mu_);
+    RebuildLsh();
+  }
   return std::move(plan.results);
+}
+
+void IngestIndex::RecoverChrome() {
+  // The batch was counted but not committed: the model goes back to the stored history.
+  std::unique_lock<std::shared_mutex> write(state_mu_);
+  if (!ReplayChrome(db_.get()).ok()) broken_ = true;
 }
 
 absl::StatusOr<CheckResult> IngestIndex::CheckAndInsert(const Document& doc) {
@@ -1188,11 +1435,17 @@ absl::StatusOr<CheckResult> IngestIndex::CheckAndInsert(const Document& doc) {
 
 absl::StatusOr<std::vector<CheckResult>> IngestIndex::Query(absl::Span<const Document> docs, size_t* failed) const {
   if (failed != nullptr) *failed = docs.size();
-  std::vector<SketchedDocument> sketches;
-  DEDUP_RETURN_IF_ERROR(SketchAll(docs, &sketches, failed));
+  std::vector<Prepared> prepared;
+  DEDUP_RETURN_IF_ERROR(PrepareAll(docs, &prepared, failed));
   std::vector<CheckResult> results;
   results.reserve(docs.size());
   std::shared_lock<std::shared_mutex> read(state_mu_);
+  // Each document as if it were the next insert: signed with the model as it stands
+  // (its own lines not counted: a query changes nothing).
+  std::vector<size_t> all(docs.size());
+  for (size_t i = 0; i < docs.size(); ++i) all[i] = i;
+  std::vector<SketchedDocument> sketches(docs.size());
+  SignAll(prepared, all, &sketches);
   std::vector<StoredMatches> stored;
   MatchStored(sketches, &stored);
   for (size_t i = 0; i < docs.size(); ++i) {
@@ -1202,7 +1455,7 @@ absl::StatusOr<std::vector<CheckResult>> IngestIndex::Query(absl::Span<const Doc
     plan.next_cluster = next_cluster_;
     plan.next_event_seq = next_event_seq_;
     Planner planner(*this, &plan);
-    absl::Status st = planner.Add(docs[i].id, std::move(sketches[i]), docs[i].published_time, stored[i]);
+    absl::Status st = planner.Add(docs[i], prepared[i], std::move(sketches[i]), stored[i]);
     if (!st.ok()) {
       if (failed != nullptr) *failed = i;
       return st;
@@ -1221,15 +1474,18 @@ namespace {
 
 // Rewrites the counters and the checksum of meta inside the current transaction.
 absl::Status WriteCounters(SqliteDb* db, int64_t next_seq, int64_t next_cluster, int64_t candidate_pairs,
-                           int64_t verified_pairs) {
+                           int64_t verified_pairs, const ChromeStream& chrome) {
   DEDUP_ASSIGN_OR_RETURN(auto meta, ReadMeta(db));
+  meta["chrome_documents"] = std::to_string(chrome.documents());
+  meta["chrome_digest"] = Hex64(chrome.Digest());
   meta["next_seq"] = std::to_string(next_seq);
   meta["next_cluster"] = std::to_string(next_cluster);
   meta["candidate_pairs"] = std::to_string(candidate_pairs);
   meta["verified_pairs"] = std::to_string(verified_pairs);
   meta["checksum"] = Hex64(MetaChecksum(meta));
   DEDUP_ASSIGN_OR_RETURN(SqliteStatement st, db->Prepare("UPDATE meta SET value = ?2 WHERE key = ?1"));
-  for (const char* key : {"next_seq", "next_cluster", "candidate_pairs", "verified_pairs", "checksum"}) {
+  for (const char* key :
+       {"next_seq", "next_cluster", "candidate_pairs", "verified_pairs", "chrome_documents", "chrome_digest", "checksum"}) {
     st.BindText(1, key);
     st.BindText(2, meta[key]);
     DEDUP_RETURN_IF_ERROR(st.Run());
@@ -1271,14 +1527,283 @@ absl::StatusOr<SqliteTransaction> BeginWrite(SqliteDb* db, int64_t data_version)
 
 }  // namespace
 
-absl::Status IngestIndex::CommitInsert(const InsertPlan& plan) {
+// -----------------------------------------------------------------------------------
+// Re-examination: stored documents re-signed when lines they hold become chrome.
+
+struct IngestIndex::Reexamination {
+  struct Part {
+    int64_t cluster;
+    DocIndex canonical;
+    int64_t created;
+    std::vector<DocIndex> members;  // Ascending slots.
+  };
+  std::vector<DocIndex> resigned;          // Ascending slots.
+  std::vector<SketchedDocument> sketches;  // Their new sketches.
+  std::vector<Part> parts;                 // Every cluster touched, as it is after.
+  std::vector<int64_t> gone;               // Ids merged into another part's.
+  std::vector<ClusterEvent> events;
+  int64_t next_cluster = 0, next_event_seq = 0, merges = 0, splits = 0;
+};
+
+int64_t IngestIndex::SlotOfSeq(int64_t seq) const {
+  auto it = std::lower_bound(slots_.begin(), slots_.end(), seq, [](const Slot& s, int64_t v) { return s.seq < v; });
+  if (it == slots_.end() || it->seq != seq) return -1;
+  return it - slots_.begin();
+}
+
+absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, const std::string& cause,
+                                            Reexamination* out) const {
+  const int k = params_.sketch.num_perm;
+  out->resigned = slots;
+  std::sort(out->resigned.begin(), out->resigned.end());
+  const std::vector<DocIndex>& R = out->resigned;
+  out->sketches.resize(R.size());
+  // The new signatures, from the stored texts.
+  {
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement st, db_->Prepare("SELECT source, text FROM texts WHERE seq = ?"));
+    SketchScratch scratch;
+    TokenizedText tokens, kept;
+    for (size_t i = 0; i < R.size(); ++i) {
+      st.Reset();
+      st.BindInt(1, slots_[R[i]].seq);
+      DEDUP_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) {
+        return absl::DataLossError(absl::StrFormat("%s: corrupt index: the text of document \"%s\" is missing",
+                                                   path_, ids_[R[i]]));
+      }
+      const uint64_t source = SourceKey(st.ColumnText(0));
+      const std::string_view text = st.ColumnText(1);
+      if (TextHash(text) != slots_[R[i]].text_hash) {
+        return absl::DataLossError(absl::StrFormat(
+            "%s: corrupt index: the stored text of document \"%s\" does not match its hash", path_, ids_[R[i]]));
+      }
+      DEDUP_RETURN_IF_ERROR(Tokenize(text, &tokens));
+      const int dropped = StripLines(
+          tokens, [&](size_t l) { return chrome_->IsChrome(source, LineKey(tokens, tokens.lines[l], tokens.line_end(l))); },
+          &kept);
+      sketcher_->SketchTokens(dropped > 0 ? kept : tokens, /*keep_shingles=*/false, &scratch, &out->sketches[i]);
+    }
+  }
+  absl::flat_hash_map<DocIndex, size_t> resigned;  // Slot -> position in R.
+  for (size_t i = 0; i < R.size(); ++i) resigned.emplace(R[i], i);
+  auto sig_of = [&](DocIndex s) {
+    auto it = resigned.find(s);
+    return it == resigned.end() ? sig(s) : out->sketches[it->second].signature.values().data();
+  };
+  auto n_of = [&](DocIndex s) {
+    auto it = resigned.find(s);
+    return it == resigned.end() ? slots_[s].num_shingles : out->sketches[it->second].num_shingles;
+  };
+  auto verified = [&](DocIndex a, DocIndex b) {  // a inserted before b.
+    if (!SharesBand(sig_of(a), sig_of(b), lsh_params_)) return false;
+    const PairEstimate e = EstimatePair(sig_of(a), n_of(a), sig_of(b), n_of(b), k);
+    return Classify(e, n_of(a), n_of(b), params_.match) != MatchKind::kNone;
+  };
+  // The re-signed documents' own bands, so that they find each other.
+  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<LshIndex> fresh, LshIndex::Create(lsh_params_, k));
+  for (size_t i = 0; i < R.size(); ++i) fresh->Insert(static_cast<DocIndex>(i), out->sketches[i]);
+  // Candidates of a document as it is now signed: stored ones by their current bands
+  // (a re-signed one's old bands are stale, so it is taken from `fresh` instead).
+  std::vector<DocIndex> candidates, found;
+  auto candidates_of = [&](DocIndex s) {
+    found.clear();
+    auto it = resigned.find(s);
+    SketchedDocument probe;
+    const SketchedDocument* sketch = nullptr;
+    if (it != resigned.end()) {
+      sketch = &out->sketches[it->second];
+    } else {
+      probe = SketchOf(s);
+      sketch = &probe;
+    }
+    candidates.clear();
+    lsh_->Query(*sketch, &candidates);
+    for (DocIndex c : candidates) {
+      if (c != s && alive(c) && !resigned.contains(c)) found.push_back(c);
+    }
+    candidates.clear();
+    fresh->Query(*sketch, &candidates);
+    for (DocIndex c : candidates) {
+      if (R[c] != s) found.push_back(R[c]);
+    }
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+  };
+  // The clusters touched: those of the re-signed documents and of their new matches.
+  std::set<int64_t> touched;
+  for (DocIndex r : R) {
+    touched.insert(slots_[r].cluster);
+    candidates_of(r);
+    for (DocIndex c : found) {
+      if (verified(std::min(c, r), std::max(c, r))) touched.insert(slots_[c].cluster);
+    }
+  }
+  std::vector<DocIndex> members;
+  for (int64_t c : touched) {
+    const ClusterState& cs = clusters_.at(c);
+    members.insert(members.end(), cs.members.begin(), cs.members.end());
+  }
+  std::sort(members.begin(), members.end());
+  // Components of the verified pairs among them, as a batch run finds them.
+  absl::flat_hash_map<DocIndex, uint32_t> pos;
+  for (uint32_t i = 0; i < members.size(); ++i) pos.emplace(members[i], i);
+  std::vector<uint32_t> parent(members.size());
+  for (uint32_t i = 0; i < members.size(); ++i) parent[i] = i;
+  auto find = [&](uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  for (uint32_t i = 0; i < members.size(); ++i) {
+    candidates_of(members[i]);
+    for (DocIndex other : found) {
+      auto it = pos.find(other);
+      if (it == pos.end() || it->second >= i) continue;  // Each earlier member once.
+      uint32_t x = find(it->second), y = find(i);
+      if (x == y || !verified(other, members[i])) continue;
+      if (x > y) std::swap(x, y);
+      parent[y] = x;  // The root is the component's earliest member.
+    }
+  }
+  // Ids: each old cluster goes to the part holding its earliest member; a part that
+  // receives several keeps the oldest (smallest) and the others merge into it; a part
+  // that receives none is cut out under a new id (a split of its earliest member's
+  // cluster).
+  out->next_cluster = next_cluster_;
+  out->next_event_seq = next_event_seq_;
+  const int64_t now = Now();
+  std::map<uint32_t, std::vector<int64_t>> heirs;  // Root -> old ids.
+  for (int64_t c : touched) {
+    const ClusterState& cs = clusters_.at(c);
+    heirs[find(pos.at(*std::min_element(cs.members.begin(), cs.members.end())))].push_back(c);
+  }
+  std::map<uint32_t, size_t> part_of;  // Root -> part.
+  for (uint32_t i = 0; i < members.size(); ++i) {
+    const uint32_t root = find(i);
+    auto [it, is_new] = part_of.try_emplace(root, out->parts.size());
+    if (is_new) {
+      Reexamination::Part part;
+      auto h = heirs.find(root);
+      if (h != heirs.end()) {
+        std::vector<int64_t>& ids = h->second;
+        std::sort(ids.begin(), ids.end());
+        part.cluster = ids[0];
+        part.created = clusters_.at(ids[0]).created;
+        for (size_t j = 1; j < ids.size(); ++j) {
+          out->gone.push_back(ids[j]);
+          out->events.push_back(
+              ClusterEvent{out->next_event_seq++, now, ClusterEvent::Kind::kMerge, ids[j], ids[0], cause});
+          ++out->merges;
+        }
+      } else {
+        part.cluster = out->next_cluster++;
+        part.created = now;
+        out->events.push_back(ClusterEvent{out->next_event_seq++, now, ClusterEvent::Kind::kSplit,
+                                           slots_[members[i]].cluster, part.cluster, cause});
+        ++out->splits;
+      }
+      part.canonical = members[i];
+      out->parts.push_back(std::move(part));
+    }
+    Reexamination::Part& part = out->parts[it->second];
+    part.members.push_back(members[i]);
+    const Slot &x = slots_[members[i]], &y = slots_[part.canonical];
+    if (Better({x.published, x.seq, n_of(members[i])}, {y.published, y.seq, n_of(part.canonical)},
+               params_.canonical)) {
+      part.canonical = members[i];
+    }
+  }
+  return absl::OkStatus();
+}
+
+void IngestIndex::ApplyReexamination(const Reexamination& r) {
+  const int k = params_.sketch.num_perm;
+  for (size_t i = 0; i < r.resigned.size(); ++i) {
+    const DocIndex s = r.resigned[i];
+    const auto values = r.sketches[i].signature.values();
+    std::copy(values.begin(), values.begin() + k, signatures_.begin() + static_cast<std::ptrdiff_t>(s) * k);
+    slots_[s].num_shingles = r.sketches[i].num_shingles;
+    lsh_->Insert(s, r.sketches[i]);
+    ++stale_lsh_;
+  }
+  for (int64_t c : r.gone) clusters_.erase(c);
+  for (const Reexamination::Part& p : r.parts) {
+    ClusterState& c = clusters_[p.cluster];
+    c.members = p.members;
+    c.canonical = p.canonical;
+    c.created = p.created;
+    for (DocIndex m : p.members) slots_[m].cluster = p.cluster;
+  }
+  next_cluster_ = r.next_cluster;
+  next_event_seq_ = r.next_event_seq;
+  merge_events_ += r.merges;
+  split_events_ += r.splits;
+}
+
+absl::Status IngestIndex::WriteReexamination(const Reexamination& r) const {
+  SqliteDb* db = db_.get();
+  const int k = params_.sketch.num_perm;
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement resign,
+                         db->Prepare("UPDATE documents SET num_shingles = ?, signature = ?, checksum = ? WHERE seq = ?"));
+  std::string scratch, blob;
+  for (DocIndex s : r.resigned) {  // Memory already holds the new signatures.
+    const Slot& x = slots_[s];
+    blob.clear();
+    AppendSignatureLe(sig(s), k, &blob);
+    resign.BindInt(1, x.num_shingles);
+    resign.BindBlob(2, blob.data(), blob.size());
+    resign.BindInt(3, DocumentChecksum(x.seq, ids_[s], x.num_shingles, x.published, x.inserted, sig(s), k,
+                                       x.text_hash, &scratch));
+    resign.BindInt(4, x.seq);
+    DEDUP_RETURN_IF_ERROR(resign.Run());
+  }
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement drop, db->Prepare("DELETE FROM clusters WHERE id = ?"));
+  for (int64_t c : r.gone) {
+    drop.BindInt(1, c);
+    DEDUP_RETURN_IF_ERROR(drop.Run());
+  }
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement move, db->Prepare("UPDATE documents SET cluster = ? WHERE seq = ?"));
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement up,
+                         db->Prepare("INSERT INTO clusters(id, canonical, size, created) VALUES(?1, ?2, ?3, ?4) "
+                                     "ON CONFLICT(id) DO UPDATE SET canonical = ?2, size = ?3"));
+  for (const Reexamination::Part& p : r.parts) {
+    for (DocIndex m : p.members) {
+      move.BindInt(1, p.cluster);
+      move.BindInt(2, slots_[m].seq);
+      DEDUP_RETURN_IF_ERROR(move.Run());
+    }
+    up.BindInt(1, p.cluster);
+    up.BindInt(2, slots_[p.canonical].seq);
+    up.BindInt(3, static_cast<int64_t>(p.members.size()));
+    up.BindInt(4, p.created);
+    DEDUP_RETURN_IF_ERROR(up.Run());
+  }
+  return InsertEvents(db, r.events);
+}
+
+void IngestIndex::ReloadAll() {
+  std::unique_lock<std::shared_mutex> write(state_mu_);
+  slots_.clear();
+  ids_.clear();
+  signatures_.clear();
+  by_id_.clear();
+  clusters_.clear();
+  lsh_.reset();
+  live_ = stale_lsh_ = 0;
+  if (!Load().ok()) broken_ = true;
+}
+
+absl::Status IngestIndex::CommitInsert(const InsertPlan& plan, const Reexamination* reexamination) {
   SqliteDb* db = db_.get();
   const int k = params_.sketch.num_perm;
   DEDUP_ASSIGN_OR_RETURN(SqliteTransaction txn, BeginWrite(db, data_version_));
+  if (reexamination != nullptr) DEDUP_RETURN_IF_ERROR(WriteReexamination(*reexamination));
   {
     DEDUP_ASSIGN_OR_RETURN(SqliteStatement ins,
                            db->Prepare("INSERT INTO documents(seq, id, cluster, num_shingles, published, inserted, "
-                                       "checksum, signature) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+                                       "checksum, signature, text_hash) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement text, db->Prepare("INSERT INTO texts(seq, source, text) VALUES(?, ?, ?)"));
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement lines,
+                           db->Prepare("INSERT INTO lines(seq, source, keys, checksum) VALUES(?, ?, ?, ?)"));
     std::string scratch, blob;
     for (const InsertPlan::NewDoc& d : plan.docs) {
       const uint32_t* sig = d.sketch.signature.values().data();
@@ -1292,11 +1817,25 @@ absl::Status IngestIndex::CommitInsert(const InsertPlan& plan) {
         ins.BindInt(5, d.published);
       }
       ins.BindInt(6, plan.now);
-      ins.BindInt(7, DocumentChecksum(d.seq, d.id, d.sketch.num_shingles, d.published, plan.now, sig, k, &scratch));
+      ins.BindInt(7, DocumentChecksum(d.seq, d.id, d.sketch.num_shingles, d.published, plan.now, sig, k, d.text_hash,
+                                      &scratch));
       blob.clear();
       AppendSignatureLe(sig, k, &blob);
       ins.BindBlob(8, blob.data(), blob.size());
+      ins.BindInt(9, d.text_hash);
       DEDUP_RETURN_IF_ERROR(ins.Run());
+      text.BindInt(1, d.seq);
+      text.BindText(2, d.doc->source);
+      text.BindText(3, d.doc->text);
+      DEDUP_RETURN_IF_ERROR(text.Run());
+      // Every counted document's line keys: the chrome model's history, replayed by Open().
+      const std::string keys = SerializeLineKeys(d.prepared->keys);
+      const uint64_t source = d.prepared->source_key;
+      lines.BindInt(1, d.seq);
+      lines.BindInt(2, static_cast<int64_t>(source));
+      lines.BindBlob(3, keys.data(), keys.size());
+      lines.BindInt(4, LinesChecksum(d.seq, source, keys, &scratch));
+      DEDUP_RETURN_IF_ERROR(lines.Run());
     }
   }
   if (!plan.events.empty()) {
@@ -1330,7 +1869,7 @@ absl::Status IngestIndex::CommitInsert(const InsertPlan& plan) {
     }
   }
   DEDUP_RETURN_IF_ERROR(WriteCounters(db, plan.next_seq, plan.next_cluster, candidate_pairs_ + plan.candidate_pairs,
-                                      verified_pairs_ + plan.verified_pairs));
+                                      verified_pairs_ + plan.verified_pairs, *chrome_));
   return txn.Commit();
 }
 
@@ -1355,7 +1894,7 @@ void IngestIndex::ApplyInsert(const InsertPlan& plan) {
     const InsertPlan::NewDoc& d = plan.docs[i];
     const DocIndex slot = base + static_cast<DocIndex>(i);
     const int64_t cluster = plan.Resolve(d.cluster);
-    slots_.push_back(Slot{d.seq, cluster, d.published, plan.now, d.sketch.num_shingles});
+    slots_.push_back(Slot{d.seq, cluster, d.published, plan.now, d.text_hash, d.sketch.num_shingles});
     ids_.push_back(d.id);
     const auto values = d.sketch.signature.values();
     signatures_.insert(signatures_.end(), values.begin(), values.begin() + k);
@@ -1506,10 +2045,15 @@ absl::Status IngestIndex::CommitRemove(const RemovePlan& plan) {
   SqliteDb* db = db_.get();
   DEDUP_ASSIGN_OR_RETURN(SqliteTransaction txn, BeginWrite(db, data_version_));
   {
+    // The texts go with their documents; their rows in `lines` stay: they are the chrome
+    // model's history (a removed document is not un-learned).
     DEDUP_ASSIGN_OR_RETURN(SqliteStatement del, db->Prepare("DELETE FROM documents WHERE seq = ?"));
+    DEDUP_ASSIGN_OR_RETURN(SqliteStatement del_text, db->Prepare("DELETE FROM texts WHERE seq = ?"));
     for (DocIndex s : plan.removed) {
       del.BindInt(1, slots_[s].seq);
       DEDUP_RETURN_IF_ERROR(del.Run());
+      del_text.BindInt(1, slots_[s].seq);
+      DEDUP_RETURN_IF_ERROR(del_text.Run());
     }
     DEDUP_ASSIGN_OR_RETURN(SqliteStatement drop, db->Prepare("DELETE FROM clusters WHERE id = ?"));
     for (int64_t c : plan.deleted_clusters) {
@@ -1536,7 +2080,8 @@ absl::Status IngestIndex::CommitRemove(const RemovePlan& plan) {
     }
   }
   DEDUP_RETURN_IF_ERROR(InsertEvents(db, plan.events));
-  DEDUP_RETURN_IF_ERROR(WriteCounters(db, next_seq_, plan.next_cluster, candidate_pairs_, verified_pairs_));
+  DEDUP_RETURN_IF_ERROR(
+      WriteCounters(db, next_seq_, plan.next_cluster, candidate_pairs_, verified_pairs_, *chrome_));
   return txn.Commit();
 }
 
@@ -1594,6 +2139,7 @@ void IngestIndex::RebuildLsh() {
   }
   lsh_ = *LshIndex::Create(lsh_params_, k);
   for (DocIndex s = 0; s < slots_.size(); ++s) lsh_->Insert(s, SketchOf(s));
+  stale_lsh_ = 0;
 }
 
 // -----------------------------------------------------------------------------------
@@ -1604,6 +2150,8 @@ IndexStats IngestIndex::Stats() const {
   {
     std::shared_lock<std::shared_mutex> read(state_mu_);
     s.documents = live_;
+    s.chrome_lines = static_cast<int64_t>(chrome_->chrome_lines());
+    s.chrome_history = static_cast<int64_t>(chrome_->documents());
     s.clusters = static_cast<int64_t>(clusters_.size());
     for (const auto& [id, c] : clusters_) s.duplicate_clusters += c.members.size() > 1;
     s.duplicates = s.documents - s.clusters;
@@ -1801,7 +2349,7 @@ absl::StatusOr<VerifyReport> IngestIndex::VerifyFile(const std::string& path, co
   {
     DEDUP_ASSIGN_OR_RETURN(SqliteStatement st,
                            db->Prepare("SELECT seq, id, cluster, num_shingles, published, inserted, checksum, "
-                                       "signature, typeof(signature) FROM documents ORDER BY seq"));
+                                       "signature, typeof(signature), text_hash FROM documents ORDER BY seq"));
     std::string scratch;
     std::vector<uint32_t> sig(k);
     while (true) {
@@ -1826,7 +2374,8 @@ absl::StatusOr<VerifyReport> IngestIndex::VerifyFile(const std::string& path, co
       }
       d.n = static_cast<uint32_t>(n);
       ReadSignatureLe(blob, sig.data());
-      if (DocumentChecksum(d.seq, d.id, d.n, d.published, inserted, sig.data(), k, &scratch) != checksum) {
+      if (DocumentChecksum(d.seq, d.id, d.n, d.published, inserted, sig.data(), k, st.ColumnInt(9), &scratch) !=
+          checksum) {
         problem(absl::StrFormat("document \"%s\" (seq %d) fails its checksum", d.id, d.seq));
       }
       const bool all_empty = std::all_of(sig.begin(), sig.end(), [](uint32_t v) { return v == kEmptySlot; });

@@ -7,13 +7,24 @@
 // records the document and its cluster in an SQLite database (WAL mode) before it
 // returns. The answer survives restarts and crashes and agrees with a batch run:
 //
-//   Equivalence. For the same sketch and match options (and no corpus-level
-//   boilerplate removal, which needs the whole corpus up front), the clusters after
-//   ingesting documents d1..dn -- in any number of sessions and batches -- are the
-//   clusters `dedup cluster` (RunClusterPipeline) finds for d1..dn in that order: the
-//   connected components of the verified candidate pairs, with the same canonical
-//   member (CanonicalRule; "first" means first inserted). ExportClusters(dense) returns
-//   exactly the batch ClusterResult, up to the counters of candidate pairs.
+//   Chrome. The index learns site chrome from the documents it ingests, by the rule
+//   of `dedup cluster` counted one document at a time (ChromeStream, chrome_stream.h),
+//   and signs every document without the lines that are chrome. When a batch makes a
+//   line chrome, every stored document holding it is re-signed from its stored text and
+//   the clusters it was in, or now matches, are re-examined (components of their
+//   verified pairs, as below), in the batch's own transaction. So at every commit each
+//   stored document is signed with the current model M: the state depends only on the
+//   sequence of documents, never on how it was split into batches or sessions.
+//
+//   Equivalence. Let M be the index's chrome model after ingesting documents d1..dn (in
+//   any number of sessions and batches). The clusters are the ones a batch run finds
+//   (Clusterer, with ClusterOptionsFor(params)) for d1..dn in that order, each signed
+//   without the lines M calls chrome: the connected components of the verified
+//   candidate pairs, with the same canonical member (CanonicalRule; "first" means first
+//   inserted). ExportClusters(dense) returns exactly that ClusterResult, up to the
+//   counters of candidate pairs (tested). M itself differs from the model `dedup
+//   cluster` learns from the whole corpus at once (chrome_stream.h says how);
+//   BENCHMARKS.md compares the two on the hard corpora.
 //
 //   Stable cluster ids. A document that matches nothing starts a cluster with a new id
 //   from a counter stored in the index (ids are never reused). One that matches several
@@ -30,7 +41,7 @@
 //   deleted.
 //
 //   Replays are idempotent. Inserting an id that is already indexed with the same text
-//   (the same signature) changes nothing and answers kExisting with the document's
+//   (the same XXH3-64 of its bytes) changes nothing and answers kExisting with the document's
 //   current cluster, so a client may resend a batch it is unsure about. The same id
 //   with a different text is an error (AlreadyExists); nothing of that batch is stored.
 //
@@ -45,7 +56,7 @@
 //
 // Example:
 //   dedup::IngestOptions options;
-//   options.params = dedup::IndexParams{};               // word:5, K = 128, threshold 0.7 (ingest_index.h)
+//   options.params = dedup::IndexParams{};               // the batch defaults, chrome learned
 //   auto index = dedup::IngestIndex::Create("news.dedup", options);   // or Open(...)
 //   absl::StatusOr<std::vector<dedup::CheckResult>> r = (*index)->CheckAndInsert(docs);
 //   for (const dedup::CheckResult& c : *r)
@@ -62,35 +73,52 @@
 // the file as it was when opened.
 //
 // Memory: per stored document its id, its signature (4K bytes), the LSH band entries
-// and ~50 bytes of bookkeeping, as in batch mode. Removed documents leave tombstones in
-// the LSH tables until they outnumber live documents, then the tables are rebuilt.
-// Open() reads every signature and rebuilds the LSH tables (see BENCHMARKS.md for
-// the time at 1M documents).
+// and ~60 bytes of bookkeeping, as in batch mode, plus the chrome model's line keys and
+// context sketch (chrome_stream.h: 12 bytes per line and 256 per document, and ~40
+// bytes per distinct line). Removed documents leave tombstones, and re-signed ones
+// their old band entries, in the LSH tables until they outnumber live documents; then
+// the tables are rebuilt. Open() reads every signature, rebuilds the LSH tables and
+// replays the chrome history (see BENCHMARKS.md for the time at 1M documents).
 //
-// File format (version 1), an SQLite 3 database in WAL mode:
-//   PRAGMA application_id = 0x44445550 ("DDUP"), PRAGMA user_version = 1.
+// File format (version 2), an SQLite 3 database in WAL mode:
+//   PRAGMA application_id = 0x44445550 ("DDUP"), PRAGMA user_version = 2.
 //   meta(key TEXT PRIMARY KEY, value TEXT): format_version, created_by, created_at,
 //     sketch (DescribeSketchOptions), fingerprint (SketchFingerprint, 16 hex digits),
 //     shingle, num_perm, seed, minhash (classic | oph | fss; files written before the
 //     engine was a choice lack it and are classic), threshold, containment_threshold,
 //     min_containment_shingles, min_containment_ratio, canonical, lsh_bands, lsh_rows,
-//     next_seq, next_cluster, candidate_pairs, verified_pairs, and checksum = XXH3-64
+//     chrome (DescribeChromeRule: the rule's version and options, or "off"),
+//     chrome_min_docs, chrome_min_contexts, chrome_min_source_docs,
+//     chrome_min_source_contexts, chrome_context_containment, chrome_block_adjacency,
+//     chrome_block_df_ratio, next_seq, next_cluster, candidate_pairs, verified_pairs,
+//     chrome_documents and chrome_digest (ChromeStream::documents() and Digest() after
+//     the last commit; Open() replays the history and compares), and checksum = XXH3-64
 //     (seed 0) of "key=value\n" for every other key in byte order, as 16 hex digits.
 //   documents(seq INTEGER PRIMARY KEY, id TEXT UNIQUE, cluster, num_shingles,
-//     published (Unix s or NULL), inserted (Unix s), checksum, signature BLOB): seq is
-//     the insertion order; signature is K little-endian uint32; checksum is the XXH3-64
-//     (seed 0), as a signed 64-bit integer, of seq, num_shingles, published (INT64_MIN
-//     for NULL), inserted (each 8 bytes little-endian), the id's length (8 bytes LE),
-//     the id's bytes and the signature's bytes. `cluster` is not covered: it changes on
-//     merges and is checked against the clusters table instead.
+//     published (Unix s or NULL), inserted (Unix s), checksum, signature BLOB,
+//     text_hash): seq is the insertion order; signature is K little-endian uint32;
+//     text_hash the XXH3-64 of the text as a signed 64-bit integer; checksum is the
+//     XXH3-64 (seed 0), as a signed 64-bit integer, of seq, num_shingles, published
+//     (INT64_MIN for NULL), inserted (each 8 bytes little-endian), the id's length (8
+//     bytes LE), the id's bytes, the signature's bytes and text_hash (8 bytes LE).
+//     `cluster` is not covered: it changes on merges and is checked against the
+//     clusters table instead.
+//   texts(seq INTEGER PRIMARY KEY, source TEXT, text TEXT): each stored document's text
+//     and source as given, for re-signing (checked against text_hash when read);
+//     deleted with the document.
+//   lines(seq INTEGER PRIMARY KEY, source INTEGER, keys BLOB, checksum): the chrome
+//     model's history: for every document ever inserted (removed ones too: the model
+//     does not un-learn), its source key and SerializeLineKeys(); checksum XXH3-64 of
+//     seq and source (8 bytes LE each) and the keys' bytes.
 //   clusters(id INTEGER PRIMARY KEY, canonical (a documents.seq), size, created).
 //   merges(seq INTEGER PRIMARY KEY, time, kind 'merge'|'split', old_cluster,
 //     new_cluster, document, checksum): 'merge': old_cluster's members moved into
 //     new_cluster (the older id) when `document` arrived; 'split': new_cluster was cut
 //     out of old_cluster when `document` was removed. checksum: XXH3-64 of seq, time,
 //     old_cluster, new_cluster (8 bytes LE each), kind and document (length-prefixed).
-// Open() refuses files that are not SQLite databases, foreign databases, newer format
-// versions, parameters different from the ones asked for (FailedPrecondition naming
+// Open() refuses files that are not SQLite databases, foreign databases, other format
+// versions (version 1, written before the index learned chrome, kept no texts: the
+// message says to re-create the index from the documents), parameters different from the ones asked for (FailedPrecondition naming
 // both values), a sketch description this build would compute differently (e.g. a new
 // normalization version), truncated files and rows failing their checksum or the
 // invariants (DataLoss).
@@ -114,6 +142,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "dedup/boilerplate.h"
+#include "dedup/chrome_stream.h"
 #include "dedup/cluster.h"
 #include "dedup/document.h"
 #include "dedup/lsh_index.h"
@@ -126,36 +156,22 @@ namespace internal {
 class SqliteDb;
 }  // namespace internal
 
-inline constexpr int kIngestFormatVersion = 1;
+inline constexpr int kIngestFormatVersion = 2;
 inline constexpr uint32_t kIngestApplicationId = 0x44445550;  // "DDUP"
 
-// The parameters an index is created with; fixed for its lifetime. An index answers as
-// a batch run with the same parameters and no boilerplate removal
-// (ClusterOptionsFor(params), BoilerplateOptions::enabled = false).
-//
-// Ingestion's defaults stay stricter than a batch run's until the index removes chrome
-// (it compares whole pages): word 5-shingles, threshold 0.7, containment 0.8. With the
-// batch defaults (word:3, 0.5, 0.7) and no chrome removal, an index of a hard 20k corpus
-// put different articles that share a site's chrome together (precision 0.934 and 25
-// merged originals, against 0.9998 and 1; BENCHMARKS.md).
-inline constexpr int kIndexDefaultShingleSize = 5;
-inline constexpr double kIndexDefaultThreshold = 0.7;
-inline constexpr double kIndexDefaultContainmentThreshold = 0.8;
-inline SketchOptions IndexDefaultSketch() {
-  SketchOptions s;
-  s.shingle.size = kIndexDefaultShingleSize;
-  return s;
-}
-inline MatchOptions IndexDefaultMatch() {
-  MatchOptions m = MatchOptionsOf(ClusterOptions{});
-  m.threshold = kIndexDefaultThreshold;
-  m.containment_threshold = kIndexDefaultContainmentThreshold;
-  return m;
-}
+// The parameters an index is created with; fixed for its lifetime. The defaults are a
+// batch run's (SketchOptions{}, MatchOptionsOf(ClusterOptions{}), BoilerplateOptions{}):
+// the index leaves site chrome out as `dedup cluster` does, learning it from the
+// documents it ingests (chrome_stream.h), so it needs no stricter thresholds. An index
+// answers as a batch run over its documents signed with its chrome model (see
+// "Chrome" above).
 struct IndexParams {
-  SketchOptions sketch = IndexDefaultSketch();
-  MatchOptions match = IndexDefaultMatch();
+  SketchOptions sketch;
+  MatchOptions match = MatchOptionsOf(ClusterOptions{});
   CanonicalRule canonical = ClusterOptions{}.canonical;
+  // Site chrome learned from the ingested documents (chrome_stream.h); `rounds` is not
+  // used (the stream decides once per document). enabled = false: whole pages compared.
+  BoilerplateOptions chrome;
   // LSH bands and rows; when unset, exactly the banding Clusterer::Create() chooses
   // for these match options and K (so ingestion and batch runs see the same candidates).
   std::optional<LshParams> lsh;
@@ -251,7 +267,9 @@ struct IndexStats {
   int64_t oldest_published = kNoTime, newest_published = kNoTime;
   int64_t file_bytes = 0;           // The database file.
   int64_t wal_bytes = 0;            // Its write-ahead log.
-  double load_seconds = 0;          // Open(): reading the file and rebuilding LSH.
+  double load_seconds = 0;          // Open(): reading the file, rebuilding LSH, replaying chrome.
+  int64_t chrome_lines = 0;         // (Scope, line) pairs the chrome model holds.
+  int64_t chrome_history = 0;       // Documents it learned from (removed ones included).
   LshParams lsh;
   std::string sketch_description;
   IndexParams params;
@@ -353,7 +371,15 @@ class IngestIndex {
     int64_t cluster;  // 0 for a removed document (a tombstone).
     int64_t published;
     int64_t inserted;
+    int64_t text_hash;  // XXH3-64 of the text: a replay is the same id with the same text.
     uint32_t num_shingles;
+  };
+  // A document tokenized, with its line keys for the chrome model.
+  struct Prepared {
+    TokenizedText tokens;
+    LineKeys keys;
+    uint64_t source_key = 0;
+    int64_t text_hash = 0;
   };
   struct ClusterState {
     DocIndex canonical = 0;
@@ -376,13 +402,35 @@ class IngestIndex {
   absl::Status ConfigureConnection();
   int64_t Now() const;
 
-  // Signing (parallel with options_.threads); *failed as in CheckAndInsert.
-  absl::Status SketchAll(absl::Span<const Document> docs, std::vector<SketchedDocument>* out,
-                         size_t* failed) const;
+  // Tokenizing and line keys (parallel with options_.threads); *failed as in CheckAndInsert.
+  absl::Status PrepareAll(absl::Span<const Document> docs, std::vector<Prepared>* out, size_t* failed) const;
+  // Signs prepared[i] for i in `which` without the lines that are chrome now, in
+  // parallel. Needs state_mu_ held (shared or exclusive).
+  void SignAll(const std::vector<Prepared>& prepared, const std::vector<size_t>& which,
+               std::vector<SketchedDocument>* out) const;
+  // Re-examination (see "Chrome" above): re-signs the stored documents `slots` from their
+  // texts with the current chrome model and re-clusters every cluster they touch, before
+  // and after. `cause` names the document whose arrival made the chrome. Needs state_mu_
+  // held exclusively; Apply changes memory, Write the file (inside the caller's
+  // transaction).
+  struct Reexamination;
+  absl::Status PlanReexamination(const std::vector<DocIndex>& slots, const std::string& cause,
+                                 Reexamination* out) const;
+  void ApplyReexamination(const Reexamination& r);
+  absl::Status WriteReexamination(const Reexamination& r) const;
+  // Forgets the in-memory state and loads the file again (after a failed commit of a
+  // batch whose re-examination was already applied to memory).
+  void ReloadAll();
+  // The slot of a stored seq, or -1.
+  int64_t SlotOfSeq(int64_t seq) const;
+  // Rebuilds chrome_ from the stored history (the lines table, in seq order).
+  absl::Status ReplayChrome(internal::SqliteDb* db);
+  // After a batch was counted into chrome_ but not committed: replays the stored history.
+  void RecoverChrome();
   // Finds and verifies each sketch's candidates among the stored documents, in
   // parallel (options_.threads). Needs state_mu_ held (shared).
   void MatchStored(absl::Span<const SketchedDocument> sketches, std::vector<StoredMatches>* out) const;
-  absl::Status CommitInsert(const InsertPlan& plan);
+  absl::Status CommitInsert(const InsertPlan& plan, const Reexamination* reexamination);
   void ApplyInsert(const InsertPlan& plan);
   absl::StatusOr<RemoveResult> RemoveSlots(std::vector<DocIndex> slots);
   absl::Status CommitRemove(const RemovePlan& plan);
@@ -403,6 +451,9 @@ class IngestIndex {
   std::string sketch_description_;
   uint64_t fingerprint_ = 0;
   std::optional<Sketcher> sketcher_;
+  // The chrome model: counted by the writer under state_mu_ held exclusively, read
+  // under it held shared.
+  std::unique_ptr<ChromeStream> chrome_;
   double load_seconds_ = 0;
 
   // The SQLite connection and the counters that go with it: guarded by writer_mu_.
@@ -439,6 +490,7 @@ class IngestIndex {
   absl::flat_hash_map<int64_t, ClusterState> clusters_;
   std::unique_ptr<LshIndex> lsh_;
   int64_t live_ = 0;                    // Live slots.
+  int64_t stale_lsh_ = 0;               // LSH entries of signatures since re-made.
   int64_t next_seq_ = 1;
   int64_t next_cluster_ = 1;
   int64_t candidate_pairs_ = 0;

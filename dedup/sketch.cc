@@ -82,9 +82,15 @@ absl::Status Sketcher::Sketch(std::string_view text, bool keep_shingles, SketchS
                               SketchedDocument* out, const BoilerplateModel* boilerplate,
                               uint64_t source_key) const {
   DEDUP_ASSIGN_OR_RETURN(const TokenizedText* tokens, TokensToShingle(text, scratch, boilerplate, source_key));
+  SketchTokens(*tokens, keep_shingles, scratch, out);
+  return absl::OkStatus();
+}
+
+void Sketcher::SketchTokens(const TokenizedText& tokens, bool keep_shingles, SketchScratch* scratch,
+                            SketchedDocument* out) const {
   std::vector<uint64_t>& hashes = keep_shingles ? out->shingles : scratch->hashes;
   hashes.clear();
-  HashShingles(*tokens, options_.shingle, options_.seed, &hashes);
+  HashShingles(tokens, options_.shingle, options_.seed, &hashes);
   // MinHash ignores duplicates, so the sorted set is only materialized when asked for;
   // otherwise the distinct count comes from a linear-time hash table.
   if (keep_shingles) {
@@ -93,10 +99,9 @@ absl::Status Sketcher::Sketch(std::string_view text, bool keep_shingles, SketchS
   } else {
     out->num_shingles = CountDistinct(hashes, &scratch->table);
   }
-  out->num_tokens = static_cast<uint32_t>(tokens->size());
+  out->num_tokens = static_cast<uint32_t>(tokens.size());
   out->signature = hasher_.Sign(hashes);
   if (!keep_shingles) out->shingles.clear();
-  return absl::OkStatus();
 }
 
 }  // namespace dedup

@@ -84,6 +84,11 @@ class Sketcher {
                       SketchedDocument* out, const BoilerplateModel* boilerplate = nullptr,
                       uint64_t source_key = 0) const;
 
+  // Sketches already tokenized text (what Sketch() does after tokenizing and leaving
+  // boilerplate out); for callers that apply their own line model (the ingestion index).
+  void SketchTokens(const TokenizedText& tokens, bool keep_shingles, SketchScratch* scratch,
+                    SketchedDocument* out) const;
+
   // Sorted unique shingle hashes of `text` (boilerplate left out as above), unsigned.
   absl::Status Shingles(std::string_view text, SketchScratch* scratch, std::vector<uint64_t>* out,
                         const BoilerplateModel* boilerplate = nullptr, uint64_t source_key = 0) const;

@@ -36,8 +36,9 @@ TRUTH=fixtures/news_truth.tsv
 HEADER=$'id\tdecision\tcluster\tcanonical\tsimilarity\tcontainment'
 IDX=$TMP/news.dedup
 
-# `dedup cluster` without corpus-level boilerplate removal: the index has no corpus to
-# learn boilerplate from, and agrees with batch runs for the same sketch and match options.
+# Without chrome removal on both sides, the index agrees byte for byte with `dedup cluster`
+# for the same sketch and match options (with it, the index learns its chrome model one
+# document at a time, and agrees with a batch run signed with that model: ingest_index_test).
 BATCH_FLAGS=(--boilerplate off)
 run cluster --help
 check "cluster --help lists --boilerplate" grep -q -- '--boilerplate ' "$OUT"
@@ -65,7 +66,7 @@ expect_rc "add --batch-size 0" 2
 # create, add: one decision per document, after each committed batch.
 run index create "$IDX"
 expect_rc "create" 0
-check "create prints the parameters" grep -q "threshold 0.7" "$OUT"
+check "create prints the parameters" grep -q "threshold 0.5" "$OUT"
 run index create "$IDX"
 expect_rc "create over an existing index" 1
 err_has "create over an existing index" "$IDX" "already exists"
@@ -98,14 +99,17 @@ if [[ -z $report ]]; then pass; else fail "add: grouping against the truth: $rep
 check "add: earliest published is canonical" \
   grep -q $'^002_61bfeb7b1bdb5127__typos.txt\tduplicate\t[0-9]*\t002_61bfeb7b1bdb5127__chrome.txt\t' "$TMP/add.tsv"
 
-# The index agrees with `dedup cluster` over the same documents, byte for byte, given
-# the same parameters: the index's defaults (ingest_index.h), stricter than cluster's.
-INDEX_DEFAULTS=(--shingle word:5 --threshold 0.7 --containment 0.8 --containment-z 2)
+# An index without chrome removal agrees with `dedup cluster --boilerplate off` over the
+# same documents, byte for byte (the defaults of both are the same).
+run index create "$TMP/off.dedup" "${BATCH_FLAGS[@]}"
+expect_rc "create ${BATCH_FLAGS[*]}" 0
+run index add "$TMP/off.dedup" "$NEWS"
+expect_rc "add to the index without chrome removal" 0
 for format in tsv csv jsonl json; do
-  run index export "$IDX" --format "$format" --dense-ids
+  run index export "$TMP/off.dedup" --format "$format" --dense-ids
   expect_rc "export $format" 0
   cp "$OUT" "$TMP/export.$format"
-  run cluster "$NEWS" --format "$format" "${INDEX_DEFAULTS[@]}" "${BATCH_FLAGS[@]}"
+  run cluster "$NEWS" --format "$format" "${BATCH_FLAGS[@]}"
   expect_rc "cluster --format $format ${BATCH_FLAGS[*]}" 0
   cp "$OUT" "$TMP/batch.$format"
   check "export --dense-ids --format $format equals dedup cluster" same_file "$TMP/export.$format" "$TMP/batch.$format"
@@ -161,6 +165,9 @@ check "replays are all existing" awk -F'\t' 'NR > 1 && $2 != "existing" { bad = 
 run index stats "$IDX" --format json
 check "stats after replays: still 48 documents" python3 -c '
 import json, sys; s = json.load(open(sys.argv[1])); assert s["documents"] == 48, s' "$OUT"
+check "stats: chrome learned from the 48 documents" python3 -c '
+import json, sys; s = json.load(open(sys.argv[1]))
+assert s["chrome_lines"] > 0 and s["chrome_history"] == 48 and s["chrome"].startswith("dedup-chrome/"), s' "$OUT"
 
 # query inserts nothing; a folder of the same texts (no publication times) is "existing".
 run index query "$IDX" fixtures/news
@@ -178,15 +185,15 @@ import json, sys; s = json.load(open(sys.argv[1])); assert s["documents"] == 48,
 # Parameters are fixed: flags given to add/query must match.
 run index add "$IDX" "$NEWS" --threshold 0.8
 expect_rc "add with another threshold" 1
-err_has "add with another threshold" "$IDX" "threshold: index has 0.7, requested 0.8"
+err_has "add with another threshold" "$IDX" "threshold: index has 0.5, requested 0.8"
 err_one_line "add with another threshold"
 run index query "$IDX" "$NEWS" --seed 7 --shingle char:5
 expect_rc "query with another seed and shingle" 1
-err_has "query with another seed and shingle" "seed: index has 1, requested 7" "shingle: index has word:5, requested char:5"
+err_has "query with another seed and shingle" "seed: index has 1, requested 7" "shingle: index has word:3, requested char:5"
 run index query "$IDX" "$NEWS" --minhash classic
 expect_rc "query with another MinHash engine" 1
 err_has "query with another MinHash engine" "minhash: index has fss, requested classic"
-run index query "$IDX" "$NEWS" --threshold 0.7 --num-perm 128 --minhash fss
+run index query "$IDX" "$NEWS" --threshold 0.5 --num-perm 128 --minhash fss
 expect_rc "query with the index's own parameters" 0
 
 # Not an index, no index, bad input.
@@ -197,6 +204,13 @@ err_one_line "add to a text file"
 run index stats "$TMP/missing.dedup"
 expect_rc "stats of a missing index" 1
 err_has "stats of a missing index" "missing.dedup" "no such index"
+# An index of format 1 (before chrome was learned) is refused, untouched, saying what to do.
+cp fixtures/index/v1.dedup "$TMP/v1.dedup"
+run index stats "$TMP/v1.dedup"
+expect_rc "stats of a format 1 index" 1
+err_has "stats of a format 1 index" "v1.dedup" "format version 1" "dedup index create"
+err_one_line "stats of a format 1 index"
+check "a format 1 index is left as it was" cmp -s fixtures/index/v1.dedup "$TMP/v1.dedup"
 printf 'SQLite format 3\0' >"$TMP/short.dedup"
 run index verify "$TMP/short.dedup"
 expect_rc "verify a truncated file" 1

@@ -101,10 +101,8 @@ TEST(IngestIndexTest, CreateOpenAndRefuseToOverwrite) {
     absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Create(path, {});
     ASSERT_TRUE(index.ok()) << index.status();
     EXPECT_EQ((*index)->Stats().documents, 0);
-    // The index's own defaults (ingest_index.h): word 5-shingles, not the batch's word:3.
-    SketchOptions word5;
-    word5.shingle = {ShingleKind::kWord, 5};
-    EXPECT_EQ((*index)->sketch_description(), DescribeSketchOptions(word5));
+    // A batch run's defaults (ingest_index.h): the index leaves chrome out too.
+    EXPECT_EQ((*index)->sketch_description(), DescribeSketchOptions(SketchOptions{}));
   }
   // Only the index file remains: no temporary, no WAL after a clean close.
   std::vector<std::string> files;
@@ -119,22 +117,23 @@ TEST(IngestIndexTest, CreateOpenAndRefuseToOverwrite) {
 
   std::unique_ptr<IngestIndex> index = OpenOrDie(path);
   ASSERT_NE(index, nullptr);
-  // The documented index defaults (stricter than a batch run's, ingest_index.h): word
-  // 5-shingles, threshold 0.7, containment 0.8, containment_z 2; and the banding a batch
-  // run chooses for those same parameters.
+  // The documented defaults, a batch run's: word 3-shingles, threshold 0.5, containment
+  // 0.7, containment_z 2, chrome learned; and the banding a batch run chooses for them.
   SketchOptions sketch;
-  sketch.shingle = {ShingleKind::kWord, 5};
+  sketch.shingle = {ShingleKind::kWord, 3};
   ClusterOptions cluster;
-  cluster.threshold = 0.7;
-  cluster.containment_threshold = 0.8;
+  cluster.threshold = 0.5;
+  cluster.containment_threshold = 0.7;
   cluster.containment_z = 2.0;
   const IndexParams defaults = IndexParamsFor(sketch, cluster);
   EXPECT_TRUE(index->CheckParams(defaults).ok()) << index->CheckParams(defaults);
   EXPECT_EQ(index->params().sketch.shingle.kind, ShingleKind::kWord);
-  EXPECT_EQ(index->params().sketch.shingle.size, 5);
-  EXPECT_EQ(index->params().match.threshold, 0.7);
-  EXPECT_EQ(index->params().match.containment_threshold, 0.8);
+  EXPECT_EQ(index->params().sketch.shingle.size, 3);
+  EXPECT_EQ(index->params().match.threshold, 0.5);
+  EXPECT_EQ(index->params().match.containment_threshold, 0.7);
   EXPECT_EQ(index->params().match.containment_z, 2.0);
+  EXPECT_TRUE(index->params().chrome.enabled);
+  EXPECT_EQ(DescribeChromeRule(index->params().chrome), DescribeChromeRule(BoilerplateOptions{}));
   auto clusterer = Clusterer::Create(cluster, kDefaultNumPerm);
   ASSERT_TRUE(clusterer.ok());
   EXPECT_EQ(index->lsh_params(), (*clusterer)->lsh_params());
@@ -305,7 +304,7 @@ TEST(IngestIndexTest, SyntheticCorpusHasMergesAndExcerpts) {
   const ClusterResult r = index->ExportClusters(false);
   int excerpts = 0;
   for (const DocumentResult& d : r.documents) excerpts += d.relation == Relation::kExcerpt;
-  EXPECT_GE(excerpts, 5);
+  EXPECT_GE(excerpts, 3);  // 4 with the defaults.
 }
 
 // --- Decisions -------------------------------------------------------------------------
@@ -642,13 +641,15 @@ TEST(IngestIndexTest, ParameterMismatchNamesBothValues) {
   };
   const IndexParams defaults;
   const std::vector<Case> cases = {
-      {[](IndexParams* p) { p->match.threshold = 0.85; }, "threshold", "0.7", "0.85"},
+      {[](IndexParams* p) { p->match.threshold = 0.85; }, "threshold", "0.5", "0.85"},
       {[](IndexParams* p) { p->sketch.seed = 42; }, "seed", "1", "42"},
       {[](IndexParams* p) { p->sketch.num_perm = 64; }, "num_perm", "128", "64"},
-      {[](IndexParams* p) { p->sketch.shingle = *ParseShingleSpec("char:7"); }, "shingle", "word:5", "char:7"},
-      {[](IndexParams* p) { p->match.containment_threshold = 0.5; }, "containment_threshold", "0.8", "0.5"},
+      {[](IndexParams* p) { p->sketch.shingle = *ParseShingleSpec("char:7"); }, "shingle", "word:3", "char:7"},
+      {[](IndexParams* p) { p->match.containment_threshold = 0.5; }, "containment_threshold", "0.7", "0.5"},
       {[](IndexParams* p) { p->canonical = CanonicalRule::kLongest; }, "canonical", "earliest", "longest"},
       {[](IndexParams* p) { p->lsh = LshParams{10, 5}; }, "lsh_bands", "", "10"},
+      {[](IndexParams* p) { p->chrome.min_docs = 5; }, "chrome_min_docs", "3", "5"},
+      {[](IndexParams* p) { p->chrome.enabled = false; }, "chrome", DescribeChromeRule(BoilerplateOptions{}), "off"},
   };
   for (const Case& c : cases) {
     IndexParams asked = defaults;
@@ -933,7 +934,10 @@ TEST(IngestIndexTest, ReadOnlyIndexAnswersButDoesNotWrite) {
 // joined-b = 003 + 004, joined-ab = 002 + 003 + 004, which contains both and merged
 // their clusters), then joined-ab removed (which split them again). Opened read-only from
 // a copy, which must stay byte for byte as it was.
-TEST(IngestIndexTest, OpensTheFormatVersion1Fixture) {
+// Format 1 (written before the index learned chrome) kept no texts, so it cannot be
+// converted; opening it (in any mode) is refused with a message that says so and what to
+// do, and leaves the file as it was.
+TEST(IngestIndexTest, RefusesTheFormatVersion1FixtureWithAClearMessage) {
   TempDir dir;
   const std::string path = dir.File("v1.dedup");
   fs::copy_file(FixturesDir() / "index" / "v1.dedup", path);
@@ -943,22 +947,52 @@ TEST(IngestIndexTest, OpensTheFormatVersion1Fixture) {
   };
   const std::string before = read_all(path);
   ASSERT_EQ(before.size(), 32768u);
+  for (bool read_only : {true, false}) {
+    IngestOptions o;
+    o.read_only = read_only;
+    absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Open(path, o);
+    ASSERT_TRUE(absl::IsFailedPrecondition(index.status())) << index.status();
+    const std::string m(index.status().message());
+    EXPECT_NE(m.find("format version 1"), std::string::npos) << m;
+    EXPECT_NE(m.find("dedup index create"), std::string::npos) << m;
+    EXPECT_NE(m.find(path), std::string::npos) << m;
+  }
+  absl::StatusOr<VerifyReport> v = IngestIndex::VerifyFile(path);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_FALSE(v->ok());
+  EXPECT_TRUE(read_all(path) == before) << "opening changed the file";
+}
+
+// Index files written by earlier builds of this format must keep opening
+// (fixtures/index/README.md says how each was made).
+TEST(IngestIndexTest, OpensTheFormatVersion2Fixture) {
+  TempDir dir;
+  const std::string path = dir.File("v2.dedup");
+  fs::copy_file(FixturesDir() / "index" / "v2.dedup", path);
+  auto read_all = [](const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string before = read_all(path);
+  ASSERT_EQ(before.size(), 102400u);
   {
     IngestOptions ro;
     ro.read_only = true;
     std::unique_ptr<IngestIndex> index = OpenOrDie(path, ro);
     ASSERT_NE(index, nullptr);
 
-    // The parameters it was created with (the index defaults of format 1).
+    // The parameters it was created with (the defaults of format 2: a batch run's).
     const IndexStats st = index->Stats();
     EXPECT_EQ(st.params.sketch.shingle.kind, ShingleKind::kWord);
-    EXPECT_EQ(st.params.sketch.shingle.size, 5);
+    EXPECT_EQ(st.params.sketch.shingle.size, 3);
     EXPECT_EQ(st.params.sketch.num_perm, 128);
     EXPECT_EQ(st.params.sketch.seed, 1u);
     EXPECT_EQ(st.params.sketch.engine, MinHashEngine::kFss);
-    EXPECT_EQ(st.params.match.threshold, 0.7);
-    EXPECT_EQ(st.params.match.containment_threshold, 0.8);
-    EXPECT_EQ(st.params.match.containment_z, 2.0);  // Stored (files older than z load 0).
+    EXPECT_EQ(st.params.match.threshold, 0.5);
+    EXPECT_EQ(st.params.match.containment_threshold, 0.7);
+    EXPECT_EQ(st.params.match.containment_z, 2.0);
+    EXPECT_TRUE(st.params.chrome.enabled);
+    EXPECT_EQ(st.chrome_history, 8);  // The removed document too.
     EXPECT_EQ(st.params.canonical, CanonicalRule::kEarliest);
     EXPECT_EQ(st.lsh.bands, 42);
     EXPECT_EQ(st.lsh.rows, 3);
@@ -987,12 +1021,13 @@ TEST(IngestIndexTest, OpensTheFormatVersion1Fixture) {
     EXPECT_EQ((*events)[1].document, "joined-ab");
 
     // The export: insertion order, stable ids, each family's original its
-    // representative (the earliest published), the truncated copy an excerpt.
+    // representative (the earliest published); the truncated copy (60%) is above the
+    // Jaccard threshold 0.5, so similar.
     const ClusterResult r = index->ExportClusters(false);
     const std::vector<std::tuple<std::string, uint32_t, std::string, Relation>> expected = {
         {"000_f108cfa45c64e33e.txt", 1, "000_f108cfa45c64e33e.txt", Relation::kRepresentative},
         {"000_f108cfa45c64e33e__typos.txt", 1, "000_f108cfa45c64e33e.txt", Relation::kSimilar},
-        {"000_f108cfa45c64e33e__trunc60.txt", 1, "000_f108cfa45c64e33e.txt", Relation::kExcerpt},
+        {"000_f108cfa45c64e33e__trunc60.txt", 1, "000_f108cfa45c64e33e.txt", Relation::kSimilar},
         {"001_6cc9de1a86de204c.txt", 2, "001_6cc9de1a86de204c.txt", Relation::kRepresentative},
         {"001_6cc9de1a86de204c__quotes.txt", 2, "001_6cc9de1a86de204c.txt", Relation::kSimilar},
         {"joined-a", 3, "joined-a", Relation::kRepresentative},
@@ -1196,6 +1231,173 @@ TEST(IngestIndexTest, ASecondWriterIsToldToReopen) {
   ASSERT_TRUE(b->CheckAndInsert(absl::MakeConstSpan(docs).subspan(10, 10)).ok());
   EXPECT_EQ(b->Stats().documents, 20);
   ExpectVerifies(*b, "two writers");
+}
+
+}  // namespace
+}  // namespace dedup
+
+namespace dedup {
+namespace {
+
+// --- Chrome learned by the index ------------------------------------------------------
+
+// Words of a made-up language drawn from `seed`: different seeds, different texts.
+std::string Words(uint64_t seed, int n) {
+  static const char* kSyllables[] = {"ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "be", "du", "fe", "go", "hu", "ji"};
+  std::string out;
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 12345;
+  for (int w = 0; w < n; ++w) {
+    if (w > 0) out += ' ';
+    x ^= x >> 29, x *= 0xBF58476D1CE4E5B9ull, x ^= x >> 32;
+    const int syllables = 2 + static_cast<int>(x % 3);
+    for (int k = 0; k < syllables; ++k) out += kSyllables[(x >> (8 + 4 * k)) % 14];
+  }
+  return out;
+}
+
+// Short different articles under one long aggregator footer (the footer is ~3x an
+// article), each also published bare by its wire: until the footer is known, the
+// aggregated copies look alike (J ~ 0.6 through the footer alone) and are grouped;
+// once it is chrome they must be re-signed, split apart and joined with their wires.
+std::vector<Document> FooterCorpus(int articles) {
+  const std::string footer = "DISCLAIMER " + Words(7, 90) + "\nRead original article here\n";
+  std::vector<Document> docs;
+  for (int a = 0; a < articles; ++a) {
+    const std::string body = Words(100 + static_cast<uint64_t>(a), 30) + ".\n";
+    docs.push_back(Document{absl::StrFormat("agg-%02d", a), body + footer, "aggregator.example"});
+    docs.push_back(Document{absl::StrFormat("wire-%02d", a), body, absl::StrFormat("wire%d.example", a)});
+  }
+  return docs;
+}
+
+std::string WriteDocs(const TempDir& dir, const std::vector<Document>& docs) {
+  const std::string path = dir.File("docs.jsonl");
+  std::ofstream out(path, std::ios::binary);
+  for (const Document& d : docs) {
+    out << "{\"id\":" << JsonQuote(d.id) << ",\"text\":" << JsonQuote(d.text) << ",\"source\":" << JsonQuote(d.source)
+        << "}\n";
+  }
+  return path;
+}
+
+TEST(IngestIndexChromeTest, LateChromeIsReexaminedInAnyBatching) {
+  TempDir dir;
+  const std::vector<Document> docs = FooterCorpus(8);
+  const std::string corpus = WriteDocs(dir, docs);
+  const ClusterResult batch = BatchRun(corpus, PipelineOptions{});
+  // The reference itself: every aggregated copy with its own wire, nothing else.
+  for (size_t i = 0; i < docs.size(); i += 2) {
+    EXPECT_EQ(batch.documents[i].cluster, batch.documents[i + 1].cluster) << docs[i].id;
+    if (i > 0) {
+      EXPECT_NE(batch.documents[i].cluster, batch.documents[0].cluster) << docs[i].id;
+    }
+  }
+  for (size_t max_batch : {1, 2, 5, 16}) {
+    const std::string path = dir.File(absl::StrFormat("f%d.dedup", max_batch));
+    IngestInSessions(path, docs, IndexParams{}, /*seed=*/max_batch, max_batch);
+    std::unique_ptr<IngestIndex> index = OpenOrDie(path);
+    ASSERT_NE(index, nullptr);
+    const std::string label = absl::StrFormat("max batch %d", max_batch);
+    ExpectSameClusters(batch, index->ExportClusters(true), /*same_pair_counts=*/false, label);
+    const IndexStats st = index->Stats();
+    // The footer's two lines, corpus-wide and in the aggregator's own scope.
+    EXPECT_EQ(st.chrome_lines, 4) << label;
+    EXPECT_EQ(st.chrome_history, static_cast<int64_t>(docs.size())) << label;
+    ExpectVerifies(*index, label);
+  }
+  // One document at a time: agg-01 joined agg-00 through the footer; when agg-02 made
+  // the footer chrome, the re-examination moved agg-00's wire in with it (a merge caused
+  // by agg-02) and agg-01 out to its own wire's cluster.
+  std::unique_ptr<IngestIndex> index = OpenOrDie(dir.File("f1.dedup"));
+  ASSERT_NE(index, nullptr);
+  absl::StatusOr<std::vector<ClusterEvent>> events = index->ClusterEvents();
+  ASSERT_TRUE(events.ok());
+  bool reexamined = false;
+  for (const ClusterEvent& e : *events) reexamined |= e.kind == ClusterEvent::Kind::kMerge && e.document == "agg-02";
+  EXPECT_TRUE(reexamined);
+}
+
+// The same documents in another order: the model (and so the clusters) may differ, but
+// each order equals its own batch reference; and the state never depends on batching.
+TEST(IngestIndexChromeTest, ReplayedHistoryGivesTheSameModel) {
+  TempDir dir;
+  std::vector<Document> docs = FooterCorpus(6);
+  std::reverse(docs.begin(), docs.end());
+  const std::string corpus = WriteDocs(dir, docs);
+  const std::string path = dir.File("r.dedup");
+  IngestInSessions(path, docs, IndexParams{}, 5, 3);
+  std::unique_ptr<IngestIndex> index = OpenOrDie(path);
+  ASSERT_NE(index, nullptr);
+  ExpectSameClusters(BatchRun(corpus, PipelineOptions{}), index->ExportClusters(true), false, "reversed");
+  // Removing documents does not un-learn the chrome (the history stays).
+  const std::string first_agg = docs.back().id == "wire-00" ? "agg-00" : docs.back().id;
+  ASSERT_TRUE(index->Remove(std::vector<std::string>{first_agg}).ok());
+  EXPECT_EQ(index->Stats().chrome_lines, 4);
+  index.reset();
+  index = OpenOrDie(path);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->Stats().chrome_lines, 4);
+  EXPECT_EQ(index->Stats().chrome_history, static_cast<int64_t>(docs.size()));
+  ExpectVerifies(*index, "after removal");
+}
+
+// The stored history is checked against the recorded digest at every open.
+TEST(IngestIndexChromeTest, TamperedHistoryIsDataLoss) {
+  TempDir dir;
+  const std::vector<Document> docs = FooterCorpus(4);
+  const std::string path = dir.File("t.dedup");
+  IngestInSessions(path, docs, IndexParams{}, 1, 3);
+  for (const char* sql : {"UPDATE lines SET checksum = checksum + 1 WHERE seq = 2",
+                          "DELETE FROM lines WHERE seq = (SELECT MAX(seq) FROM lines)"}) {
+    const std::string copy = dir.File("copy.dedup");
+    fs::remove(copy);
+    fs::copy_file(path, copy);
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(copy.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+    absl::StatusOr<std::unique_ptr<IngestIndex>> index = IngestIndex::Open(copy, {});
+    EXPECT_TRUE(absl::IsDataLoss(index.status())) << sql << ": " << index.status();
+  }
+}
+
+// A batch whose commit fails after it re-examined stored documents in memory: the
+// index goes back to the file's state (model, signatures, clusters) and carries on.
+TEST(IngestIndexChromeTest, FailedCommitAfterReexaminationLeavesTheFileState) {
+  TempDir dir;
+  const std::vector<Document> docs = FooterCorpus(6);
+  const std::string path = dir.File("c.dedup");
+  ASSERT_TRUE(IngestIndex::Create(path, {}).ok());
+  {
+    std::unique_ptr<IngestIndex> index = OpenOrDie(path);
+    ASSERT_NE(index, nullptr);
+    ASSERT_TRUE(index->CheckAndInsert(absl::MakeConstSpan(docs).subspan(0, 4)).ok());  // Two footers: not chrome.
+  }
+  IngestOptions limited;
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  limited.max_file_bytes = st.st_size + 4096;
+  std::unique_ptr<IngestIndex> index = OpenOrDie(path, limited);
+  ASSERT_NE(index, nullptr);
+  const ClusterResult before = index->ExportClusters(true);
+  EXPECT_EQ(index->Stats().chrome_lines, 0);
+  // The third aggregated article makes the footer chrome (re-examining the first two),
+  // and a large document overflows the file.
+  std::vector<Document> batch(docs.begin() + 4, docs.begin() + 5);
+  batch.push_back(Document{"big", Words(999, 40000)});
+  auto r = index->CheckAndInsert(batch);
+  ASSERT_TRUE(absl::IsResourceExhausted(r.status())) << r.status();
+  EXPECT_EQ(index->Stats().chrome_lines, 0);
+  EXPECT_EQ(index->Stats().chrome_history, 4);
+  ExpectSameClusters(before, index->ExportClusters(true), true, "after the failed batch");
+  ExpectVerifies(*index, "after the failed batch");
+  index.reset();
+  index = OpenOrDie(path);
+  ASSERT_NE(index, nullptr);
+  ASSERT_TRUE(index->CheckAndInsert(absl::MakeConstSpan(docs).subspan(4)).ok());
+  const std::string corpus = WriteDocs(dir, docs);
+  ExpectSameClusters(BatchRun(corpus, PipelineOptions{}), index->ExportClusters(true), false, "continued");
+  EXPECT_EQ(index->Stats().chrome_lines, 4);
 }
 
 }  // namespace

@@ -14,9 +14,13 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "dedup/chrome_stream.h"
+#include "dedup/cluster.h"
+#include "dedup/ingest_index.h"
 #include "dedup/minhash.h"
 #include "dedup/pipeline.h"
 #include "dedup/report.h"
+#include "dedup/sketch.h"
 
 namespace dedup::testing {
 
@@ -40,13 +44,6 @@ class TempDir {
  private:
   std::string path_;
 };
-
-// Corpus-level boilerplate removal (PipelineOptions::boilerplate) learns from the whole
-// corpus before the first signature, which an incremental index never has: equivalence
-// is defined for the same sketch and match options without it.
-inline void DisableCorpusBoilerplate(PipelineOptions& options) {
-  options.boilerplate.enabled = false;
-}
 
 // --- A synthetic news-like corpus --------------------------------------------------
 
@@ -171,13 +168,37 @@ inline std::vector<Document> ReadCorpus(const std::string& path) {
   return docs;
 }
 
-// The batch run the index must agree with.
+// The batch run the index must agree with (ingest_index.h, "Equivalence"): the index's
+// chrome model -- a ChromeStream fed every document in order -- then each document
+// signed without the lines it calls chrome, and a batch Clusterer over them in input
+// order. With options.boilerplate disabled, or a corpus without chrome, this is
+// RunClusterPipeline without corpus boilerplate removal.
 inline ClusterResult BatchRun(const std::string& jsonl, const PipelineOptions& options) {
-  PipelineOptions o = options;
-  DisableCorpusBoilerplate(o);
-  absl::StatusOr<PipelineResult> r = RunClusterPipeline({jsonl}, o);
-  EXPECT_TRUE(r.ok()) << r.status();
-  return r.ok() ? std::move(r->clusters) : ClusterResult{};
+  const std::vector<Document> docs = ReadCorpus(jsonl);
+  const IndexParams params = IndexParamsFor(options.sketch, options.cluster);
+  ChromeStream model(params.chrome);
+  std::vector<TokenizedText> tokens(docs.size());
+  std::vector<LineKeys> keys(docs.size());
+  for (size_t i = 0; i < docs.size(); ++i) {
+    EXPECT_TRUE(Tokenize(docs[i].text, &tokens[i]).ok()) << docs[i].id;
+    keys[i] = ComputeLineKeys(tokens[i]);
+    model.Add(SourceKey(docs[i].source), keys[i]);
+  }
+  absl::StatusOr<Sketcher> sketcher = Sketcher::Create(options.sketch);
+  absl::StatusOr<std::unique_ptr<Clusterer>> clusterer = Clusterer::Create(options.cluster, options.sketch.num_perm);
+  EXPECT_TRUE(sketcher.ok() && clusterer.ok());
+  if (!sketcher.ok() || !clusterer.ok()) return ClusterResult{};
+  SketchScratch scratch;
+  TokenizedText kept;
+  for (size_t i = 0; i < docs.size(); ++i) {
+    const uint64_t source = SourceKey(docs[i].source);
+    const int dropped =
+        StripLines(tokens[i], [&](size_t l) { return model.IsChrome(source, keys[i].lines[l]); }, &kept);
+    SketchedDocument sketch;
+    sketcher->SketchTokens(dropped > 0 ? kept : tokens[i], /*keep_shingles=*/false, &scratch, &sketch);
+    (*clusterer)->Add(docs[i].id, "", std::move(sketch), docs[i].published_time);
+  }
+  return (*clusterer)->Finish();
 }
 
 inline void ExpectSameClusters(const ClusterResult& batch, const ClusterResult& index, bool same_pair_counts,

@@ -41,10 +41,14 @@ struct ParamFlags {
   std::string canonical = std::string(CanonicalRuleName(IndexParams{}.canonical));
   int bands = 0;
   int rows = 0;
+  std::string boilerplate = IndexParams{}.chrome.enabled ? "on" : "off";
+  BoilerplateOptions chrome = IndexParams{}.chrome;
 
   static constexpr const char* kNames[] = {"--shingle", "--num-perm", "--seed", "--minhash", "--threshold", "--containment",
                                            "--min-containment-shingles", "--min-containment-ratio", "--containment-z",
-                                           "--canonical", "--bands", "--rows"};
+                                           "--canonical", "--bands", "--rows", "--boilerplate",
+                                           "--boilerplate-min-docs", "--boilerplate-min-contexts",
+                                           "--boilerplate-source-min-docs", "--boilerplate-source-min-contexts"};
 
   void Register(CLI::App* app) {
     sketch.shingle = ShingleSpec(IndexParams{}.sketch.shingle);  // The index's own default.
@@ -73,6 +77,26 @@ struct ParamFlags {
         ->check(CLI::IsMember({"earliest", "first", "longest"}))
         ->capture_default_str();
     AddBandsRowsOptions(app, &bands, &rows, "LSH bands (with --rows; default: chosen from the thresholds)");
+    app->add_option("--boilerplate", boilerplate,
+                    "on: learn site chrome from the ingested documents and leave it out of signatures "
+                    "(chrome_stream.h); off: compare whole pages")
+        ->check(CLI::IsMember({"on", "off"}))
+        ->capture_default_str();
+    app->add_option("--boilerplate-min-docs", chrome.min_docs,
+                    "Corpus-wide chrome: a line in at least this many documents ...")
+        ->check(CLI::Range(1, 1 << 30))
+        ->capture_default_str();
+    app->add_option("--boilerplate-min-contexts", chrome.min_contexts, "... with this many different contexts")
+        ->check(CLI::Range(1, kMaxBoilerplateContexts))
+        ->capture_default_str();
+    app->add_option("--boilerplate-source-min-docs", chrome.min_source_docs,
+                    "Per-source chrome (JSONL \"source\" field): a line in this many documents of a source ...")
+        ->check(CLI::Range(1, 1 << 30))
+        ->capture_default_str();
+    app->add_option("--boilerplate-source-min-contexts", chrome.min_source_contexts,
+                    "... with this many different contexts")
+        ->check(CLI::Range(1, kMaxBoilerplateContexts))
+        ->capture_default_str();
   }
 
   bool AnyGiven(CLI::App* app) const {
@@ -101,6 +125,11 @@ struct ParamFlags {
       base.match.min_containment_ratio = min_containment_ratio;
     }
     if (given("--containment-z")) base.match.containment_z = containment_z;
+    if (given("--boilerplate")) base.chrome.enabled = boilerplate == "on";
+    if (given("--boilerplate-min-docs")) base.chrome.min_docs = chrome.min_docs;
+    if (given("--boilerplate-min-contexts")) base.chrome.min_contexts = chrome.min_contexts;
+    if (given("--boilerplate-source-min-docs")) base.chrome.min_source_docs = chrome.min_source_docs;
+    if (given("--boilerplate-source-min-contexts")) base.chrome.min_source_contexts = chrome.min_source_contexts;
     if (given("--canonical")) {
       absl::StatusOr<CanonicalRule> rule = ParseCanonicalRule(canonical);
       if (!rule.ok()) return rule.status();
@@ -477,7 +506,8 @@ int RunStats(const ReadFlags& f) {
               << ", \"threshold\": " << Num(p.match.threshold)
               << ", \"containment_threshold\": " << Num(p.match.containment_threshold)
               << ", \"canonical\": \"" << CanonicalRuleName(p.canonical) << "\", \"bands\": " << s.lsh.bands
-              << ", \"rows\": " << s.lsh.rows << "}\n";
+              << ", \"rows\": " << s.lsh.rows << ", \"chrome\": " << JsonQuote(DescribeChromeRule(p.chrome))
+              << ", \"chrome_lines\": " << s.chrome_lines << ", \"chrome_history\": " << s.chrome_history << "}\n";
     return kExitOk;
   }
   std::cout << absl::StrFormat("index       %s\n", f.path)
@@ -497,6 +527,9 @@ int RunStats(const ReadFlags& f) {
                                Num(p.match.threshold),
                                p.match.containment_threshold > 0 ? Num(p.match.containment_threshold) : "off",
                                CanonicalRuleName(p.canonical), s.lsh.bands, s.lsh.rows)
+            << absl::StrFormat("chrome      %s\n", DescribeChromeRule(p.chrome))
+            << absl::StrFormat("            %d lines are chrome, learned from %d documents\n", s.chrome_lines,
+                               s.chrome_history)
             << absl::StrFormat("size        %d bytes + %d bytes of WAL (%.0f bytes per document)\n", s.file_bytes,
                                s.wal_bytes, per_doc)
             << absl::StrFormat("load        %.3f s\n", s.load_seconds);
