@@ -375,6 +375,11 @@ FlaggedLines FlagLines(const DocKeys& doc, const std::function<bool(uint64_t)>& 
 
 bool SameContext(const DocKeys& a, size_t line_a, const FlaggedLines& flagged_a, const DocKeys& b, size_t line_b,
                  const FlaggedLines& flagged_b, double containment) {
+  return CompareContexts(a, line_a, flagged_a, b, line_b, flagged_b, containment) != ContextMatch::kDifferent;
+}
+
+ContextMatch CompareContexts(const DocKeys& a, size_t line_a, const FlaggedLines& flagged_a, const DocKeys& b,
+                             size_t line_b, const FlaggedLines& flagged_b, double containment) {
   const ContextSketch& x = *a.context;
   const ContextSketch& y = *b.context;
   uint64_t skip = x.OwnedBy(line_a) | y.OwnedBy(line_b);
@@ -392,11 +397,11 @@ bool SameContext(const DocKeys& a, size_t line_a, const FlaggedLines& flagged_a,
   const uint64_t usable_slots = ~skip & ~(empty_x & empty_y);
   const uint64_t matching = usable_slots & ~empty_x & ~empty_y & EqualMask(x.value.data(), y.value.data());
   const int usable = std::popcount(usable_slots), matches = std::popcount(matching);
-  if (usable < kMinContextSlots) return true;  // Unknown: never evidence of chrome.
-  if (na <= 0 || nb <= 0) return true;
+  if (usable < kMinContextSlots) return ContextMatch::kUnknown;  // Never evidence of chrome.
+  if (na <= 0 || nb <= 0) return ContextMatch::kUnknown;
   const double j = static_cast<double>(matches) / usable;
   const double shared = j * (na + nb) / (1 + j);
-  return shared >= containment * std::min(na, nb);
+  return shared >= containment * std::min(na, nb) ? ContextMatch::kSame : ContextMatch::kDifferent;
 }
 
 bool BoilerplateModel::IsBoilerplate(uint64_t source_key, uint64_t line_key) const {

@@ -169,6 +169,11 @@ FlaggedLines FlagLines(const DocKeys& doc, const std::function<bool(uint64_t)>& 
 // context, and the other way round.
 bool SameContext(const DocKeys& a, size_t line_a, const FlaggedLines& flagged_a, const DocKeys& b, size_t line_b,
                  const FlaggedLines& flagged_b, double containment);
+// The same comparison, telling "unknown" (fewer than kMinContextSlots usable slots, or
+// an empty context) apart: SameContext() is CompareContexts() != kDifferent.
+enum class ContextMatch { kSame, kDifferent, kUnknown };
+ContextMatch CompareContexts(const DocKeys& a, size_t line_a, const FlaggedLines& flagged_a, const DocKeys& b,
+                             size_t line_b, const FlaggedLines& flagged_b, double containment);
 
 // The lines found to be boilerplate. Immutable; thread-safe to read.
 class BoilerplateModel {

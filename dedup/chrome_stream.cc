@@ -38,6 +38,19 @@ uint64_t Get(const char* p, int bytes) {
   return v;
 }
 
+// Whether the context of line `line` in `d` keeps at least kMinContextSlots slots once
+// the line and the document's chrome lines are left out (else no comparison with it can
+// tell anything).
+bool Comparable(const DocKeys& d, size_t line, const FlaggedLines& chrome) {
+  uint64_t skip = d.context->OwnedBy(line);
+  for (uint64_t slots : chrome.slots) skip |= slots;
+  int usable = 0;
+  for (int i = 0; i < kContextSlots; ++i) {
+    usable += ((skip >> i) & 1) == 0 && d.context->line[i] != ContextSketch::kEmpty;
+  }
+  return usable >= kMinContextSlots;
+}
+
 }  // namespace
 
 std::string DescribeChromeRule(const BoilerplateOptions& o) {
@@ -154,14 +167,27 @@ bool ChromeStream::Count(Table& table, uint64_t key, uint64_t scope, uint32_t n,
     const uint32_t df = o != nullptr ? o->df : static_cast<uint32_t>(min_docs);
     neighbour_df = std::max(neighbour_df, df);
   }
-  if (s.contexts < min_contexts) {
+  if (s.contexts < min_contexts && Comparable(me, j, mine)) {
+    // A kept context that can no longer be compared (its document's lines became chrome
+    // and own all but a few of its slots) says nothing: the first such is replaced by
+    // this occurrence when it is not the same as any comparable one. Comparisons that
+    // come out unknown count as the same (never evidence of chrome), as in batch runs.
     bool same = false;
+    int stale = -1;
     for (int i = 0; i < s.contexts && !same; ++i) {
       const Context& c = ContextAt(s, i);
-      same = SameContext(me, j, mine, doc(c.doc), c.line, Flagged(c.doc), options_.context_containment);
+      const FlaggedLines& theirs = Flagged(c.doc);
+      if (!Comparable(doc(c.doc), c.line, theirs)) {
+        if (stale < 0) stale = i;
+        continue;
+      }
+      same = CompareContexts(me, j, mine, doc(c.doc), c.line, theirs, options_.context_containment) !=
+             ContextMatch::kDifferent;
     }
-    if (!same) {
-      const Context fresh{n, static_cast<uint16_t>(std::min<size_t>(j, ContextSketch::kMaxLine))};
+    const Context fresh{n, static_cast<uint16_t>(std::min<size_t>(j, ContextSketch::kMaxLine))};
+    if (!same && stale >= 0) {
+      (stale == 0 ? s.first : pool_[s.more + stale - 1]) = fresh;
+    } else if (!same) {
       if (s.contexts == 0) {
         s.first = fresh;
       } else {

@@ -11,7 +11,11 @@
 //     in min_contexts mutually different contexts. An occurrence's context is compared
 //     with the contexts kept so far (at most min_contexts comparisons), leaving out of
 //     both sides the lines that are chrome at that moment where the other document lacks
-//     them -- what a batch run's later rounds do with the previous round's model.
+//     them -- what a batch run's later rounds do with the previous round's model. An
+//     occurrence whose context keeps fewer than kMinContextSlots slots once its
+//     document's chrome is left out is no evidence; a kept context that has come to that
+//     (its document's lines became chrome) is replaced by the next occurrence that is not
+//     the same as any other kept one.
 //   Blocks. Each line remembers its neighbours B (the line before, the line after) in
 //     the first document that held it, and in how many of its documents the same line
 //     stood there. L becomes chrome when df(L) >= min_docs, such a neighbour B is

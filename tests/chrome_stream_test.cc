@@ -99,6 +99,21 @@ TEST(ChromeStream, HotStoryKeepsEveryParagraph) {
   EXPECT_TRUE(stream.IsChrome(SourceKey("site3"), Keys(footer(3)).lines[0]));
 }
 
+// The first document holding a line is its first kept context. Here it holds almost
+// nothing else (so no comparison with it can tell anything), or everything else in it
+// becomes chrome later: such a context must not block the line forever (unknown counts
+// as "the same"), so it is replaced by the next occurrence that differs from the others.
+TEST(ChromeStream, AContextWithoutTextIsReplaced) {
+  ChromeStream stream({});
+  const std::string nav = "Skip to main navigation\n";
+  const std::string footer = Words(1, 30) + "\n";
+  stream.Add(0, Keys(nav + footer));
+  for (int i = 0; i < 3; ++i) stream.Add(0, Keys(Words(50 + static_cast<uint64_t>(i), 90) + "\n" + footer));
+  EXPECT_TRUE(stream.IsChrome(0, Line(Words(1, 30))));  // Under three different texts.
+  for (int i = 0; i < 3; ++i) stream.Add(0, Keys(nav + Words(100 + static_cast<uint64_t>(i), 90) + "\n"));
+  EXPECT_TRUE(stream.IsChrome(0, Line("Skip to main navigation")));
+}
+
 // The model is a function of the sequence: the same documents give the same digest,
 // another order (here: the footer's third article first) another one.
 TEST(ChromeStream, DigestFollowsTheSequence) {
