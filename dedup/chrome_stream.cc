@@ -107,32 +107,6 @@ bool ChromeStream::IsChrome(uint64_t source_key, uint64_t line_key) const {
   return s != nullptr && s->since != kNever;
 }
 
-std::vector<uint64_t> ChromeStream::DocumentsWith(const std::vector<Flag>& flags, uint64_t end) const {
-  std::vector<uint64_t> tags;
-  if (flags.empty()) return tags;
-  absl::flat_hash_set<uint64_t> corpus;
-  absl::flat_hash_map<uint64_t, absl::flat_hash_set<uint64_t>> by_source;
-  for (const Flag& f : flags) {
-    if (f.source == 0) {
-      corpus.insert(f.line);
-    } else {
-      by_source[f.source].insert(f.line);
-    }
-  }
-  end = std::min<uint64_t>(end, documents());
-  for (uint64_t d = 0; d < end; ++d) {
-    auto src = by_source.find(sources_[d]);
-    const absl::flat_hash_set<uint64_t>* own = src == by_source.end() ? nullptr : &src->second;
-    for (size_t i = offsets_[d]; i < offsets_[d + 1]; ++i) {
-      if (corpus.contains(keys_[i]) || (own != nullptr && own->contains(keys_[i]))) {
-        tags.push_back(tags_[d]);
-        break;
-      }
-    }
-  }
-  return tags;
-}
-
 const FlaggedLines& ChromeStream::Flagged(size_t d) {
   // A document kept as a context is compared again and again; its chrome lines only
   // change when the model does, so they are cached until then.
@@ -146,17 +120,28 @@ const FlaggedLines& ChromeStream::Flagged(size_t d) {
 }
 
 bool ChromeStream::Count(Table& table, uint64_t key, uint64_t scope, uint32_t n, size_t j, const FlaggedLines& mine,
-                         int min_docs, int min_contexts, std::vector<Flag>* flagged) {
+                         int min_docs, int min_contexts, std::vector<Flag>* flagged, std::vector<uint64_t>* holders) {
   LineState& s = table[key];
   const DocKeys me = doc(n);
   const uint64_t source = sources_[n];
   const uint64_t before = j > 0 ? me.lines[j - 1] : 0;
   const uint64_t after = j + 1 < me.num_lines ? me.lines[j + 1] : 0;
-  if (s.df == 0) s.before = before, s.after = after;
+  if (s.df == 0) s.before = before, s.after = after, s.first_doc = n;
   ++s.df;
   s.same_before += s.before != 0 && before == s.before;
   s.same_after += s.after != 0 && after == s.after;
   if (s.since != kNever) return false;
+  if (s.df == 2) {
+    if (free_postings_.empty()) {
+      s.postings = static_cast<uint32_t>(postings_.size());
+      postings_.emplace_back();
+    } else {
+      s.postings = free_postings_.back();
+      free_postings_.pop_back();
+    }
+    postings_[s.postings].push_back(s.first_doc);
+  }
+  if (s.postings != kNever) postings_[s.postings].push_back(n);
   // Block evidence: a remembered neighbour that is chrome now and stood next to L in
   // enough of L's documents; remembered as its df for the ratio.
   uint32_t neighbour_df = 0;
@@ -208,10 +193,22 @@ bool ChromeStream::Count(Table& table, uint64_t key, uint64_t scope, uint32_t n,
   ++chrome_lines_;
   digest_ ^= Mix(scope, key, n);
   if (flagged != nullptr) flagged->push_back(Flag{scope, me.lines[j]});
+  if (s.postings != kNever) {
+    std::vector<uint32_t>& docs = postings_[s.postings];
+    if (holders != nullptr) {
+      for (uint32_t d : docs) {
+        if (d != n) holders->push_back(tags_[d]);
+      }
+    }
+    std::vector<uint32_t>().swap(docs);
+    free_postings_.push_back(s.postings);
+    s.postings = kNever;
+  }
   return true;
 }
 
-int ChromeStream::Add(uint64_t source_key, const LineKeys& keys, uint64_t tag, std::vector<Flag>* flagged_out) {
+int ChromeStream::Add(uint64_t source_key, const LineKeys& keys, uint64_t tag, std::vector<Flag>* flagged_out,
+                      std::vector<uint64_t>* holders) {
   const uint32_t n = static_cast<uint32_t>(sources_.size());
   sources_.push_back(source_key);
   tags_.push_back(tag);
@@ -234,10 +231,10 @@ int ChromeStream::Add(uint64_t source_key, const LineKeys& keys, uint64_t tag, s
     const uint64_t line = keys.lines[j];
     // A line repeated within the document counts once (at its first occurrence).
     if (!seen_.insert(line).second) continue;
-    flagged += Count(corpus_, line, 0, n, j, mine, options_.min_docs, options_.min_contexts, flagged_out);
+    flagged += Count(corpus_, line, 0, n, j, mine, options_.min_docs, options_.min_contexts, flagged_out, holders);
     if (source_key != 0) {
       flagged += Count(by_source_, ScopedKey(source_key, line), source_key, n, j, mine, options_.min_source_docs,
-                       options_.min_source_contexts, flagged_out);
+                       options_.min_source_contexts, flagged_out, holders);
     }
   }
   return flagged;
@@ -249,7 +246,12 @@ size_t ChromeStream::MemoryBytes() const {
   const size_t entry = sizeof(uint64_t) + sizeof(LineState) + 1;
   return (corpus_.capacity() + by_source_.capacity()) * entry + pool_.capacity() * sizeof(Context) +
          keys_.capacity() * 8 + shingles_.capacity() * 4 + offsets_.capacity() * 8 + totals_.capacity() * 4 +
-         contexts_.capacity() * sizeof(ContextSketch) + sources_.capacity() * 8 + tags_.capacity() * 8;
+         contexts_.capacity() * sizeof(ContextSketch) + sources_.capacity() * 8 + tags_.capacity() * 8 +
+         postings_.capacity() * sizeof(std::vector<uint32_t>) + [this] {
+           size_t b = 0;
+           for (const auto& p : postings_) b += p.capacity() * 4;
+           return b;
+         }();
 }
 
 }  // namespace dedup

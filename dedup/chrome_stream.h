@@ -31,9 +31,10 @@
 // counting d_0..d_n depends only on that sequence, never on how it was split into
 // batches, sessions or threads, so replaying the stored history (the ingestion index does
 // at Open) rebuilds exactly the same model; Digest() hashes it to check that. Add()
-// reports the lines it made chrome, and DocumentsWith() finds the earlier documents that
-// hold them, so that a user of the model (the ingestion index) can re-sign them: every
-// document is then signed with the current model, whatever the order it arrived in.
+// reports the lines it made chrome and the earlier documents that hold them (from a
+// posting list kept for every line seen twice and not yet chrome), so that a user of the
+// model (the ingestion index) can re-sign them: every document is then signed with the
+// current model, whatever the order it arrived in.
 //
 // How it differs from a batch run over the same documents: the batch counts every
 // document before deciding and may take back a round's verdict; the stream decides with
@@ -42,7 +43,8 @@
 // costs against the batch model on the hard corpora.
 //
 // Memory: per document its line keys (12 bytes per line) and context sketch (256
-// bytes); per distinct (scope, line) about 60 bytes. Not thread-safe for writers; const
+// bytes); per distinct (scope, line) about 70 bytes; 4 bytes per occurrence of a line
+// seen twice and not chrome. Not thread-safe for writers; const
 // members may run concurrently with each other.
 #ifndef DEDUP_CHROME_STREAM_H_
 #define DEDUP_CHROME_STREAM_H_
@@ -81,17 +83,17 @@ class ChromeStream {
   };
 
   // Counts the next document (number documents()), remembering `tag` for it (the index
-  // passes the document's seq); appends the lines it made chrome to *flagged when
-  // non-null and returns how many. With options.enabled false it only numbers it.
-  int Add(uint64_t source_key, const LineKeys& keys, uint64_t tag = 0, std::vector<Flag>* flagged = nullptr);
+  // passes the document's seq); appends the lines it made chrome to *flagged and the
+  // tags of the earlier documents holding them to *holders (unsorted, possibly
+  // repeated), each when non-null; returns how many lines. With options.enabled false it
+  // only numbers the document.
+  int Add(uint64_t source_key, const LineKeys& keys, uint64_t tag = 0, std::vector<Flag>* flagged = nullptr,
+          std::vector<uint64_t>* holders = nullptr);
 
   // Whether `line_key` is chrome for a document of `source_key`, corpus-wide or in the
   // source's scope.
   bool IsChrome(uint64_t source_key, uint64_t line_key) const;
 
-  // The tags of the documents numbered below `end` that hold a flagged line in its
-  // scope, ascending. Cost: one hash lookup per stored line.
-  std::vector<uint64_t> DocumentsWith(const std::vector<Flag>& flags, uint64_t end) const;
 
   uint64_t documents() const { return sources_.size(); }
   size_t chrome_lines() const { return chrome_lines_; }
@@ -111,6 +113,8 @@ class ChromeStream {
     uint32_t same_before = 0, same_after = 0;  // Documents with those neighbours.
     uint32_t since = kNever;
     uint32_t more = kNever;  // Offset in pool_ of the contexts after the first.
+    uint32_t first_doc = 0;  // The first document holding it.
+    uint32_t postings = kNever;  // Index in postings_ once df >= 2, until chrome.
     Context first{0, 0};
     uint8_t contexts = 0;
   };
@@ -123,7 +127,7 @@ class ChromeStream {
   const Context& ContextAt(const LineState& s, int i) const { return i == 0 ? s.first : pool_[s.more + i - 1]; }
   // Counts line j of document n in one scope; returns whether it became chrome.
   bool Count(Table& table, uint64_t key, uint64_t scope, uint32_t n, size_t j, const FlaggedLines& mine,
-             int min_docs, int min_contexts, std::vector<Flag>* flagged);
+             int min_docs, int min_contexts, std::vector<Flag>* flagged, std::vector<uint64_t>* holders);
   const FlaggedLines& Flagged(size_t d);
   const LineState* Find(const Table& table, uint64_t key) const {
     auto it = table.find(key);
@@ -135,6 +139,10 @@ class ChromeStream {
   Table corpus_;     // Line key -> state.
   Table by_source_;  // ScopedKey(source, line) -> state.
   std::vector<Context> pool_;
+  // Documents holding a line seen at least twice and not chrome (freed when it becomes
+  // chrome: later documents are signed without it anyway).
+  std::vector<std::vector<uint32_t>> postings_;
+  std::vector<uint32_t> free_postings_;
   size_t chrome_lines_ = 0;
   uint64_t digest_ = 0;
 

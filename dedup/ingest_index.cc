@@ -1339,23 +1339,23 @@ absl::StatusOr<std::vector<CheckResult>> IngestIndex::CheckAndInsert(absl::Span<
   // re-signed and their clusters re-examined (readers wait until the batch committed,
   // so they never see a re-examination that is not durable). Then the new documents
   // are signed with the model as it now stands and planned.
-  std::vector<ChromeStream::Flag> flags;
-  uint64_t first_number = 0;
+  std::vector<uint64_t> holders;  // Seqs of documents holding a line made chrome.
   size_t cause = docs.size();
   std::unique_lock<std::shared_mutex> exclusive(state_mu_);
-  first_number = chrome_->documents();
   for (size_t w = 0; w < fresh.size(); ++w) {
     const size_t i = fresh[w];
     const int64_t seq = next_seq_ + static_cast<int64_t>(w);  // The seq Planner gives it.
-    if (chrome_->Add(prepared[i].source_key, prepared[i].keys, static_cast<uint64_t>(seq), &flags) > 0 &&
+    if (chrome_->Add(prepared[i].source_key, prepared[i].keys, static_cast<uint64_t>(seq), nullptr, &holders) > 0 &&
         cause == docs.size()) {
       cause = i;
     }
   }
   std::unique_ptr<Reexamination> region;
-  if (!flags.empty()) {
+  if (!holders.empty()) {
+    std::sort(holders.begin(), holders.end());
+    holders.erase(std::unique(holders.begin(), holders.end()), holders.end());
     std::vector<DocIndex> affected;
-    for (uint64_t seq : chrome_->DocumentsWith(flags, first_number)) {
+    for (uint64_t seq : holders) {  // Documents of this batch are not stored yet: skipped.
       const int64_t slot = SlotOfSeq(static_cast<int64_t>(seq));
       if (slot >= 0 && alive(static_cast<DocIndex>(slot))) affected.push_back(static_cast<DocIndex>(slot));
     }
