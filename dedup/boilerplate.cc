@@ -302,44 +302,89 @@ uint64_t SourceKey(std::string_view source) {
   return k == 0 ? 1 : k;
 }
 
+static_assert(kContextShingleTokens == 3, "ComputeLineKeys mixes 3-grams");
+
 LineKeys ComputeLineKeys(const TokenizedText& t) {
   LineKeys keys;
+  const size_t num_lines = t.lines.size(), num_tokens = t.size();
+  keys.lines.resize(num_lines);
+  keys.shingles.resize(num_lines);
+  if (num_tokens == 0) return keys;
+  // Every token's hash first (ContextTokenHash, in a form without unpredictable
+  // branches): tokens of up to 8 bytes with 8 readable bytes from their start take one
+  // masked load; the others -- longer tokens (XXH3), the last bytes of the text -- are
+  // listed and hashed after.
   thread_local std::vector<uint64_t> token_hash;
-  keys.lines.reserve(t.lines.size());
-  keys.shingles.reserve(t.lines.size());
-  for (size_t i = 0; i < t.lines.size(); ++i) {
+  thread_local std::vector<uint32_t> slow;
+  token_hash.resize(num_tokens);
+  slow.resize(num_tokens);
+  const char* text = t.text.data();
+  const size_t text_size = t.text.size();
+  const uint32_t* starts = t.starts.data();
+  uint64_t* hash = token_hash.data();
+  uint32_t* slow_list = slow.data();
+  size_t num_slow = 0;
+  size_t fast_end = num_tokens;  // Tokens from here on may lack 8 readable bytes.
+  while (fast_end > 0 && starts[fast_end - 1] + size_t{8} > text_size) --fast_end;
+  for (size_t k = 0; k < fast_end; ++k) {
+    const size_t from = starts[k];
+    const size_t n = (k + 1 < num_tokens ? starts[k + 1] - 1 : text_size) - from;
+    uint64_t v;
+    std::memcpy(&v, text + from, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    const size_t m = n < 8 ? n : 8;  // Tokens are never empty.
+    v &= ~uint64_t{0} >> (64 - 8 * m);
+    v = (v ^ (static_cast<uint64_t>(n) << 59) ^ kContextSeed) * 0xBF58476D1CE4E5B9ull;
+    v ^= v >> 31;
+    v *= 0x94D049BB133111EBull;
+    hash[k] = v ^ (v >> 29);
+    slow_list[num_slow] = static_cast<uint32_t>(k);
+    num_slow += n > 8;
+  }
+  for (size_t k = fast_end; k < num_tokens; ++k) slow_list[num_slow++] = static_cast<uint32_t>(k);
+  for (size_t i = 0; i < num_slow; ++i) {
+    const size_t k = slow_list[i], from = starts[k];
+    hash[k] = ContextTokenHash(text + from, t.end(k) - from, text + text_size);
+  }
+  // Context shingles: each line's token 3-grams (a shorter line is one shingle),
+  // one-permutation hashed: the top 6 bits choose the slot, the low 16 are the value.
+  // A slot keeps the smallest value and, on a tie, its first line (lines come in order):
+  // the smallest (value << 16 | line), one branch-free min per shingle.
+  std::array<uint32_t, kContextSlots> best;
+  best.fill(UINT32_MAX);  // Empty: value 0xFFFF, line kEmpty.
+  uint32_t total = 0;
+  for (size_t i = 0; i < num_lines; ++i) {
     const size_t first = t.lines[i], end = t.line_end(i);
-    keys.lines.push_back(LineKey(t, first, end));
-    // Context shingles: the line's token 3-grams (a shorter line is one shingle),
-    // one-permutation hashed: the top 6 bits choose the slot, the low 16 are the value.
-    // A 3-gram's hash mixes its tokens' hashes (each token hashed once, not three times).
+    keys.lines[i] = LineKey(t, first, end);
     const size_t n = end - first;
     const size_t width = std::min<size_t>(n, kContextShingleTokens);
     const size_t count = n - width + 1;
-    const uint16_t line = static_cast<uint16_t>(std::min<size_t>(i, ContextSketch::kMaxLine));
-    token_hash.resize(n);
-    const char* text = t.text.data();
-    const char* text_end = text + t.text.size();
-    for (size_t k = 0; k < n; ++k) {
-      const size_t from = t.starts[first + k], to = t.end(first + k);
-      token_hash[k] = ContextTokenHash(text + from, to - from, text_end);
-    }
-    for (size_t s = 0; s < count; ++s) {
+    const uint32_t line = static_cast<uint32_t>(std::min<size_t>(i, ContextSketch::kMaxLine));
+    const uint64_t* h3 = hash + first;
+    auto add = [&](uint64_t h) {
       // Rotations keep the order of the tokens; one multiply mixes them into the high
       // bits (the slot) and the middle ones (the value).
-      uint64_t h = token_hash[s];
-      if (width > 1) h ^= std::rotl(token_hash[s + 1], 21);
-      if (width > 2) h ^= std::rotl(token_hash[s + 2], 42);
       h *= 0x9E3779B97F4A7C15ull;
       const size_t slot = h >> 58;
-      const uint16_t value = static_cast<uint16_t>(h >> 32);
-      if (value < keys.context.value[slot] || keys.context.line[slot] == ContextSketch::kEmpty) {
-        keys.context.value[slot] = value;
-        keys.context.line[slot] = line;
-      }
+      const uint32_t candidate = (static_cast<uint32_t>(h >> 32) << 16) | line;
+      best[slot] = std::min(best[slot], candidate);
+    };
+    if (width == kContextShingleTokens) {
+      for (size_t s = 0; s < count; ++s) add(h3[s] ^ std::rotl(h3[s + 1], 21) ^ std::rotl(h3[s + 2], 42));
+    } else if (width == 2) {
+      add(h3[0] ^ std::rotl(h3[1], 21));
+    } else {
+      add(h3[0]);
     }
-    keys.shingles.push_back(static_cast<uint32_t>(count));
-    keys.total_shingles += static_cast<uint32_t>(count);
+    keys.shingles[i] = static_cast<uint32_t>(count);
+    total += static_cast<uint32_t>(count);
+  }
+  keys.total_shingles = total;
+  for (int s = 0; s < kContextSlots; ++s) {
+    keys.context.value[s] = static_cast<uint16_t>(best[s] >> 16);
+    keys.context.line[s] = static_cast<uint16_t>(best[s]);
   }
   return keys;
 }
