@@ -13,8 +13,10 @@
 #include <type_traits>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
 #include "oneapi/tbb/parallel_for.h"
+#include "oneapi/tbb/task_arena.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -88,38 +90,142 @@ inline uint64_t EqualMask(const uint16_t* a, B b) {
   return mask;
 }
 
-// The documents the search reads, by index.
-using DocTable = std::function<DocKeys(size_t)>;
+// The detector's arrays, as the search reads them: document d's DocKeys.
+struct DocArrays {
+  const uint64_t* keys;
+  const uint32_t* shingles;
+  const size_t* offsets;
+  const uint32_t* totals;
+  const ContextSketch* contexts;
+  DocKeys operator()(size_t d) const {
+    return DocKeys{keys + offsets[d], shingles + offsets[d], static_cast<uint32_t>(offsets[d + 1] - offsets[d]),
+                   totals[d], contexts + d};
+  }
+};
+
+// A round's chrome per document of the run (what FlagLines() gives, kept small): the
+// indexes of its flagged lines, in order. The slots and shingle counts FlaggedLines
+// holds are read from the document when needed.
+struct Flags {
+  std::vector<uint32_t> lines;
+  std::vector<size_t> offsets{0};  // Document d's: [offsets[d], offsets[d + 1]).
+  std::span<const uint32_t> of(size_t d) const { return {lines.data() + offsets[d], offsets[d + 1] - offsets[d]}; }
+};
+
+// SameContext's estimate, once the slots to skip and the context sizes are known.
+inline bool SameEstimate(const ContextSketch& x, const ContextSketch& y, uint64_t skip, double na, double nb,
+                         double containment) {
+  const uint64_t empty_x = EqualMask(x.line.data(), ContextSketch::kEmpty);
+  const uint64_t empty_y = EqualMask(y.line.data(), ContextSketch::kEmpty);
+  const uint64_t usable_slots = ~skip & ~(empty_x & empty_y);
+  const uint64_t matching = usable_slots & ~empty_x & ~empty_y & EqualMask(x.value.data(), y.value.data());
+  const int usable = std::popcount(usable_slots), matches = std::popcount(matching);
+  if (usable < kMinContextSlots) return true;  // Unknown: never evidence of chrome.
+  if (na <= 0 || nb <= 0) return true;
+  const double j = static_cast<double>(matches) / usable;
+  const double shared = j * (na + nb) / (1 + j);
+  return shared >= containment * std::min(na, nb);
+}
+
+// LeftOut() for Flags: the flagged lines `fx` of x whose keys are not among those of
+// the flagged lines `fy` of y.
+inline void LeftOutLines(const DocKeys& x, std::span<const uint32_t> fx, const DocKeys& y,
+                         std::span<const uint32_t> fy, uint64_t* slots, double* shingles) {
+  for (uint32_t i : fx) {
+    const uint64_t key = x.lines[i];
+    bool shared = false;
+    for (uint32_t j : fy) {
+      if (y.lines[j] == key) {
+        shared = true;
+        break;
+      }
+    }
+    if (shared) continue;
+    *slots |= x.context->OwnedBy(i);
+    *shingles += x.shingles[i];
+  }
+}
+
+// SameContext() with the flagged lines as Flags give them: the same answer.
+inline bool SameContextOf(const DocKeys& a, size_t line_a, std::span<const uint32_t> fa, const DocKeys& b,
+                          size_t line_b, std::span<const uint32_t> fb, double containment) {
+  uint64_t skip = a.context->OwnedBy(line_a) | b.context->OwnedBy(line_b);
+  double na = static_cast<double>(a.total_shingles) - a.shingles[line_a];
+  double nb = static_cast<double>(b.total_shingles) - b.shingles[line_b];
+  if (!fa.empty() || !fb.empty()) {
+    double out_a = 0, out_b = 0;
+    LeftOutLines(a, fa, b, fb, &skip, &out_a);
+    LeftOutLines(b, fb, a, fa, &skip, &out_b);
+    na -= out_a;
+    nb -= out_b;
+  }
+  return SameEstimate(*a.context, *b.context, skip, na, nb, containment);
+}
 
 // The search in one scope (the corpus, or one source): document frequencies and the
 // adjacency of frequent lines are counted once; Run() is one round of seeds and blocks.
 class ScopeSearch {
  public:
-  ScopeSearch(const DocTable& all, std::vector<size_t> docs, int min_docs, int min_contexts,
-              const BoilerplateOptions& options, size_t lines_per_shard)
+  // `candidates`, when not null, marks per line of the run (the detector's order) the
+  // only lines that can be frequent here: those frequent in a larger scope at a count no
+  // higher than min_docs.
+  ScopeSearch(const DocArrays& all, std::vector<size_t> docs, int min_docs, int min_contexts,
+              const BoilerplateOptions& options, size_t lines_per_shard, const std::vector<uint8_t>* candidates)
       : all_(all), docs_(std::move(docs)), min_docs_(min_docs), min_contexts_(min_contexts), options_(options) {
     if (docs_.size() < static_cast<size_t>(min_docs_)) return;
     first_line_.assign(docs_.size() + 1, 0);
     for (size_t i = 0; i < docs_.size(); ++i) first_line_[i + 1] = first_line_[i] + all_(docs_[i]).num_lines;
     const size_t lines = first_line_.back();
     shards_ = std::clamp<size_t>(lines / std::max<size_t>(lines_per_shard, 1), 1, kMaxShards);
-    CountFrequencies();
+    CountFrequencies(candidates);
     CountAdjacency();
   }
 
+  // Per line of this scope (in its documents' order): frequent here?
+  const std::vector<uint8_t>& frequent() const { return frequent_; }
+
   // One round: seeds among the frequent lines, their contexts leaving out the lines in
-  // `flagged` (per document of the run, or null: the previous round's chrome) that the
-  // other document lacks; then blocks grown from the seeds. Returns them all.
-  absl::flat_hash_set<uint64_t> Run(const std::vector<FlaggedLines>* flagged) const {
+  // `flags` (per document of the run, or null: the previous round's chrome) that the
+  // other document lacks; then blocks grown from the seeds. Returns them all. `changed`
+  // (per document of the run, or null: all) marks the documents whose flags differ
+  // from the previous round's: a line none of whose documents changed is compared
+  // exactly as in the previous round, so it keeps its previous answer.
+  absl::flat_hash_set<uint64_t> Run(const Flags* flags, const std::vector<uint8_t>* changed) {
     absl::flat_hash_set<uint64_t> result;
     if (docs_.size() < static_cast<size_t>(min_docs_)) return result;
-    std::vector<std::vector<uint64_t>> seeds(shards_);
-    tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) { seeds[shard] = Seeds(shard, flagged); });
-    std::vector<uint64_t> queue;
-    for (const std::vector<uint64_t>& s : seeds) {
-      for (uint64_t k : s) {
-        if (result.insert(k).second) queue.push_back(k);
+    // Which lines to count: all (round 1, or when most documents changed), or those of
+    // the changed documents, in one pass.
+    absl::flat_hash_set<uint64_t> recount;
+    bool all = changed == nullptr;
+    if (!all) {
+      size_t changed_docs = 0;
+      for (size_t d : docs_) changed_docs += (*changed)[d];
+      all = 2 * changed_docs > docs_.size();
+      if (!all) {
+        for (size_t i = 0; i < docs_.size(); ++i) {
+          if (!(*changed)[docs_[i]]) continue;
+          const std::span<const uint64_t> keys = lines_of(i);
+          const uint8_t* freq = frequent_.data() + first_line_[i];
+          for (size_t j = 0; j < keys.size(); ++j) {
+            if (freq[j]) recount.insert(keys[j]);
+          }
+        }
+        for (uint64_t k : recount) seeds_.erase(k);
       }
+    }
+    if (all) seeds_.clear();
+    if (all || !recount.empty()) {
+      // Each part of the keys is counted by one task that reads every document; as many
+      // parts as threads (the answer does not depend on it).
+      const size_t parts = all ? std::clamp<size_t>(tbb::this_task_arena::max_concurrency(), 1, shards_) : 1;
+      std::vector<std::vector<uint64_t>> seeds(parts);
+      tbb::parallel_for(size_t{0}, parts,
+                        [&](size_t part) { seeds[part] = Seeds(part, parts, flags, all ? nullptr : &recount); });
+      for (const std::vector<uint64_t>& s : seeds) seeds_.insert(s.begin(), s.end());
+    }
+    std::vector<uint64_t> queue;
+    for (uint64_t k : seeds_) {
+      if (result.insert(k).second) queue.push_back(k);
     }
     Grow(&result, &queue);
     return result;
@@ -140,36 +246,43 @@ class ScopeSearch {
   // Document frequency: per shard, key -> {documents, the last document counted} (a line
   // repeated within a document counts once). Keys are prefetched a document at a time so
   // that the tables' cache misses overlap. Then one bit per line position: frequent?
-  void CountFrequencies() {
+  // Each shard's table keeps only its frequent lines as soon as they are marked, so
+  // that the tables of all lines do not stay alive together.
+  void CountFrequencies(const std::vector<uint8_t>* candidates) {
     df_.resize(shards_);
+    frequent_.assign(first_line_.back(), 0);
+    auto candidate = [&](size_t i) -> const uint8_t* {
+      return candidates ? candidates->data() + (all_.offsets[docs_[i]]) : nullptr;
+    };
     tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
       absl::flat_hash_map<uint64_t, Frequency>& table = df_[shard];
       for (size_t i = 0; i < docs_.size(); ++i) {
         const std::span<const uint64_t> keys = lines_of(i);
-        for (uint64_t k : keys) {
-          if (shard_of(k) == shard) table.prefetch(k);
+        const uint8_t* maybe = candidate(i);
+        for (size_t j = 0; j < keys.size(); ++j) {
+          if (shard_of(keys[j]) == shard && (!maybe || maybe[j])) table.prefetch(keys[j]);
         }
-        for (uint64_t k : keys) {
-          if (shard_of(k) != shard) continue;
+        for (size_t j = 0; j < keys.size(); ++j) {
+          const uint64_t k = keys[j];
+          if (shard_of(k) != shard || (maybe && !maybe[j])) continue;
           Frequency& f = table[k];
           if (f.last != i) f.last = static_cast<uint32_t>(i), ++f.docs;
         }
       }
-    });
-    frequent_.assign(first_line_.back(), 0);
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, docs_.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
-      for (size_t i = r.begin(); i != r.end(); ++i) {
+      // Marks: each shard writes only its own lines' bytes (no two shards share a line).
+      for (size_t i = 0; i < docs_.size(); ++i) {
         const std::span<const uint64_t> keys = lines_of(i);
-        for (uint64_t k : keys) df_[shard_of(k)].prefetch(k);
         uint8_t* out = frequent_.data() + first_line_[i];
-        for (uint64_t k : keys) *out++ = df_of(k) >= static_cast<uint32_t>(min_docs_);
+        for (size_t j = 0; j < keys.size(); ++j) {
+          if (shard_of(keys[j]) != shard) continue;
+          auto it = table.find(keys[j]);
+          if (it != table.end() && it->second.docs >= static_cast<uint32_t>(min_docs_)) out[j] = 1;
+        }
       }
-    });
-    // Only frequent lines are read from here on (block growth): drop the rest, most of
-    // the corpus's lines, so that every scope's tables can stay alive across rounds.
-    tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
-      absl::erase_if(df_[shard], [&](const auto& entry) { return entry.second.docs < static_cast<uint32_t>(min_docs_); });
-      df_[shard].rehash(0);
+      // Only frequent lines are read from here on (block growth): drop the rest, most of
+      // the corpus's lines, so that every scope's tables can stay alive across rounds.
+      absl::erase_if(table, [&](const auto& entry) { return entry.second.docs < static_cast<uint32_t>(min_docs_); });
+      table.rehash(0);
     });
   }
 
@@ -194,28 +307,29 @@ class ScopeSearch {
     for (auto& [b, v] : neighbours_) std::sort(v.begin(), v.end());  // Deterministic growth order.
   }
 
-  // The shard's frequent lines with at least min_contexts different contexts, counted
-  // greedily in document order.
-  std::vector<uint64_t> Seeds(size_t shard, const std::vector<FlaggedLines>* flagged) const {
+  // The frequent lines of one part of the keys (or only those in `recount`) with at
+  // least min_contexts different contexts, counted greedily in document order.
+  std::vector<uint64_t> Seeds(size_t part, size_t parts, const Flags* flags,
+                              const absl::flat_hash_set<uint64_t>* recount) const {
     struct Kept {
       uint32_t doc, line;
     };
-    static const FlaggedLines kNone;
     const size_t need = static_cast<size_t>(min_contexts_);
-    absl::flat_hash_map<uint64_t, std::vector<Kept>> contexts;
-    auto flagged_of = [&](size_t i) -> const FlaggedLines& { return flagged ? (*flagged)[docs_[i]] : kNone; };
+    auto flags_of = [&](size_t i) { return flags ? flags->of(docs_[i]) : std::span<const uint32_t>(); };
+    absl::flat_hash_map<uint64_t, absl::InlinedVector<Kept, 4>> contexts;
     for (size_t i = 0; i < docs_.size(); ++i) {
       const DocKeys doc = all_(docs_[i]);
       const uint8_t* freq = frequent_.data() + first_line_[i];
       for (size_t j = 0; j < doc.num_lines; ++j) {
+        if (!freq[j]) continue;
         const uint64_t key = doc.lines[j];
-        if (!freq[j] || shard_of(key) != shard) continue;
-        std::vector<Kept>& kept = contexts[key];
+        if ((parts > 1 && (((key >> 32) * parts) >> 32) != part) || (recount && !recount->contains(key))) continue;
+        absl::InlinedVector<Kept, 4>& kept = contexts[key];
         if (kept.size() >= need || (!kept.empty() && kept.back().doc == i)) continue;
         bool same = false;
         for (const Kept& k : kept) {
-          same = SameContext(all_(docs_[k.doc]), k.line, flagged_of(k.doc), doc, j, flagged_of(i),
-                             options_.context_containment);
+          same = SameContextOf(all_(docs_[k.doc]), k.line, flags_of(k.doc), doc, j, flags_of(i),
+                               options_.context_containment);
           if (same) break;
         }
         if (!same) kept.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j)});
@@ -253,7 +367,7 @@ class ScopeSearch {
     uint32_t docs = 0;
     uint32_t last = UINT32_MAX;
   };
-  const DocTable& all_;
+  const DocArrays all_;
   std::vector<size_t> docs_;  // Indexes into all_, in input order.
   int min_docs_, min_contexts_;
   BoilerplateOptions options_;
@@ -262,6 +376,7 @@ class ScopeSearch {
   std::vector<absl::flat_hash_map<uint64_t, Frequency>> df_;
   std::vector<uint8_t> frequent_;   // Per line position.
   absl::flat_hash_map<uint64_t, std::vector<std::pair<uint64_t, uint32_t>>> neighbours_;  // b -> (line, count)
+  absl::flat_hash_set<uint64_t> seeds_;  // The last round's seeds.
 };
 
 }  // namespace
@@ -432,16 +547,7 @@ bool SameContext(const DocKeys& a, size_t line_a, const FlaggedLines& flagged_a,
     na -= out_a;
     nb -= out_b;
   }
-  const uint64_t empty_x = EqualMask(x.line.data(), ContextSketch::kEmpty);
-  const uint64_t empty_y = EqualMask(y.line.data(), ContextSketch::kEmpty);
-  const uint64_t usable_slots = ~skip & ~(empty_x & empty_y);
-  const uint64_t matching = usable_slots & ~empty_x & ~empty_y & EqualMask(x.value.data(), y.value.data());
-  const int usable = std::popcount(usable_slots), matches = std::popcount(matching);
-  if (usable < kMinContextSlots) return true;  // Unknown: never evidence of chrome.
-  if (na <= 0 || nb <= 0) return true;
-  const double j = static_cast<double>(matches) / usable;
-  const double shared = j * (na + nb) / (1 + j);
-  return shared >= containment * std::min(na, nb);
+  return SameEstimate(x, y, skip, na, nb, containment);
 }
 
 bool BoilerplateModel::IsBoilerplate(uint64_t source_key, uint64_t line_key) const {
@@ -466,8 +572,9 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
   BoilerplateModel model;
   if (!options_.enabled) return model;
   // Scope 0 is the whole corpus; scopes 1.. are the sources (documents grouped by source
-  // key, in input order). The scopes are independent, so they are searched in parallel
-  // (in the caller's task arena); the result is a set, the same for any thread count.
+  // key, in input order). The sources are independent, so they are searched in parallel
+  // (in the caller's task arena), after the corpus (see below); the result is a set, the
+  // same for any thread count.
   std::vector<uint64_t> scope_source(1, 0);
   std::vector<std::vector<size_t>> scope_docs(1);
   scope_docs[0].resize(sources_.size());
@@ -482,23 +589,32 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
     }
   }
   const size_t scopes = scope_docs.size();
-  const DocTable table = [this](size_t d) { return doc(d); };
+  const DocArrays table{keys_.data(), shingles_.data(), offsets_.data(), totals_.data(), contexts_.data()};
   std::vector<std::unique_ptr<ScopeSearch>> search(scopes);
-  tbb::parallel_for(size_t{0}, scopes, [&](size_t i) {
-    const bool corpus = i == 0;
-    search[i] = std::make_unique<ScopeSearch>(table, std::move(scope_docs[i]),
-                                              corpus ? options_.min_docs : options_.min_source_docs,
-                                              corpus ? options_.min_contexts : options_.min_source_contexts,
-                                              options_, lines_per_shard);
+  // The corpus scope first: a line in min_source_docs documents of a source is in as
+  // many of the corpus, so when min_source_docs >= min_docs only the corpus's frequent
+  // lines can be frequent in a source, and the sources count only those.
+  search[0] = std::make_unique<ScopeSearch>(table, std::move(scope_docs[0]), options_.min_docs, options_.min_contexts,
+                                            options_, lines_per_shard, nullptr);
+  const std::vector<uint8_t>* candidates =
+      options_.min_source_docs >= options_.min_docs && search[0]->frequent().size() == keys_.size()
+          ? &search[0]->frequent()
+          : nullptr;
+  tbb::parallel_for(size_t{1}, scopes, [&](size_t i) {
+    search[i] = std::make_unique<ScopeSearch>(table, std::move(scope_docs[i]), options_.min_source_docs,
+                                              options_.min_source_contexts, options_, lines_per_shard, candidates);
   });
   // Rounds: the first compares whole contexts; each later one leaves the previous
   // round's chrome out of them (where the other document lacks it), until the model
-  // stops changing.
+  // stops changing. A round recounts only the lines of the documents whose chrome
+  // changed since the round before (ScopeSearch::Run).
   std::vector<absl::flat_hash_set<uint64_t>> found(scopes);
-  std::vector<FlaggedLines> flagged;
+  Flags flags;
+  std::vector<uint8_t> changed, chrome, previous;  // Per document; per line, this round's and the last's.
   for (int round = 1; round <= options_.rounds; ++round) {
-    tbb::parallel_for(size_t{0}, scopes,
-                      [&](size_t i) { found[i] = search[i]->Run(round == 1 ? nullptr : &flagged); });
+    tbb::parallel_for(size_t{0}, scopes, [&](size_t i) {
+      found[i] = round == 1 ? search[i]->Run(nullptr, nullptr) : search[i]->Run(&flags, &changed);
+    });
     BoilerplateModel next;
     next.corpus_ = found[0];
     for (size_t i = 1; i < scopes; ++i) {
@@ -509,10 +625,35 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
     const bool settled = round > 1 && next == model;
     model = std::move(next);
     if (settled || model.empty() || round == options_.rounds) break;
-    flagged.assign(sources_.size(), FlaggedLines{});
-    tbb::parallel_for(size_t{0}, sources_.size(), [&](size_t d) {
-      flagged[d] = FlagLines(doc(d), [&](uint64_t line) { return model.IsBoilerplate(sources_[d], line); });
+    // The next round's flags (what FlagLines() gives, as line indexes), and which
+    // documents' flags changed since the last round.
+    previous.swap(chrome);
+    if (previous.empty()) previous.assign(keys_.size(), 0);  // Round 1 had none.
+    chrome.assign(keys_.size(), 0);
+    changed.assign(sources_.size(), 0);
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, sources_.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t d = r.begin(); d != r.end(); ++d) {
+        uint8_t differs = 0;
+        for (size_t p = offsets_[d]; p < offsets_[d + 1]; ++p) {
+          chrome[p] = model.IsBoilerplate(sources_[d], keys_[p]);
+          differs |= chrome[p] ^ previous[p];
+        }
+        changed[d] = differs;
+      }
     });
+    size_t flagged = 0;
+    for (uint8_t c : chrome) flagged += c;
+    flags.lines.clear();
+    flags.lines.shrink_to_fit();
+    flags.lines.reserve(flagged);
+    flags.offsets.assign(1, 0);
+    flags.offsets.reserve(sources_.size() + 1);
+    for (size_t d = 0; d < sources_.size(); ++d) {
+      for (size_t p = offsets_[d]; p < offsets_[d + 1]; ++p) {
+        if (chrome[p]) flags.lines.push_back(static_cast<uint32_t>(p - offsets_[d]));
+      }
+      flags.offsets.push_back(flags.lines.size());
+    }
   }
   return model;
 }

@@ -157,6 +157,8 @@ absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>
         return absl::OkStatus();
       },
       [&](Item& item) { detector.AddLineKeys(SourceKey(item.doc.source), std::move(item.line_keys)); }));
+  reader.reset();  // Its set of ids (duplicate checks) is not needed by the search.
+  scratch.clear();
   BoilerplateModel model;
   tbb::task_arena arena(threads);
   arena.execute([&] { model = detector.Build(); });
