@@ -1,6 +1,7 @@
 #include "dedup/boilerplate.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <span>
 #include <bit>
@@ -31,12 +32,12 @@ constexpr uint64_t kEdge = 0;                 // Document start/end as a neighbo
 constexpr uint64_t kContextSeed = 0x63747874;  // "ctxt"
 
 // How a scope's search spreads over threads. The corpus scope holds every line of the
-// run (4M at 100k articles), so a single task for it would make the boilerplate pass
-// serial. Keys are split into shards by their high bits; each shard's tables are built
-// by one task that scans all the scope's documents and handles its own keys only.
-// Scanning is cheap next to the hash-table and sketch work it leaves to other tasks, and
-// every key's statistics are still gathered in document order by one task, so the result
-// does not depend on the number of shards or threads.
+// run (2.3M at 100k generated articles), so a single task for it would make the
+// boilerplate pass serial. Keys are split into shards by their high bits; each shard's
+// tables are built by one task that scans all the scope's documents and handles its own
+// keys only. Every shard scans every line, so there are no more shards than threads.
+// Every key's statistics are still gathered in document order by one task, so the
+// result does not depend on the number of shards or threads.
 constexpr size_t kMaxShards = 16;
 
 // A token's hash for context shingles. Most tokens fit in 8 bytes: those are read as a
@@ -176,7 +177,9 @@ class ScopeSearch {
     first_line_.assign(docs_.size() + 1, 0);
     for (size_t i = 0; i < docs_.size(); ++i) first_line_[i + 1] = first_line_[i] + all_(docs_[i]).num_lines;
     const size_t lines = first_line_.back();
-    shards_ = std::clamp<size_t>(lines / std::max<size_t>(lines_per_shard, 1), 1, kMaxShards);
+    // Every shard's task reads all the scope's lines: no more shards than threads.
+    const size_t threads = static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
+    shards_ = std::clamp<size_t>(lines / std::max<size_t>(lines_per_shard, 1), 1, std::min(kMaxShards, threads));
     CountFrequencies(candidates);
     CountAdjacency();
   }
@@ -245,44 +248,76 @@ class ScopeSearch {
 
   // Document frequency: per shard, key -> {documents, the last document counted} (a line
   // repeated within a document counts once). Keys are prefetched a document at a time so
-  // that the tables' cache misses overlap. Then one bit per line position: frequent?
-  // Each shard's table keeps only its frequent lines as soon as they are marked, so
-  // that the tables of all lines do not stay alive together.
+  // that the tables' cache misses overlap. Then one byte per line position: frequent?
+  //
+  // A line in min_docs >= 2 documents occurs at least twice, so (in the corpus scope) only
+  // the lines whose bit in a table of 8 bits per line was hit twice are counted (an
+  // exact filter for the lines that occur once, most of a corpus's; about 1 in 8 of them
+  // shares its bit with another line and is counted anyway): the tables hold a fraction
+  // of the lines, and each shard keeps only its frequent ones once counted.
   void CountFrequencies(const std::vector<uint8_t>* candidates) {
+    const size_t lines = first_line_.back();
     df_.resize(shards_);
-    frequent_.assign(first_line_.back(), 0);
+    frequent_.assign(lines, 0);
     auto candidate = [&](size_t i) -> const uint8_t* {
       return candidates ? candidates->data() + (all_.offsets[docs_[i]]) : nullptr;
+    };
+    std::vector<uint64_t> seen, twice;
+    uint64_t bit_mask = 0;
+    if (min_docs_ >= 2 && candidates == nullptr) {
+      size_t bits = 64;
+      while (bits < 8 * lines) bits *= 2;
+      bit_mask = bits - 1;
+      seen.assign(bits / 64, 0);
+      twice.assign(bits / 64, 0);
+      tbb::parallel_for(tbb::blocked_range<size_t>(0, docs_.size(), 1024), [&](const tbb::blocked_range<size_t>& r) {
+        for (size_t i = r.begin(); i != r.end(); ++i) {
+          for (uint64_t k : lines_of(i)) {
+            const uint64_t b = k & bit_mask, bit = uint64_t{1} << (b & 63);
+            if (std::atomic_ref<uint64_t>(seen[b >> 6]).fetch_or(bit, std::memory_order_relaxed) & bit) {
+              std::atomic_ref<uint64_t>(twice[b >> 6]).fetch_or(bit, std::memory_order_relaxed);
+            }
+          }
+        }
+      });
+      std::vector<uint64_t>().swap(seen);
+    }
+    auto repeated = [&](uint64_t k) {
+      const uint64_t b = k & bit_mask;
+      return twice.empty() || (twice[b >> 6] >> (b & 63) & 1);
     };
     tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
       absl::flat_hash_map<uint64_t, Frequency>& table = df_[shard];
       for (size_t i = 0; i < docs_.size(); ++i) {
         const std::span<const uint64_t> keys = lines_of(i);
         const uint8_t* maybe = candidate(i);
+        auto counted = [&](size_t j) {
+          return shard_of(keys[j]) == shard && (!maybe || maybe[j]) && repeated(keys[j]);
+        };
         for (size_t j = 0; j < keys.size(); ++j) {
-          if (shard_of(keys[j]) == shard && (!maybe || maybe[j])) table.prefetch(keys[j]);
+          if (counted(j)) table.prefetch(keys[j]);
         }
         for (size_t j = 0; j < keys.size(); ++j) {
-          const uint64_t k = keys[j];
-          if (shard_of(k) != shard || (maybe && !maybe[j])) continue;
-          Frequency& f = table[k];
+          if (!counted(j)) continue;
+          Frequency& f = table[keys[j]];
           if (f.last != i) f.last = static_cast<uint32_t>(i), ++f.docs;
-        }
-      }
-      // Marks: each shard writes only its own lines' bytes (no two shards share a line).
-      for (size_t i = 0; i < docs_.size(); ++i) {
-        const std::span<const uint64_t> keys = lines_of(i);
-        uint8_t* out = frequent_.data() + first_line_[i];
-        for (size_t j = 0; j < keys.size(); ++j) {
-          if (shard_of(keys[j]) != shard) continue;
-          auto it = table.find(keys[j]);
-          if (it != table.end() && it->second.docs >= static_cast<uint32_t>(min_docs_)) out[j] = 1;
         }
       }
       // Only frequent lines are read from here on (block growth): drop the rest, most of
       // the corpus's lines, so that every scope's tables can stay alive across rounds.
       absl::erase_if(table, [&](const auto& entry) { return entry.second.docs < static_cast<uint32_t>(min_docs_); });
       table.rehash(0);
+    });
+    std::vector<uint64_t>().swap(twice);
+    // Marks: the tables now hold only frequent lines.
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, docs_.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t i = r.begin(); i != r.end(); ++i) {
+        const std::span<const uint64_t> keys = lines_of(i);
+        uint8_t* out = frequent_.data() + first_line_[i];
+        for (size_t j = 0; j < keys.size(); ++j) {
+          out[j] = df_[shard_of(keys[j])].contains(keys[j]);
+        }
+      }
     });
   }
 
