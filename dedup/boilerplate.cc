@@ -104,13 +104,34 @@ struct DocArrays {
   }
 };
 
-// A round's chrome per document of the run (what FlagLines() gives, kept small): the
-// indexes of its flagged lines, in order. The slots and shingle counts FlaggedLines
-// holds are read from the document when needed.
+// One bit per line position.
+struct Bits {
+  std::vector<uint64_t> words;
+  void assign(size_t n) { words.assign((n + 63) / 64, 0); }
+  bool operator[](size_t i) const { return words[i >> 6] >> (i & 63) & 1; }
+  // Sets bit i from one of several tasks that write bits of the same words.
+  void SetShared(size_t i) {
+    std::atomic_ref<uint64_t>(words[i >> 6]).fetch_or(uint64_t{1} << (i & 63), std::memory_order_relaxed);
+  }
+};
+
+// A round's chrome per document of the run (what FlagLines() gives, kept small): a bit
+// per line of the run. The keys, slots and shingle counts FlaggedLines holds are read
+// from the document when needed.
 struct Flags {
-  std::vector<uint32_t> lines;
-  std::vector<size_t> offsets{0};  // Document d's: [offsets[d], offsets[d + 1]).
-  std::span<const uint32_t> of(size_t d) const { return {lines.data() + offsets[d], offsets[d + 1] - offsets[d]}; }
+  Bits chrome;
+  const size_t* offsets = nullptr;  // The detector's: document d's lines [offsets[d], offsets[d + 1]).
+  // Document d's flagged lines, as indexes.
+  void Of(size_t d, absl::InlinedVector<uint32_t, 32>* out) const {
+    out->clear();
+    const size_t first = offsets[d], end = offsets[d + 1];
+    for (size_t w = first >> 6; w << 6 < end; ++w) {
+      uint64_t bits = chrome.words[w];
+      if ((w << 6) < first) bits &= ~uint64_t{0} << (first & 63);
+      if ((w << 6) + 64 > end) bits &= ~(~uint64_t{0} << (end & 63));
+      for (; bits != 0; bits &= bits - 1) out->push_back(static_cast<uint32_t>((w << 6) + std::countr_zero(bits) - first));
+    }
+  }
 };
 
 // SameContext's estimate, once the slots to skip and the context sizes are known.
@@ -171,7 +192,7 @@ class ScopeSearch {
   // only lines that can be frequent here: those frequent in a larger scope at a count no
   // higher than min_docs.
   ScopeSearch(const DocArrays& all, std::vector<size_t> docs, int min_docs, int min_contexts,
-              const BoilerplateOptions& options, size_t lines_per_shard, const std::vector<uint8_t>* candidates)
+              const BoilerplateOptions& options, size_t lines_per_shard, const Bits* candidates)
       : all_(all), docs_(std::move(docs)), min_docs_(min_docs), min_contexts_(min_contexts), options_(options) {
     if (docs_.size() < static_cast<size_t>(min_docs_)) return;
     first_line_.assign(docs_.size() + 1, 0);
@@ -185,7 +206,7 @@ class ScopeSearch {
   }
 
   // Per line of this scope (in its documents' order): frequent here?
-  const std::vector<uint8_t>& frequent() const { return frequent_; }
+  const Bits& frequent() const { return frequent_; }
 
   // One round: seeds among the frequent lines, their contexts leaving out the lines in
   // `flags` (per document of the run, or null: the previous round's chrome) that the
@@ -208,9 +229,8 @@ class ScopeSearch {
         for (size_t i = 0; i < docs_.size(); ++i) {
           if (!(*changed)[docs_[i]]) continue;
           const std::span<const uint64_t> keys = lines_of(i);
-          const uint8_t* freq = frequent_.data() + first_line_[i];
           for (size_t j = 0; j < keys.size(); ++j) {
-            if (freq[j]) recount.insert(keys[j]);
+            if (frequent_[first_line_[i] + j]) recount.insert(keys[j]);
           }
         }
         for (uint64_t k : recount) seeds_.erase(k);
@@ -250,49 +270,49 @@ class ScopeSearch {
   // repeated within a document counts once). Keys are prefetched a document at a time so
   // that the tables' cache misses overlap. Then one byte per line position: frequent?
   //
-  // A line in min_docs >= 2 documents occurs at least twice, so (in the corpus scope) only
-  // the lines whose bit in a table of 8 bits per line was hit twice are counted (an
-  // exact filter for the lines that occur once, most of a corpus's; about 1 in 8 of them
-  // shares its bit with another line and is counted anyway): the tables hold a fraction
-  // of the lines, and each shard keeps only its frequent ones once counted.
-  void CountFrequencies(const std::vector<uint8_t>* candidates) {
+  // A line in min_docs >= 2 documents occurs at least min_docs times, so in the corpus
+  // scope only the lines of buckets that were hit at least min(min_docs, 3) times are
+  // counted: 4 buckets per line, each a 2-bit counter that stops at 3. This is exact for
+  // the lines that occur fewer times, most of a corpus's (a few share a bucket with
+  // others and are counted anyway), so the tables hold a small part of the lines.
+  void CountFrequencies(const Bits* candidates) {
     const size_t lines = first_line_.back();
     df_.resize(shards_);
-    frequent_.assign(lines, 0);
-    auto candidate = [&](size_t i) -> const uint8_t* {
-      return candidates ? candidates->data() + (all_.offsets[docs_[i]]) : nullptr;
-    };
-    std::vector<uint64_t> seen, twice;
-    uint64_t bit_mask = 0;
+    frequent_.assign(lines);
+    std::vector<uint64_t> counters;  // 32 buckets per word.
+    uint64_t bucket_mask = 0;
+    const uint64_t need = static_cast<uint64_t>(std::min(min_docs_, 3));
     if (min_docs_ >= 2 && candidates == nullptr) {
-      size_t bits = 64;
-      while (bits < 8 * lines) bits *= 2;
-      bit_mask = bits - 1;
-      seen.assign(bits / 64, 0);
-      twice.assign(bits / 64, 0);
+      size_t buckets = 64;
+      while (buckets < 4 * lines) buckets *= 2;
+      bucket_mask = buckets - 1;
+      counters.assign(buckets / 32, 0);
       tbb::parallel_for(tbb::blocked_range<size_t>(0, docs_.size(), 1024), [&](const tbb::blocked_range<size_t>& r) {
         for (size_t i = r.begin(); i != r.end(); ++i) {
+          for (uint64_t k : lines_of(i)) __builtin_prefetch(&counters[(k & bucket_mask) >> 5], 1);
           for (uint64_t k : lines_of(i)) {
-            const uint64_t b = k & bit_mask, bit = uint64_t{1} << (b & 63);
-            if (std::atomic_ref<uint64_t>(seen[b >> 6]).fetch_or(bit, std::memory_order_relaxed) & bit) {
-              std::atomic_ref<uint64_t>(twice[b >> 6]).fetch_or(bit, std::memory_order_relaxed);
+            const uint64_t b = k & bucket_mask;
+            const int shift = static_cast<int>(2 * (b & 31));
+            std::atomic_ref<uint64_t> word(counters[b >> 5]);
+            uint64_t w = word.load(std::memory_order_relaxed);
+            while ((w >> shift & 3) < need &&
+                   !word.compare_exchange_weak(w, w + (uint64_t{1} << shift), std::memory_order_relaxed)) {
             }
           }
         }
       });
-      std::vector<uint64_t>().swap(seen);
     }
     auto repeated = [&](uint64_t k) {
-      const uint64_t b = k & bit_mask;
-      return twice.empty() || (twice[b >> 6] >> (b & 63) & 1);
+      const uint64_t b = k & bucket_mask;
+      return counters.empty() || (counters[b >> 5] >> (2 * (b & 31)) & 3) >= need;
     };
     tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
       absl::flat_hash_map<uint64_t, Frequency>& table = df_[shard];
       for (size_t i = 0; i < docs_.size(); ++i) {
         const std::span<const uint64_t> keys = lines_of(i);
-        const uint8_t* maybe = candidate(i);
+        const size_t run_line = all_.offsets[docs_[i]];
         auto counted = [&](size_t j) {
-          return shard_of(keys[j]) == shard && (!maybe || maybe[j]) && repeated(keys[j]);
+          return shard_of(keys[j]) == shard && (!candidates || (*candidates)[run_line + j]) && repeated(keys[j]);
         };
         for (size_t j = 0; j < keys.size(); ++j) {
           if (counted(j)) table.prefetch(keys[j]);
@@ -308,14 +328,13 @@ class ScopeSearch {
       absl::erase_if(table, [&](const auto& entry) { return entry.second.docs < static_cast<uint32_t>(min_docs_); });
       table.rehash(0);
     });
-    std::vector<uint64_t>().swap(twice);
+    std::vector<uint64_t>().swap(counters);
     // Marks: the tables now hold only frequent lines.
     tbb::parallel_for(tbb::blocked_range<size_t>(0, docs_.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
       for (size_t i = r.begin(); i != r.end(); ++i) {
         const std::span<const uint64_t> keys = lines_of(i);
-        uint8_t* out = frequent_.data() + first_line_[i];
         for (size_t j = 0; j < keys.size(); ++j) {
-          out[j] = df_[shard_of(keys[j])].contains(keys[j]);
+          if (df_[shard_of(keys[j])].contains(keys[j])) frequent_.SetShared(first_line_[i] + j);
         }
       }
     });
@@ -328,11 +347,11 @@ class ScopeSearch {
     tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
       for (size_t d = 0; d < docs_.size(); ++d) {
         const std::span<const uint64_t> keys = lines_of(d);
-        const uint8_t* freq = frequent_.data() + first_line_[d];
+        auto freq = [&](size_t i) { return frequent_[first_line_[d] + i]; };
         for (size_t i = 0; i < keys.size(); ++i) {
-          if (!freq[i] || shard_of(keys[i]) != shard) continue;
-          if (i > 0 && freq[i - 1] && keys[i - 1] != keys[i]) ++adjacent[shard][{keys[i], keys[i - 1]}];
-          if (i + 1 < keys.size() && freq[i + 1] && keys[i + 1] != keys[i]) ++adjacent[shard][{keys[i], keys[i + 1]}];
+          if (!freq(i) || shard_of(keys[i]) != shard) continue;
+          if (i > 0 && freq(i - 1) && keys[i - 1] != keys[i]) ++adjacent[shard][{keys[i], keys[i - 1]}];
+          if (i + 1 < keys.size() && freq(i + 1) && keys[i + 1] != keys[i]) ++adjacent[shard][{keys[i], keys[i + 1]}];
         }
       }
     });
@@ -350,21 +369,22 @@ class ScopeSearch {
       uint32_t doc, line;
     };
     const size_t need = static_cast<size_t>(min_contexts_);
-    auto flags_of = [&](size_t i) { return flags ? flags->of(docs_[i]) : std::span<const uint32_t>(); };
+    absl::InlinedVector<uint32_t, 32> flags_i, flags_k;  // Flagged lines of document i and of a kept one.
     absl::flat_hash_map<uint64_t, absl::InlinedVector<Kept, 4>> contexts;
     for (size_t i = 0; i < docs_.size(); ++i) {
       const DocKeys doc = all_(docs_[i]);
-      const uint8_t* freq = frequent_.data() + first_line_[i];
+      bool flags_i_read = false;
       for (size_t j = 0; j < doc.num_lines; ++j) {
-        if (!freq[j]) continue;
+        if (!frequent_[first_line_[i] + j]) continue;
         const uint64_t key = doc.lines[j];
         if ((parts > 1 && (((key >> 32) * parts) >> 32) != part) || (recount && !recount->contains(key))) continue;
         absl::InlinedVector<Kept, 4>& kept = contexts[key];
         if (kept.size() >= need || (!kept.empty() && kept.back().doc == i)) continue;
         bool same = false;
+        if (flags && !flags_i_read) flags->Of(docs_[i], &flags_i), flags_i_read = true;
         for (const Kept& k : kept) {
-          same = SameContextOf(all_(docs_[k.doc]), k.line, flags_of(k.doc), doc, j, flags_of(i),
-                               options_.context_containment);
+          if (flags) flags->Of(docs_[k.doc], &flags_k);
+          same = SameContextOf(all_(docs_[k.doc]), k.line, flags_k, doc, j, flags_i, options_.context_containment);
           if (same) break;
         }
         if (!same) kept.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j)});
@@ -409,7 +429,7 @@ class ScopeSearch {
   size_t shards_ = 1;
   std::vector<size_t> first_line_;  // Line positions of the scope.
   std::vector<absl::flat_hash_map<uint64_t, Frequency>> df_;
-  std::vector<uint8_t> frequent_;   // Per line position.
+  Bits frequent_;                   // Per line position of the scope.
   absl::flat_hash_map<uint64_t, std::vector<std::pair<uint64_t, uint32_t>>> neighbours_;  // b -> (line, count)
   absl::flat_hash_set<uint64_t> seeds_;  // The last round's seeds.
 };
@@ -631,10 +651,10 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
   // lines can be frequent in a source, and the sources count only those.
   search[0] = std::make_unique<ScopeSearch>(table, std::move(scope_docs[0]), options_.min_docs, options_.min_contexts,
                                             options_, lines_per_shard, nullptr);
-  const std::vector<uint8_t>* candidates =
-      options_.min_source_docs >= options_.min_docs && search[0]->frequent().size() == keys_.size()
-          ? &search[0]->frequent()
-          : nullptr;
+  const Bits* candidates = options_.min_source_docs >= options_.min_docs &&
+                                   search[0]->frequent().words.size() == (keys_.size() + 63) / 64
+                               ? &search[0]->frequent()
+                               : nullptr;
   tbb::parallel_for(size_t{1}, scopes, [&](size_t i) {
     search[i] = std::make_unique<ScopeSearch>(table, std::move(scope_docs[i]), options_.min_source_docs,
                                               options_.min_source_contexts, options_, lines_per_shard, candidates);
@@ -645,7 +665,8 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
   // changed since the round before (ScopeSearch::Run).
   std::vector<absl::flat_hash_set<uint64_t>> found(scopes);
   Flags flags;
-  std::vector<uint8_t> changed, chrome, previous;  // Per document; per line, this round's and the last's.
+  flags.offsets = offsets_.data();
+  std::vector<uint8_t> changed;  // Per document.
   for (int round = 1; round <= options_.rounds; ++round) {
     tbb::parallel_for(size_t{0}, scopes, [&](size_t i) {
       found[i] = round == 1 ? search[i]->Run(nullptr, nullptr) : search[i]->Run(&flags, &changed);
@@ -660,35 +681,23 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
     const bool settled = round > 1 && next == model;
     model = std::move(next);
     if (settled || model.empty() || round == options_.rounds) break;
-    // The next round's flags (what FlagLines() gives, as line indexes), and which
-    // documents' flags changed since the last round.
-    previous.swap(chrome);
-    if (previous.empty()) previous.assign(keys_.size(), 0);  // Round 1 had none.
-    chrome.assign(keys_.size(), 0);
+    // The next round's flags (FlagLines()'s lines, as bits), and which documents'
+    // flags changed since the last round (round 1 had none).
+    Bits chrome;
+    chrome.assign(keys_.size());
     changed.assign(sources_.size(), 0);
     tbb::parallel_for(tbb::blocked_range<size_t>(0, sources_.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
       for (size_t d = r.begin(); d != r.end(); ++d) {
-        uint8_t differs = 0;
+        bool differs = false;
         for (size_t p = offsets_[d]; p < offsets_[d + 1]; ++p) {
-          chrome[p] = model.IsBoilerplate(sources_[d], keys_[p]);
-          differs |= chrome[p] ^ previous[p];
+          const bool now = model.IsBoilerplate(sources_[d], keys_[p]);
+          if (now) chrome.SetShared(p);
+          differs |= now != (round > 1 && flags.chrome[p]);
         }
         changed[d] = differs;
       }
     });
-    size_t flagged = 0;
-    for (uint8_t c : chrome) flagged += c;
-    flags.lines.clear();
-    flags.lines.shrink_to_fit();
-    flags.lines.reserve(flagged);
-    flags.offsets.assign(1, 0);
-    flags.offsets.reserve(sources_.size() + 1);
-    for (size_t d = 0; d < sources_.size(); ++d) {
-      for (size_t p = offsets_[d]; p < offsets_[d + 1]; ++p) {
-        if (chrome[p]) flags.lines.push_back(static_cast<uint32_t>(p - offsets_[d]));
-      }
-      flags.offsets.push_back(flags.lines.size());
-    }
+    flags.chrome = std::move(chrome);
   }
   return model;
 }
