@@ -6,7 +6,10 @@
 #include <span>
 #include <bit>
 #include <functional>
-#if defined(__SSE2__)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define DEDUP_CONTEXT_AVX512 1
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 #include <memory>
@@ -16,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
+#include "dedup/internal/context_simd.h"
 #include "oneapi/tbb/parallel_for.h"
 #include "oneapi/tbb/task_arena.h"
 
@@ -472,6 +476,107 @@ uint64_t SourceKey(std::string_view source) {
   return k == 0 ? 1 : k;
 }
 
+namespace {
+
+constexpr uint64_t kTokenMix1 = 0xBF58476D1CE4E5B9ull, kTokenMix2 = 0x94D049BB133111EBull;
+constexpr uint64_t kShingleMix = 0x9E3779B97F4A7C15ull;
+
+#if defined(DEDUP_CONTEXT_AVX512)
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_epi32(), which
+// -Wmaybe-uninitialized reports at every use (a known false positive; as in minhash.cc).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+bool HasAvx512Dq() {
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+  return has;
+}
+
+// ContextTokenHash's short-token form for tokens [0, count) (count + 1 <= the number of
+// tokens, each with 8 readable bytes from its start), 8 at a time; the tokens over 8
+// bytes are appended to *slow (their hashes are left to the caller), which must have
+// room for 16 more entries than there are tokens.
+__attribute__((target("avx512f,avx512dq"))) size_t TokenHashesAvx512(const char* text, const uint32_t* starts,
+                                                                     size_t count, uint64_t* hash, uint32_t* slow,
+                                                                     size_t num_slow) {
+  const __m512i ones = _mm512_set1_epi64(-1), sixty_four = _mm512_set1_epi64(64), eight = _mm512_set1_epi64(8);
+  const __m512i seed = _mm512_set1_epi64(static_cast<long long>(kContextSeed));
+  const __m512i mix1 = _mm512_set1_epi64(static_cast<long long>(kTokenMix1));
+  const __m512i mix2 = _mm512_set1_epi64(static_cast<long long>(kTokenMix2));
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0);
+  size_t k = 0;
+  for (; k + 8 <= count; k += 8) {
+    const __m512i from = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(starts + k)));
+    const __m512i next = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(starts + k + 1)));
+    const __m512i n = _mm512_sub_epi64(_mm512_sub_epi64(next, from), _mm512_set1_epi64(1));
+    __m512i v = _mm512_i64gather_epi64(from, text, 1);
+    const __m512i m = _mm512_min_epu64(n, eight);
+    v = _mm512_and_si512(v, _mm512_srlv_epi64(ones, _mm512_sub_epi64(sixty_four, _mm512_slli_epi64(m, 3))));
+    v = _mm512_xor_si512(v, _mm512_xor_si512(_mm512_slli_epi64(n, 59), seed));
+    v = _mm512_mullo_epi64(v, mix1);
+    v = _mm512_xor_si512(v, _mm512_srli_epi64(v, 31));
+    v = _mm512_mullo_epi64(v, mix2);
+    v = _mm512_xor_si512(v, _mm512_srli_epi64(v, 29));
+    _mm512_storeu_si512(hash + k, v);
+    // The longer tokens' indexes, appended without a branch (*slow has 16 spare entries).
+    const __mmask8 longer = _mm512_cmpgt_epu64_mask(n, eight);
+    const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(k)), lane);
+    _mm512_storeu_si512(slow + num_slow, _mm512_maskz_compress_epi32(longer, index));
+    num_slow += static_cast<size_t>(std::popcount(static_cast<unsigned>(longer)));
+  }
+  for (; k < count; ++k) {
+    const size_t from = starts[k], n = starts[k + 1] - 1 - from;
+    uint64_t v;
+    std::memcpy(&v, text + from, 8);
+    v &= ~uint64_t{0} >> (64 - 8 * std::min<size_t>(n, 8));
+    v = (v ^ (static_cast<uint64_t>(n) << 59) ^ kContextSeed) * kTokenMix1;
+    v ^= v >> 31;
+    v *= kTokenMix2;
+    hash[k] = v ^ (v >> 29);
+    slow[num_slow] = static_cast<uint32_t>(k);
+    num_slow += n > 8;
+  }
+  return num_slow;
+}
+
+// For t in [0, count): the 3-gram at t mixed (as in ComputeLineKeys) and packed as
+// slot << 32 | value << 16. Reads hash[0, count + 2).
+__attribute__((target("avx512f,avx512dq"))) void PackedShinglesAvx512(const uint64_t* hash, size_t count,
+                                                                       uint64_t* packed) {
+  const __m512i mix = _mm512_set1_epi64(static_cast<long long>(kShingleMix));
+  const __m512i value_mask = _mm512_set1_epi64(0xFFFF0000);
+  size_t t = 0;
+  for (; t + 8 <= count; t += 8) {
+    __m512i h = _mm512_loadu_si512(hash + t);
+    h = _mm512_xor_si512(h, _mm512_rol_epi64(_mm512_loadu_si512(hash + t + 1), 21));
+    h = _mm512_xor_si512(h, _mm512_rol_epi64(_mm512_loadu_si512(hash + t + 2), 42));
+    h = _mm512_mullo_epi64(h, mix);
+    const __m512i slot = _mm512_slli_epi64(_mm512_srli_epi64(h, 58), 32);
+    const __m512i value = _mm512_and_si512(_mm512_srli_epi64(h, 16), value_mask);
+    _mm512_storeu_si512(packed + t, _mm512_or_si512(slot, value));
+  }
+  for (; t < count; ++t) {
+    const uint64_t h = (hash[t] ^ std::rotl(hash[t + 1], 21) ^ std::rotl(hash[t + 2], 42)) * kShingleMix;
+    packed[t] = (h >> 58) << 32 | ((h >> 16) & 0xFFFF0000);
+  }
+}
+#pragma GCC diagnostic pop
+#endif
+
+std::atomic<bool> allow_context_simd{true};
+
+}  // namespace
+
+namespace internal {
+bool ContextSimdActive() {
+#if defined(DEDUP_CONTEXT_AVX512)
+  return HasAvx512Dq() && allow_context_simd.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+void AllowContextSimd(bool allow) { allow_context_simd.store(allow, std::memory_order_relaxed); }
+}  // namespace internal
+
 static_assert(kContextShingleTokens == 3, "ComputeLineKeys mixes 3-grams");
 
 LineKeys ComputeLineKeys(const TokenizedText& t) {
@@ -487,7 +592,7 @@ LineKeys ComputeLineKeys(const TokenizedText& t) {
   thread_local std::vector<uint64_t> token_hash;
   thread_local std::vector<uint32_t> slow;
   token_hash.resize(num_tokens);
-  slow.resize(num_tokens);
+  slow.resize(num_tokens + 16);
   const char* text = t.text.data();
   const size_t text_size = t.text.size();
   const uint32_t* starts = t.starts.data();
@@ -496,7 +601,15 @@ LineKeys ComputeLineKeys(const TokenizedText& t) {
   size_t num_slow = 0;
   size_t fast_end = num_tokens;  // Tokens from here on may lack 8 readable bytes.
   while (fast_end > 0 && starts[fast_end - 1] + size_t{8} > text_size) --fast_end;
-  for (size_t k = 0; k < fast_end; ++k) {
+  size_t k0 = 0;
+#if defined(DEDUP_CONTEXT_AVX512)
+  const bool avx512 = internal::ContextSimdActive();
+  if (avx512) {
+    k0 = std::min(fast_end, num_tokens - 1);  // Tokens with a next start.
+    num_slow = TokenHashesAvx512(text, starts, k0, hash, slow_list, 0);
+  }
+#endif
+  for (size_t k = k0; k < fast_end; ++k) {
     const size_t from = starts[k];
     const size_t n = (k + 1 < num_tokens ? starts[k + 1] - 1 : text_size) - from;
     uint64_t v;
@@ -525,6 +638,15 @@ LineKeys ComputeLineKeys(const TokenizedText& t) {
   std::array<uint32_t, kContextSlots> best;
   best.fill(UINT32_MAX);  // Empty: value 0xFFFF, line kEmpty.
   uint32_t total = 0;
+#if defined(DEDUP_CONTEXT_AVX512)
+  // The 3-grams of the whole token sequence, mixed 8 at a time; each line then takes
+  // those that start and end in it.
+  thread_local std::vector<uint64_t> packed;
+  if (avx512 && num_tokens >= kContextShingleTokens) {
+    packed.resize(num_tokens - 2);
+    PackedShinglesAvx512(hash, num_tokens - 2, packed.data());
+  }
+#endif
   for (size_t i = 0; i < num_lines; ++i) {
     const size_t first = t.lines[i], end = t.line_end(i);
     keys.lines[i] = LineKey(t, first, end);
@@ -542,6 +664,15 @@ LineKeys ComputeLineKeys(const TokenizedText& t) {
       best[slot] = std::min(best[slot], candidate);
     };
     if (width == kContextShingleTokens) {
+#if defined(DEDUP_CONTEXT_AVX512)
+      if (avx512) {
+        const uint64_t* p = packed.data() + first;
+        for (size_t s = 0; s < count; ++s) {
+          const size_t slot = p[s] >> 32;
+          best[slot] = std::min(best[slot], static_cast<uint32_t>(p[s]) | line);
+        }
+      } else
+#endif
       for (size_t s = 0; s < count; ++s) add(h3[s] ^ std::rotl(h3[s + 1], 21) ^ std::rotl(h3[s + 2], 42));
     } else if (width == 2) {
       add(h3[0] ^ std::rotl(h3[1], 21));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dedup/internal/context_simd.h"
 #include "oneapi/tbb/task_arena.h"
 
 #include <bit>
@@ -505,7 +506,7 @@ LineKeys ReferenceLineKeys(const TokenizedText& t) {
 // Random texts -- tokens of 1 to 20 bytes (long ones are hashed apart), lines of 1 to 4
 // tokens and longer ones, CJK characters, texts ending in a short token -- give the
 // reference's keys, counts and sketch.
-TEST(Boilerplate, LineKeysAgreeWithTheReference) {
+void CheckLineKeysAgainstTheReference() {
   std::mt19937_64 rng(5);
   const std::vector<std::string> cjk = {"中", "国", "新", "闻", "报", "道"};
   for (int trial = 0; trial < 3000; ++trial) {
@@ -532,6 +533,16 @@ TEST(Boilerplate, LineKeysAgreeWithTheReference) {
     ASSERT_TRUE(got.context == want.context) << text;
   }
   EXPECT_TRUE(ComputeLineKeys(Tok("")).lines.empty());
+}
+
+// Both kernels: AVX-512 (where the CPU has it) and the portable one.
+TEST(Boilerplate, LineKeysAgreeWithTheReference) {
+  SCOPED_TRACE(internal::ContextSimdActive() ? "AVX-512" : "portable");
+  CheckLineKeysAgainstTheReference();
+  internal::AllowContextSimd(false);
+  EXPECT_FALSE(internal::ContextSimdActive());
+  CheckLineKeysAgainstTheReference();
+  internal::AllowContextSimd(true);
 }
 
 TEST(Boilerplate, ValidatesOptions) {
