@@ -350,12 +350,12 @@ __attribute__((noinline)) AsciiResult AsciiTokens(const unsigned char* p, const 
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-// AsciiTokens() with AVX-512 VBMI2 (Ice Lake and later): a block's output is written by
-// one byte compress instead of a copy per token. The bytes kept are the letters and
-// digits (lower-cased) and the first separator after each run (as a space), which is
-// exactly what AsciiTokens writes; a token's start is where its run's first byte lands,
-// len plus the kept bytes before it. `text` needs 64 bytes of room past the block's
-// output. Same results as AsciiTokens (normalize_test runs both).
+// AsciiTokens() with AVX-512 VBMI2 (Intel Ice Lake, AMD Zen 4 and later): a block's
+// output is written by one byte compress instead of a copy per token. The bytes kept are
+// the letters and digits (lower-cased) and the first separator after each run (as a
+// space), which is exactly what AsciiTokens writes; a token's start is where its run's
+// first byte lands, len plus the kept bytes before it. `text` needs 64 bytes of room past
+// the block's output. Same results as AsciiTokens (normalize_test runs both).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12's AVX-512 headers; see minhash.cc.
 __attribute__((target("avx512f,avx512bw,avx512vbmi2,bmi2,popcnt"), noinline)) AsciiResult AsciiTokensVbmi2(
