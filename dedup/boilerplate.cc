@@ -1,11 +1,15 @@
 #include "dedup/boilerplate.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <span>
 #include <bit>
 #include <functional>
-#if defined(__SSE2__)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define DEDUP_CONTEXT_AVX512 1
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 #include <memory>
@@ -13,8 +17,11 @@
 #include <type_traits>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_format.h"
+#include "dedup/internal/context_simd.h"
 #include "oneapi/tbb/parallel_for.h"
+#include "oneapi/tbb/task_arena.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -29,12 +36,12 @@ constexpr uint64_t kEdge = 0;                 // Document start/end as a neighbo
 constexpr uint64_t kContextSeed = 0x63747874;  // "ctxt"
 
 // How a scope's search spreads over threads. The corpus scope holds every line of the
-// run (4M at 100k articles), so a single task for it would make the boilerplate pass
-// serial. Keys are split into shards by their high bits; each shard's tables are built
-// by one task that scans all the scope's documents and handles its own keys only.
-// Scanning is cheap next to the hash-table and sketch work it leaves to other tasks, and
-// every key's statistics are still gathered in document order by one task, so the result
-// does not depend on the number of shards or threads.
+// run (2.3M at 100k generated articles), so a single task for it would make the
+// boilerplate pass serial. Keys are split into shards by their high bits; each shard's
+// tables are built by one task that scans all the scope's documents and handles its own
+// keys only. Every shard scans every line, so there are no more shards than threads.
+// Every key's statistics are still gathered in document order by one task, so the
+// result does not depend on the number of shards or threads.
 constexpr size_t kMaxShards = 16;
 
 // A token's hash for context shingles. Most tokens fit in 8 bytes: those are read as a
@@ -88,38 +95,170 @@ inline uint64_t EqualMask(const uint16_t* a, B b) {
   return mask;
 }
 
-// The documents the search reads, by index.
-using DocTable = std::function<DocKeys(size_t)>;
+// The detector's arrays, as the search reads them: document d's DocKeys.
+struct DocArrays {
+  const uint64_t* keys;
+  const uint32_t* shingles;
+  const size_t* offsets;
+  const uint32_t* totals;
+  const ContextSketch* contexts;
+  DocKeys operator()(size_t d) const {
+    return DocKeys{keys + offsets[d], shingles + offsets[d], static_cast<uint32_t>(offsets[d + 1] - offsets[d]),
+                   totals[d], contexts + d};
+  }
+};
+
+// One bit per line position.
+struct Bits {
+  std::vector<uint64_t> words;
+  void assign(size_t n) { words.assign((n + 63) / 64, 0); }
+  bool operator[](size_t i) const { return words[i >> 6] >> (i & 63) & 1; }
+  // Sets bit i from one of several tasks that write bits of the same words.
+  void SetShared(size_t i) {
+    std::atomic_ref<uint64_t>(words[i >> 6]).fetch_or(uint64_t{1} << (i & 63), std::memory_order_relaxed);
+  }
+};
+
+// A round's chrome per document of the run (what FlagLines() gives, kept small): a bit
+// per line of the run. The keys, slots and shingle counts FlaggedLines holds are read
+// from the document when needed.
+struct Flags {
+  Bits chrome;
+  const size_t* offsets = nullptr;  // The detector's: document d's lines [offsets[d], offsets[d + 1]).
+  // Document d's flagged lines, as indexes.
+  void Of(size_t d, absl::InlinedVector<uint32_t, 32>* out) const {
+    out->clear();
+    const size_t first = offsets[d], end = offsets[d + 1];
+    for (size_t w = first >> 6; w << 6 < end; ++w) {
+      uint64_t bits = chrome.words[w];
+      if ((w << 6) < first) bits &= ~uint64_t{0} << (first & 63);
+      if ((w << 6) + 64 > end) bits &= ~(~uint64_t{0} << (end & 63));
+      for (; bits != 0; bits &= bits - 1) out->push_back(static_cast<uint32_t>((w << 6) + std::countr_zero(bits) - first));
+    }
+  }
+};
+
+// SameContext's estimate, once the slots to skip and the context sizes are known.
+inline ContextMatch EstimateMatch(const ContextSketch& x, const ContextSketch& y, uint64_t skip, double na,
+                                  double nb, double containment) {
+  const uint64_t empty_x = EqualMask(x.line.data(), ContextSketch::kEmpty);
+  const uint64_t empty_y = EqualMask(y.line.data(), ContextSketch::kEmpty);
+  const uint64_t usable_slots = ~skip & ~(empty_x & empty_y);
+  const uint64_t matching = usable_slots & ~empty_x & ~empty_y & EqualMask(x.value.data(), y.value.data());
+  const int usable = std::popcount(usable_slots), matches = std::popcount(matching);
+  if (usable < kMinContextSlots) return ContextMatch::kUnknown;  // Never evidence of chrome.
+  if (na <= 0 || nb <= 0) return ContextMatch::kUnknown;
+  const double j = static_cast<double>(matches) / usable;
+  const double shared = j * (na + nb) / (1 + j);
+  return shared >= containment * std::min(na, nb) ? ContextMatch::kSame : ContextMatch::kDifferent;
+}
+
+// "The same" for the batch search: unknown counts as the same.
+inline bool SameEstimate(const ContextSketch& x, const ContextSketch& y, uint64_t skip, double na, double nb,
+                         double containment) {
+  return EstimateMatch(x, y, skip, na, nb, containment) != ContextMatch::kDifferent;
+}
+
+// LeftOut() for Flags: the flagged lines `fx` of x whose keys are not among those of
+// the flagged lines `fy` of y.
+inline void LeftOutLines(const DocKeys& x, std::span<const uint32_t> fx, const DocKeys& y,
+                         std::span<const uint32_t> fy, uint64_t* slots, double* shingles) {
+  for (uint32_t i : fx) {
+    const uint64_t key = x.lines[i];
+    bool shared = false;
+    for (uint32_t j : fy) {
+      if (y.lines[j] == key) {
+        shared = true;
+        break;
+      }
+    }
+    if (shared) continue;
+    *slots |= x.context->OwnedBy(i);
+    *shingles += x.shingles[i];
+  }
+}
+
+// SameContext() with the flagged lines as Flags give them: the same answer.
+inline bool SameContextOf(const DocKeys& a, size_t line_a, std::span<const uint32_t> fa, const DocKeys& b,
+                          size_t line_b, std::span<const uint32_t> fb, double containment) {
+  uint64_t skip = a.context->OwnedBy(line_a) | b.context->OwnedBy(line_b);
+  double na = static_cast<double>(a.total_shingles) - a.shingles[line_a];
+  double nb = static_cast<double>(b.total_shingles) - b.shingles[line_b];
+  if (!fa.empty() || !fb.empty()) {
+    double out_a = 0, out_b = 0;
+    LeftOutLines(a, fa, b, fb, &skip, &out_a);
+    LeftOutLines(b, fb, a, fa, &skip, &out_b);
+    na -= out_a;
+    nb -= out_b;
+  }
+  return SameEstimate(*a.context, *b.context, skip, na, nb, containment);
+}
 
 // The search in one scope (the corpus, or one source): document frequencies and the
 // adjacency of frequent lines are counted once; Run() is one round of seeds and blocks.
 class ScopeSearch {
  public:
-  ScopeSearch(const DocTable& all, std::vector<size_t> docs, int min_docs, int min_contexts,
-              const BoilerplateOptions& options, size_t lines_per_shard)
+  // `candidates`, when not null, marks per line of the run (the detector's order) the
+  // only lines that can be frequent here: those frequent in a larger scope at a count no
+  // higher than min_docs.
+  ScopeSearch(const DocArrays& all, std::vector<size_t> docs, int min_docs, int min_contexts,
+              const BoilerplateOptions& options, size_t lines_per_shard, const Bits* candidates)
       : all_(all), docs_(std::move(docs)), min_docs_(min_docs), min_contexts_(min_contexts), options_(options) {
     if (docs_.size() < static_cast<size_t>(min_docs_)) return;
     first_line_.assign(docs_.size() + 1, 0);
     for (size_t i = 0; i < docs_.size(); ++i) first_line_[i + 1] = first_line_[i] + all_(docs_[i]).num_lines;
     const size_t lines = first_line_.back();
-    shards_ = std::clamp<size_t>(lines / std::max<size_t>(lines_per_shard, 1), 1, kMaxShards);
-    CountFrequencies();
+    // Every shard's task reads all the scope's lines: no more shards than threads.
+    const size_t threads = static_cast<size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
+    shards_ = std::clamp<size_t>(lines / std::max<size_t>(lines_per_shard, 1), 1, std::min(kMaxShards, threads));
+    CountFrequencies(candidates);
     CountAdjacency();
   }
 
+  // Per line of this scope (in its documents' order): frequent here?
+  const Bits& frequent() const { return frequent_; }
+
   // One round: seeds among the frequent lines, their contexts leaving out the lines in
-  // `flagged` (per document of the run, or null: the previous round's chrome) that the
-  // other document lacks; then blocks grown from the seeds. Returns them all.
-  absl::flat_hash_set<uint64_t> Run(const std::vector<FlaggedLines>* flagged) const {
+  // `flags` (per document of the run, or null: the previous round's chrome) that the
+  // other document lacks; then blocks grown from the seeds. Returns them all. `changed`
+  // (per document of the run, or null: all) marks the documents whose flags differ
+  // from the previous round's: a line none of whose documents changed is compared
+  // exactly as in the previous round, so it keeps its previous answer.
+  absl::flat_hash_set<uint64_t> Run(const Flags* flags, const std::vector<uint8_t>* changed) {
     absl::flat_hash_set<uint64_t> result;
     if (docs_.size() < static_cast<size_t>(min_docs_)) return result;
-    std::vector<std::vector<uint64_t>> seeds(shards_);
-    tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) { seeds[shard] = Seeds(shard, flagged); });
-    std::vector<uint64_t> queue;
-    for (const std::vector<uint64_t>& s : seeds) {
-      for (uint64_t k : s) {
-        if (result.insert(k).second) queue.push_back(k);
+    // Which lines to count: all (round 1, or when most documents changed), or those of
+    // the changed documents, in one pass.
+    absl::flat_hash_set<uint64_t> recount;
+    bool all = changed == nullptr;
+    if (!all) {
+      size_t changed_docs = 0;
+      for (size_t d : docs_) changed_docs += (*changed)[d];
+      all = 2 * changed_docs > docs_.size();
+      if (!all) {
+        for (size_t i = 0; i < docs_.size(); ++i) {
+          if (!(*changed)[docs_[i]]) continue;
+          const std::span<const uint64_t> keys = lines_of(i);
+          for (size_t j = 0; j < keys.size(); ++j) {
+            if (frequent_[first_line_[i] + j]) recount.insert(keys[j]);
+          }
+        }
+        for (uint64_t k : recount) seeds_.erase(k);
       }
+    }
+    if (all) seeds_.clear();
+    if (all || !recount.empty()) {
+      // Each part of the keys is counted by one task that reads every document; as many
+      // parts as threads (the answer does not depend on it).
+      const size_t parts = all ? std::clamp<size_t>(tbb::this_task_arena::max_concurrency(), 1, shards_) : 1;
+      std::vector<std::vector<uint64_t>> seeds(parts);
+      tbb::parallel_for(size_t{0}, parts,
+                        [&](size_t part) { seeds[part] = Seeds(part, parts, flags, all ? nullptr : &recount); });
+      for (const std::vector<uint64_t>& s : seeds) seeds_.insert(s.begin(), s.end());
+    }
+    std::vector<uint64_t> queue;
+    for (uint64_t k : seeds_) {
+      if (result.insert(k).second) queue.push_back(k);
     }
     Grow(&result, &queue);
     return result;
@@ -139,37 +278,75 @@ class ScopeSearch {
 
   // Document frequency: per shard, key -> {documents, the last document counted} (a line
   // repeated within a document counts once). Keys are prefetched a document at a time so
-  // that the tables' cache misses overlap. Then one bit per line position: frequent?
-  void CountFrequencies() {
+  // that the tables' cache misses overlap. Then one byte per line position: frequent?
+  //
+  // A line in min_docs >= 2 documents occurs at least min_docs times, so in the corpus
+  // scope only the lines of buckets that were hit at least min(min_docs, 3) times are
+  // counted: 4 buckets per line, each a 2-bit counter that stops at 3. This is exact for
+  // the lines that occur fewer times, most of a corpus's (a few share a bucket with
+  // others and are counted anyway), so the tables hold a small part of the lines.
+  void CountFrequencies(const Bits* candidates) {
+    const size_t lines = first_line_.back();
     df_.resize(shards_);
+    frequent_.assign(lines);
+    std::vector<uint64_t> counters;  // 32 buckets per word.
+    uint64_t bucket_mask = 0;
+    const uint64_t need = static_cast<uint64_t>(std::min(min_docs_, 3));
+    if (min_docs_ >= 2 && candidates == nullptr) {
+      size_t buckets = 64;
+      while (buckets < 4 * lines) buckets *= 2;
+      bucket_mask = buckets - 1;
+      counters.assign(buckets / 32, 0);
+      tbb::parallel_for(tbb::blocked_range<size_t>(0, docs_.size(), 1024), [&](const tbb::blocked_range<size_t>& r) {
+        for (size_t i = r.begin(); i != r.end(); ++i) {
+          for (uint64_t k : lines_of(i)) __builtin_prefetch(&counters[(k & bucket_mask) >> 5], 1);
+          for (uint64_t k : lines_of(i)) {
+            const uint64_t b = k & bucket_mask;
+            const int shift = static_cast<int>(2 * (b & 31));
+            std::atomic_ref<uint64_t> word(counters[b >> 5]);
+            uint64_t w = word.load(std::memory_order_relaxed);
+            while ((w >> shift & 3) < need &&
+                   !word.compare_exchange_weak(w, w + (uint64_t{1} << shift), std::memory_order_relaxed)) {
+            }
+          }
+        }
+      });
+    }
+    auto repeated = [&](uint64_t k) {
+      const uint64_t b = k & bucket_mask;
+      return counters.empty() || (counters[b >> 5] >> (2 * (b & 31)) & 3) >= need;
+    };
     tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
       absl::flat_hash_map<uint64_t, Frequency>& table = df_[shard];
       for (size_t i = 0; i < docs_.size(); ++i) {
         const std::span<const uint64_t> keys = lines_of(i);
-        for (uint64_t k : keys) {
-          if (shard_of(k) == shard) table.prefetch(k);
+        const size_t run_line = all_.offsets[docs_[i]];
+        auto counted = [&](size_t j) {
+          return shard_of(keys[j]) == shard && (!candidates || (*candidates)[run_line + j]) && repeated(keys[j]);
+        };
+        for (size_t j = 0; j < keys.size(); ++j) {
+          if (counted(j)) table.prefetch(keys[j]);
         }
-        for (uint64_t k : keys) {
-          if (shard_of(k) != shard) continue;
-          Frequency& f = table[k];
+        for (size_t j = 0; j < keys.size(); ++j) {
+          if (!counted(j)) continue;
+          Frequency& f = table[keys[j]];
           if (f.last != i) f.last = static_cast<uint32_t>(i), ++f.docs;
         }
       }
+      // Only frequent lines are read from here on (block growth): drop the rest, most of
+      // the corpus's lines, so that every scope's tables can stay alive across rounds.
+      absl::erase_if(table, [&](const auto& entry) { return entry.second.docs < static_cast<uint32_t>(min_docs_); });
+      table.rehash(0);
     });
-    frequent_.assign(first_line_.back(), 0);
+    std::vector<uint64_t>().swap(counters);
+    // Marks: the tables now hold only frequent lines.
     tbb::parallel_for(tbb::blocked_range<size_t>(0, docs_.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
       for (size_t i = r.begin(); i != r.end(); ++i) {
         const std::span<const uint64_t> keys = lines_of(i);
-        for (uint64_t k : keys) df_[shard_of(k)].prefetch(k);
-        uint8_t* out = frequent_.data() + first_line_[i];
-        for (uint64_t k : keys) *out++ = df_of(k) >= static_cast<uint32_t>(min_docs_);
+        for (size_t j = 0; j < keys.size(); ++j) {
+          if (df_[shard_of(keys[j])].contains(keys[j])) frequent_.SetShared(first_line_[i] + j);
+        }
       }
-    });
-    // Only frequent lines are read from here on (block growth): drop the rest, most of
-    // the corpus's lines, so that every scope's tables can stay alive across rounds.
-    tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
-      absl::erase_if(df_[shard], [&](const auto& entry) { return entry.second.docs < static_cast<uint32_t>(min_docs_); });
-      df_[shard].rehash(0);
     });
   }
 
@@ -180,11 +357,11 @@ class ScopeSearch {
     tbb::parallel_for(size_t{0}, shards_, [&](size_t shard) {
       for (size_t d = 0; d < docs_.size(); ++d) {
         const std::span<const uint64_t> keys = lines_of(d);
-        const uint8_t* freq = frequent_.data() + first_line_[d];
+        auto freq = [&](size_t i) { return frequent_[first_line_[d] + i]; };
         for (size_t i = 0; i < keys.size(); ++i) {
-          if (!freq[i] || shard_of(keys[i]) != shard) continue;
-          if (i > 0 && freq[i - 1] && keys[i - 1] != keys[i]) ++adjacent[shard][{keys[i], keys[i - 1]}];
-          if (i + 1 < keys.size() && freq[i + 1] && keys[i + 1] != keys[i]) ++adjacent[shard][{keys[i], keys[i + 1]}];
+          if (!freq(i) || shard_of(keys[i]) != shard) continue;
+          if (i > 0 && freq(i - 1) && keys[i - 1] != keys[i]) ++adjacent[shard][{keys[i], keys[i - 1]}];
+          if (i + 1 < keys.size() && freq(i + 1) && keys[i + 1] != keys[i]) ++adjacent[shard][{keys[i], keys[i + 1]}];
         }
       }
     });
@@ -194,28 +371,30 @@ class ScopeSearch {
     for (auto& [b, v] : neighbours_) std::sort(v.begin(), v.end());  // Deterministic growth order.
   }
 
-  // The shard's frequent lines with at least min_contexts different contexts, counted
-  // greedily in document order.
-  std::vector<uint64_t> Seeds(size_t shard, const std::vector<FlaggedLines>* flagged) const {
+  // The frequent lines of one part of the keys (or only those in `recount`) with at
+  // least min_contexts different contexts, counted greedily in document order.
+  std::vector<uint64_t> Seeds(size_t part, size_t parts, const Flags* flags,
+                              const absl::flat_hash_set<uint64_t>* recount) const {
     struct Kept {
       uint32_t doc, line;
     };
-    static const FlaggedLines kNone;
     const size_t need = static_cast<size_t>(min_contexts_);
-    absl::flat_hash_map<uint64_t, std::vector<Kept>> contexts;
-    auto flagged_of = [&](size_t i) -> const FlaggedLines& { return flagged ? (*flagged)[docs_[i]] : kNone; };
+    absl::InlinedVector<uint32_t, 32> flags_i, flags_k;  // Flagged lines of document i and of a kept one.
+    absl::flat_hash_map<uint64_t, absl::InlinedVector<Kept, 4>> contexts;
     for (size_t i = 0; i < docs_.size(); ++i) {
       const DocKeys doc = all_(docs_[i]);
-      const uint8_t* freq = frequent_.data() + first_line_[i];
+      bool flags_i_read = false;
       for (size_t j = 0; j < doc.num_lines; ++j) {
+        if (!frequent_[first_line_[i] + j]) continue;
         const uint64_t key = doc.lines[j];
-        if (!freq[j] || shard_of(key) != shard) continue;
-        std::vector<Kept>& kept = contexts[key];
+        if ((parts > 1 && (((key >> 32) * parts) >> 32) != part) || (recount && !recount->contains(key))) continue;
+        absl::InlinedVector<Kept, 4>& kept = contexts[key];
         if (kept.size() >= need || (!kept.empty() && kept.back().doc == i)) continue;
         bool same = false;
+        if (flags && !flags_i_read) flags->Of(docs_[i], &flags_i), flags_i_read = true;
         for (const Kept& k : kept) {
-          same = SameContext(all_(docs_[k.doc]), k.line, flagged_of(k.doc), doc, j, flagged_of(i),
-                             options_.context_containment);
+          if (flags) flags->Of(docs_[k.doc], &flags_k);
+          same = SameContextOf(all_(docs_[k.doc]), k.line, flags_k, doc, j, flags_i, options_.context_containment);
           if (same) break;
         }
         if (!same) kept.push_back({static_cast<uint32_t>(i), static_cast<uint32_t>(j)});
@@ -253,15 +432,16 @@ class ScopeSearch {
     uint32_t docs = 0;
     uint32_t last = UINT32_MAX;
   };
-  const DocTable& all_;
+  const DocArrays all_;
   std::vector<size_t> docs_;  // Indexes into all_, in input order.
   int min_docs_, min_contexts_;
   BoilerplateOptions options_;
   size_t shards_ = 1;
   std::vector<size_t> first_line_;  // Line positions of the scope.
   std::vector<absl::flat_hash_map<uint64_t, Frequency>> df_;
-  std::vector<uint8_t> frequent_;   // Per line position.
+  Bits frequent_;                   // Per line position of the scope.
   absl::flat_hash_map<uint64_t, std::vector<std::pair<uint64_t, uint32_t>>> neighbours_;  // b -> (line, count)
+  absl::flat_hash_set<uint64_t> seeds_;  // The last round's seeds.
 };
 
 }  // namespace
@@ -302,44 +482,216 @@ uint64_t SourceKey(std::string_view source) {
   return k == 0 ? 1 : k;
 }
 
+namespace {
+
+constexpr uint64_t kTokenMix1 = 0xBF58476D1CE4E5B9ull, kTokenMix2 = 0x94D049BB133111EBull;
+constexpr uint64_t kShingleMix = 0x9E3779B97F4A7C15ull;
+
+#if defined(DEDUP_CONTEXT_AVX512)
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_epi32(), which
+// -Wmaybe-uninitialized reports at every use (a known false positive; as in minhash.cc).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+bool HasAvx512Dq() {
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+  return has;
+}
+
+// ContextTokenHash's short-token form for tokens [0, count) (count + 1 <= the number of
+// tokens, each with 8 readable bytes from its start), 8 at a time; the tokens over 8
+// bytes are appended to *slow (their hashes are left to the caller), which must have
+// room for 16 more entries than there are tokens.
+__attribute__((target("avx512f,avx512dq"))) size_t TokenHashesAvx512(const char* text, const uint32_t* starts,
+                                                                     size_t count, uint64_t* hash, uint32_t* slow,
+                                                                     size_t num_slow) {
+  const __m512i ones = _mm512_set1_epi64(-1), sixty_four = _mm512_set1_epi64(64), eight = _mm512_set1_epi64(8);
+  const __m512i seed = _mm512_set1_epi64(static_cast<long long>(kContextSeed));
+  const __m512i mix1 = _mm512_set1_epi64(static_cast<long long>(kTokenMix1));
+  const __m512i mix2 = _mm512_set1_epi64(static_cast<long long>(kTokenMix2));
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 0, 0, 0, 0, 0, 0);
+  size_t k = 0;
+  for (; k + 8 <= count; k += 8) {
+    const __m512i from = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(starts + k)));
+    const __m512i next = _mm512_cvtepu32_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(starts + k + 1)));
+    const __m512i n = _mm512_sub_epi64(_mm512_sub_epi64(next, from), _mm512_set1_epi64(1));
+    __m512i v = _mm512_i64gather_epi64(from, text, 1);
+    const __m512i m = _mm512_min_epu64(n, eight);
+    v = _mm512_and_si512(v, _mm512_srlv_epi64(ones, _mm512_sub_epi64(sixty_four, _mm512_slli_epi64(m, 3))));
+    v = _mm512_xor_si512(v, _mm512_xor_si512(_mm512_slli_epi64(n, 59), seed));
+    v = _mm512_mullo_epi64(v, mix1);
+    v = _mm512_xor_si512(v, _mm512_srli_epi64(v, 31));
+    v = _mm512_mullo_epi64(v, mix2);
+    v = _mm512_xor_si512(v, _mm512_srli_epi64(v, 29));
+    _mm512_storeu_si512(hash + k, v);
+    // The longer tokens' indexes, appended without a branch (*slow has 16 spare entries).
+    const __mmask8 longer = _mm512_cmpgt_epu64_mask(n, eight);
+    const __m512i index = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(k)), lane);
+    _mm512_storeu_si512(slow + num_slow, _mm512_maskz_compress_epi32(longer, index));
+    num_slow += static_cast<size_t>(std::popcount(static_cast<unsigned>(longer)));
+  }
+  for (; k < count; ++k) {
+    const size_t from = starts[k], n = starts[k + 1] - 1 - from;
+    uint64_t v;
+    std::memcpy(&v, text + from, 8);
+    v &= ~uint64_t{0} >> (64 - 8 * std::min<size_t>(n, 8));
+    v = (v ^ (static_cast<uint64_t>(n) << 59) ^ kContextSeed) * kTokenMix1;
+    v ^= v >> 31;
+    v *= kTokenMix2;
+    hash[k] = v ^ (v >> 29);
+    slow[num_slow] = static_cast<uint32_t>(k);
+    num_slow += n > 8;
+  }
+  return num_slow;
+}
+
+// For t in [0, count): the 3-gram at t mixed (as in ComputeLineKeys) and packed as
+// slot << 32 | value << 16. Reads hash[0, count + 2).
+__attribute__((target("avx512f,avx512dq"))) void PackedShinglesAvx512(const uint64_t* hash, size_t count,
+                                                                       uint64_t* packed) {
+  const __m512i mix = _mm512_set1_epi64(static_cast<long long>(kShingleMix));
+  const __m512i value_mask = _mm512_set1_epi64(0xFFFF0000);
+  size_t t = 0;
+  for (; t + 8 <= count; t += 8) {
+    __m512i h = _mm512_loadu_si512(hash + t);
+    h = _mm512_xor_si512(h, _mm512_rol_epi64(_mm512_loadu_si512(hash + t + 1), 21));
+    h = _mm512_xor_si512(h, _mm512_rol_epi64(_mm512_loadu_si512(hash + t + 2), 42));
+    h = _mm512_mullo_epi64(h, mix);
+    const __m512i slot = _mm512_slli_epi64(_mm512_srli_epi64(h, 58), 32);
+    const __m512i value = _mm512_and_si512(_mm512_srli_epi64(h, 16), value_mask);
+    _mm512_storeu_si512(packed + t, _mm512_or_si512(slot, value));
+  }
+  for (; t < count; ++t) {
+    const uint64_t h = (hash[t] ^ std::rotl(hash[t + 1], 21) ^ std::rotl(hash[t + 2], 42)) * kShingleMix;
+    packed[t] = (h >> 58) << 32 | ((h >> 16) & 0xFFFF0000);
+  }
+}
+#pragma GCC diagnostic pop
+#endif
+
+std::atomic<bool> allow_context_simd{true};
+
+}  // namespace
+
+namespace internal {
+bool ContextSimdActive() {
+#if defined(DEDUP_CONTEXT_AVX512)
+  return HasAvx512Dq() && allow_context_simd.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+void AllowContextSimd(bool allow) { allow_context_simd.store(allow, std::memory_order_relaxed); }
+}  // namespace internal
+
+static_assert(kContextShingleTokens == 3, "ComputeLineKeys mixes 3-grams");
+
 LineKeys ComputeLineKeys(const TokenizedText& t) {
   LineKeys keys;
+  const size_t num_lines = t.lines.size(), num_tokens = t.size();
+  keys.lines.resize(num_lines);
+  keys.shingles.resize(num_lines);
+  if (num_tokens == 0) return keys;
+  // Every token's hash first (ContextTokenHash, in a form without unpredictable
+  // branches): tokens of up to 8 bytes with 8 readable bytes from their start take one
+  // masked load; the others -- longer tokens (XXH3), the last bytes of the text -- are
+  // listed and hashed after.
   thread_local std::vector<uint64_t> token_hash;
-  keys.lines.reserve(t.lines.size());
-  keys.shingles.reserve(t.lines.size());
-  for (size_t i = 0; i < t.lines.size(); ++i) {
+  thread_local std::vector<uint32_t> slow;
+  token_hash.resize(num_tokens);
+  slow.resize(num_tokens + 16);
+  const char* text = t.text.data();
+  const size_t text_size = t.text.size();
+  const uint32_t* starts = t.starts.data();
+  uint64_t* hash = token_hash.data();
+  uint32_t* slow_list = slow.data();
+  size_t num_slow = 0;
+  size_t fast_end = num_tokens;  // Tokens from here on may lack 8 readable bytes.
+  while (fast_end > 0 && starts[fast_end - 1] + size_t{8} > text_size) --fast_end;
+  size_t k0 = 0;
+#if defined(DEDUP_CONTEXT_AVX512)
+  const bool avx512 = internal::ContextSimdActive();
+  if (avx512) {
+    k0 = std::min(fast_end, num_tokens - 1);  // Tokens with a next start.
+    num_slow = TokenHashesAvx512(text, starts, k0, hash, slow_list, 0);
+  }
+#endif
+  for (size_t k = k0; k < fast_end; ++k) {
+    const size_t from = starts[k];
+    const size_t n = (k + 1 < num_tokens ? starts[k + 1] - 1 : text_size) - from;
+    uint64_t v;
+    std::memcpy(&v, text + from, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    const size_t m = n < 8 ? n : 8;  // Tokens are never empty.
+    v &= ~uint64_t{0} >> (64 - 8 * m);
+    v = (v ^ (static_cast<uint64_t>(n) << 59) ^ kContextSeed) * 0xBF58476D1CE4E5B9ull;
+    v ^= v >> 31;
+    v *= 0x94D049BB133111EBull;
+    hash[k] = v ^ (v >> 29);
+    slow_list[num_slow] = static_cast<uint32_t>(k);
+    num_slow += n > 8;
+  }
+  for (size_t k = fast_end; k < num_tokens; ++k) slow_list[num_slow++] = static_cast<uint32_t>(k);
+  for (size_t i = 0; i < num_slow; ++i) {
+    const size_t k = slow_list[i], from = starts[k];
+    hash[k] = ContextTokenHash(text + from, t.end(k) - from, text + text_size);
+  }
+  // Context shingles: each line's token 3-grams (a shorter line is one shingle),
+  // one-permutation hashed: the top 6 bits choose the slot, the low 16 are the value.
+  // A slot keeps the smallest value and, on a tie, its first line (lines come in order):
+  // the smallest (value << 16 | line), one branch-free min per shingle.
+  std::array<uint32_t, kContextSlots> best;
+  best.fill(UINT32_MAX);  // Empty: value 0xFFFF, line kEmpty.
+  uint32_t total = 0;
+#if defined(DEDUP_CONTEXT_AVX512)
+  // The 3-grams of the whole token sequence, mixed 8 at a time; each line then takes
+  // those that start and end in it.
+  thread_local std::vector<uint64_t> packed;
+  if (avx512 && num_tokens >= kContextShingleTokens) {
+    packed.resize(num_tokens - 2);
+    PackedShinglesAvx512(hash, num_tokens - 2, packed.data());
+  }
+#endif
+  for (size_t i = 0; i < num_lines; ++i) {
     const size_t first = t.lines[i], end = t.line_end(i);
-    keys.lines.push_back(LineKey(t, first, end));
-    // Context shingles: the line's token 3-grams (a shorter line is one shingle),
-    // one-permutation hashed: the top 6 bits choose the slot, the low 16 are the value.
-    // A 3-gram's hash mixes its tokens' hashes (each token hashed once, not three times).
+    keys.lines[i] = LineKey(t, first, end);
     const size_t n = end - first;
     const size_t width = std::min<size_t>(n, kContextShingleTokens);
     const size_t count = n - width + 1;
-    const uint16_t line = static_cast<uint16_t>(std::min<size_t>(i, ContextSketch::kMaxLine));
-    token_hash.resize(n);
-    const char* text = t.text.data();
-    const char* text_end = text + t.text.size();
-    for (size_t k = 0; k < n; ++k) {
-      const size_t from = t.starts[first + k], to = t.end(first + k);
-      token_hash[k] = ContextTokenHash(text + from, to - from, text_end);
-    }
-    for (size_t s = 0; s < count; ++s) {
+    const uint32_t line = static_cast<uint32_t>(std::min<size_t>(i, ContextSketch::kMaxLine));
+    const uint64_t* h3 = hash + first;
+    auto add = [&](uint64_t h) {
       // Rotations keep the order of the tokens; one multiply mixes them into the high
       // bits (the slot) and the middle ones (the value).
-      uint64_t h = token_hash[s];
-      if (width > 1) h ^= std::rotl(token_hash[s + 1], 21);
-      if (width > 2) h ^= std::rotl(token_hash[s + 2], 42);
       h *= 0x9E3779B97F4A7C15ull;
       const size_t slot = h >> 58;
-      const uint16_t value = static_cast<uint16_t>(h >> 32);
-      if (value < keys.context.value[slot] || keys.context.line[slot] == ContextSketch::kEmpty) {
-        keys.context.value[slot] = value;
-        keys.context.line[slot] = line;
-      }
+      const uint32_t candidate = (static_cast<uint32_t>(h >> 32) << 16) | line;
+      best[slot] = std::min(best[slot], candidate);
+    };
+    if (width == kContextShingleTokens) {
+#if defined(DEDUP_CONTEXT_AVX512)
+      if (avx512) {
+        const uint64_t* p = packed.data() + first;
+        for (size_t s = 0; s < count; ++s) {
+          const size_t slot = p[s] >> 32;
+          best[slot] = std::min(best[slot], static_cast<uint32_t>(p[s]) | line);
+        }
+      } else
+#endif
+      for (size_t s = 0; s < count; ++s) add(h3[s] ^ std::rotl(h3[s + 1], 21) ^ std::rotl(h3[s + 2], 42));
+    } else if (width == 2) {
+      add(h3[0] ^ std::rotl(h3[1], 21));
+    } else {
+      add(h3[0]);
     }
-    keys.shingles.push_back(static_cast<uint32_t>(count));
-    keys.total_shingles += static_cast<uint32_t>(count);
+    keys.shingles[i] = static_cast<uint32_t>(count);
+    total += static_cast<uint32_t>(count);
+  }
+  keys.total_shingles = total;
+  for (int s = 0; s < kContextSlots; ++s) {
+    keys.context.value[s] = static_cast<uint16_t>(best[s] >> 16);
+    keys.context.line[s] = static_cast<uint16_t>(best[s]);
   }
   return keys;
 }
@@ -392,16 +744,7 @@ ContextMatch CompareContexts(const DocKeys& a, size_t line_a, const FlaggedLines
     na -= out_a;
     nb -= out_b;
   }
-  const uint64_t empty_x = EqualMask(x.line.data(), ContextSketch::kEmpty);
-  const uint64_t empty_y = EqualMask(y.line.data(), ContextSketch::kEmpty);
-  const uint64_t usable_slots = ~skip & ~(empty_x & empty_y);
-  const uint64_t matching = usable_slots & ~empty_x & ~empty_y & EqualMask(x.value.data(), y.value.data());
-  const int usable = std::popcount(usable_slots), matches = std::popcount(matching);
-  if (usable < kMinContextSlots) return ContextMatch::kUnknown;  // Never evidence of chrome.
-  if (na <= 0 || nb <= 0) return ContextMatch::kUnknown;
-  const double j = static_cast<double>(matches) / usable;
-  const double shared = j * (na + nb) / (1 + j);
-  return shared >= containment * std::min(na, nb) ? ContextMatch::kSame : ContextMatch::kDifferent;
+  return EstimateMatch(x, y, skip, na, nb, containment);
 }
 
 bool BoilerplateModel::IsBoilerplate(uint64_t source_key, uint64_t line_key) const {
@@ -426,8 +769,9 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
   BoilerplateModel model;
   if (!options_.enabled) return model;
   // Scope 0 is the whole corpus; scopes 1.. are the sources (documents grouped by source
-  // key, in input order). The scopes are independent, so they are searched in parallel
-  // (in the caller's task arena); the result is a set, the same for any thread count.
+  // key, in input order). The sources are independent, so they are searched in parallel
+  // (in the caller's task arena), after the corpus (see below); the result is a set, the
+  // same for any thread count.
   std::vector<uint64_t> scope_source(1, 0);
   std::vector<std::vector<size_t>> scope_docs(1);
   scope_docs[0].resize(sources_.size());
@@ -442,23 +786,33 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
     }
   }
   const size_t scopes = scope_docs.size();
-  const DocTable table = [this](size_t d) { return doc(d); };
+  const DocArrays table{keys_.data(), shingles_.data(), offsets_.data(), totals_.data(), contexts_.data()};
   std::vector<std::unique_ptr<ScopeSearch>> search(scopes);
-  tbb::parallel_for(size_t{0}, scopes, [&](size_t i) {
-    const bool corpus = i == 0;
-    search[i] = std::make_unique<ScopeSearch>(table, std::move(scope_docs[i]),
-                                              corpus ? options_.min_docs : options_.min_source_docs,
-                                              corpus ? options_.min_contexts : options_.min_source_contexts,
-                                              options_, lines_per_shard);
+  // The corpus scope first: a line in min_source_docs documents of a source is in as
+  // many of the corpus, so when min_source_docs >= min_docs only the corpus's frequent
+  // lines can be frequent in a source, and the sources count only those.
+  search[0] = std::make_unique<ScopeSearch>(table, std::move(scope_docs[0]), options_.min_docs, options_.min_contexts,
+                                            options_, lines_per_shard, nullptr);
+  const Bits* candidates = options_.min_source_docs >= options_.min_docs &&
+                                   search[0]->frequent().words.size() == (keys_.size() + 63) / 64
+                               ? &search[0]->frequent()
+                               : nullptr;
+  tbb::parallel_for(size_t{1}, scopes, [&](size_t i) {
+    search[i] = std::make_unique<ScopeSearch>(table, std::move(scope_docs[i]), options_.min_source_docs,
+                                              options_.min_source_contexts, options_, lines_per_shard, candidates);
   });
   // Rounds: the first compares whole contexts; each later one leaves the previous
   // round's chrome out of them (where the other document lacks it), until the model
-  // stops changing.
+  // stops changing. A round recounts only the lines of the documents whose chrome
+  // changed since the round before (ScopeSearch::Run).
   std::vector<absl::flat_hash_set<uint64_t>> found(scopes);
-  std::vector<FlaggedLines> flagged;
+  Flags flags;
+  flags.offsets = offsets_.data();
+  std::vector<uint8_t> changed;  // Per document.
   for (int round = 1; round <= options_.rounds; ++round) {
-    tbb::parallel_for(size_t{0}, scopes,
-                      [&](size_t i) { found[i] = search[i]->Run(round == 1 ? nullptr : &flagged); });
+    tbb::parallel_for(size_t{0}, scopes, [&](size_t i) {
+      found[i] = round == 1 ? search[i]->Run(nullptr, nullptr) : search[i]->Run(&flags, &changed);
+    });
     BoilerplateModel next;
     next.corpus_ = found[0];
     for (size_t i = 1; i < scopes; ++i) {
@@ -469,10 +823,23 @@ BoilerplateModel BoilerplateDetector::Build(size_t lines_per_shard) const {
     const bool settled = round > 1 && next == model;
     model = std::move(next);
     if (settled || model.empty() || round == options_.rounds) break;
-    flagged.assign(sources_.size(), FlaggedLines{});
-    tbb::parallel_for(size_t{0}, sources_.size(), [&](size_t d) {
-      flagged[d] = FlagLines(doc(d), [&](uint64_t line) { return model.IsBoilerplate(sources_[d], line); });
+    // The next round's flags (FlagLines()'s lines, as bits), and which documents'
+    // flags changed since the last round (round 1 had none).
+    Bits chrome;
+    chrome.assign(keys_.size());
+    changed.assign(sources_.size(), 0);
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, sources_.size(), 256), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t d = r.begin(); d != r.end(); ++d) {
+        bool differs = false;
+        for (size_t p = offsets_[d]; p < offsets_[d + 1]; ++p) {
+          const bool now = model.IsBoilerplate(sources_[d], keys_[p]);
+          if (now) chrome.SetShared(p);
+          differs |= now != (round > 1 && flags.chrome[p]);
+        }
+        changed[d] = differs;
+      }
     });
+    flags.chrome = std::move(chrome);
   }
   return model;
 }

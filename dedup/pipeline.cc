@@ -2,6 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <memory>
 #include <utility>
 
@@ -157,6 +160,14 @@ absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>
         return absl::OkStatus();
       },
       [&](Item& item) { detector.AddLineKeys(SourceKey(item.doc.source), std::move(item.line_keys)); }));
+  reader.reset();  // Its set of ids (duplicate checks) is not needed by the search.
+  scratch.clear();
+#if defined(__GLIBC__)
+  // Hand the pass's freed memory (batches in flight, the id set, the detector's arrays
+  // before they last grew) back to the system, so the search's tables do not come on
+  // top of it.
+  malloc_trim(0);
+#endif
   BoilerplateModel model;
   tbb::task_arena arena(threads);
   arena.execute([&] { model = detector.Build(); });

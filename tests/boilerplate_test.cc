@@ -8,7 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "dedup/internal/context_simd.h"
 #include "oneapi/tbb/task_arena.h"
+
+#include <bit>
+#include <cstring>
+#include <random>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 namespace dedup {
 namespace {
@@ -449,6 +457,92 @@ TEST(Boilerplate, SameContextOfAnEmptyRestIsTheSame) {
   const FlaggedLines flag_c = FlagLines(c2, [&](uint64_t k) { return k == c2.lines[1]; });
   EXPECT_TRUE(SameContext(a2, 0, flag1, c2, 0, flag_c, 0.5));
   EXPECT_TRUE(SameContext(a2, 0, {}, c2, 0, {}, 0.5));
+}
+
+// ComputeLineKeys as first written (a token hash by XXH3 or one masked read, a
+// compare-and-branch per shingle): the reference for the faster one.
+LineKeys ReferenceLineKeys(const TokenizedText& t) {
+  constexpr uint64_t kSeed = 0x63747874;  // "ctxt"
+  auto token_hash = [&](const char* p, size_t n, const char* end) -> uint64_t {
+    if (n > 8) return XXH3_64bits_withSeed(p, n, kSeed);
+    uint64_t v = 0;
+    for (size_t i = 0; i < n && p + i < end; ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+    v = (v ^ (static_cast<uint64_t>(n) << 59) ^ kSeed) * 0xBF58476D1CE4E5B9ull;
+    v ^= v >> 31;
+    v *= 0x94D049BB133111EBull;
+    return v ^ (v >> 29);
+  };
+  LineKeys keys;
+  for (size_t i = 0; i < t.lines.size(); ++i) {
+    const size_t first = t.lines[i], end = t.line_end(i);
+    keys.lines.push_back(LineKey(t, first, end));
+    const size_t n = end - first;
+    const size_t width = std::min<size_t>(n, kContextShingleTokens);
+    const size_t count = n - width + 1;
+    const uint16_t line = static_cast<uint16_t>(std::min<size_t>(i, ContextSketch::kMaxLine));
+    std::vector<uint64_t> h(n);
+    for (size_t k = 0; k < n; ++k) {
+      const size_t from = t.starts[first + k], to = t.end(first + k);
+      h[k] = token_hash(t.text.data() + from, to - from, t.text.data() + t.text.size());
+    }
+    for (size_t s = 0; s < count; ++s) {
+      uint64_t x = h[s];
+      if (width > 1) x ^= std::rotl(h[s + 1], 21);
+      if (width > 2) x ^= std::rotl(h[s + 2], 42);
+      x *= 0x9E3779B97F4A7C15ull;
+      const size_t slot = x >> 58;
+      const uint16_t value = static_cast<uint16_t>(x >> 32);
+      if (value < keys.context.value[slot] || keys.context.line[slot] == ContextSketch::kEmpty) {
+        keys.context.value[slot] = value;
+        keys.context.line[slot] = line;
+      }
+    }
+    keys.shingles.push_back(static_cast<uint32_t>(count));
+    keys.total_shingles += static_cast<uint32_t>(count);
+  }
+  return keys;
+}
+
+// Random texts -- tokens of 1 to 20 bytes (long ones are hashed apart), lines of 1 to 4
+// tokens and longer ones, CJK characters, texts ending in a short token -- give the
+// reference's keys, counts and sketch.
+void CheckLineKeysAgainstTheReference() {
+  std::mt19937_64 rng(5);
+  const std::vector<std::string> cjk = {"中", "国", "新", "闻", "报", "道"};
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string text;
+    const int lines = 1 + static_cast<int>(rng() % (trial < 100 ? 3 : 40));
+    for (int l = 0; l < lines; ++l) {
+      const int words = 1 + static_cast<int>(rng() % (rng() % 3 == 0 ? 4 : 30));
+      for (int w = 0; w < words; ++w) {
+        if (rng() % 17 == 0) {
+          text += cjk[rng() % cjk.size()];
+        } else {
+          const int len = 1 + static_cast<int>(rng() % (rng() % 4 == 0 ? 20 : 9));
+          for (int c = 0; c < len; ++c) text += static_cast<char>('a' + rng() % 26);
+        }
+        text += rng() % 5 == 0 ? ", " : " ";
+      }
+      text += "\n";
+    }
+    const TokenizedText t = Tok(text);
+    const LineKeys got = ComputeLineKeys(t), want = ReferenceLineKeys(t);
+    ASSERT_EQ(got.lines, want.lines) << text;
+    ASSERT_EQ(got.shingles, want.shingles) << text;
+    ASSERT_EQ(got.total_shingles, want.total_shingles) << text;
+    ASSERT_TRUE(got.context == want.context) << text;
+  }
+  EXPECT_TRUE(ComputeLineKeys(Tok("")).lines.empty());
+}
+
+// Both kernels: AVX-512 (where the CPU has it) and the portable one.
+TEST(Boilerplate, LineKeysAgreeWithTheReference) {
+  SCOPED_TRACE(internal::ContextSimdActive() ? "AVX-512" : "portable");
+  CheckLineKeysAgainstTheReference();
+  internal::AllowContextSimd(false);
+  EXPECT_FALSE(internal::ContextSimdActive());
+  CheckLineKeysAgainstTheReference();
+  internal::AllowContextSimd(true);
 }
 
 TEST(Boilerplate, ValidatesOptions) {

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "dedup/internal/ascii_simd.h"
 #include "tests/normalize_reference.h"
 #include "utf8proc.h"
 
@@ -185,7 +186,7 @@ std::string RandomText(std::mt19937_64& rng, size_t max_code_points) {
 }
 
 // Random ASCII (all 128 byte values): the byte loop alone.
-TEST(TokenizeEquivalence, RandomAsciiMatchesWholeTextAlgorithm) {
+void CheckRandomAscii() {
   std::mt19937_64 rng(42);
   for (int trial = 0; trial < 5000; ++trial) {
     std::string s;
@@ -194,10 +195,11 @@ TEST(TokenizeEquivalence, RandomAsciiMatchesWholeTextAlgorithm) {
     ASSERT_TRUE(SameAsReference(s));
   }
 }
+TEST(TokenizeEquivalence, RandomAsciiMatchesWholeTextAlgorithm) { CheckRandomAscii(); }
 
 // Longer ASCII texts: the block loop (64-byte blocks) with words and separator runs
 // of every length, including words longer than a block and line breaks everywhere.
-TEST(TokenizeEquivalence, RandomLongAsciiMatchesWholeTextAlgorithm) {
+void CheckRandomLongAscii() {
   std::mt19937_64 rng(64);
   // ASCII separators, and boundary code points that end a block run (quote, dash, line
   // separator, no-break space).
@@ -221,6 +223,17 @@ TEST(TokenizeEquivalence, RandomLongAsciiMatchesWholeTextAlgorithm) {
     // The same text after a non-ASCII word, so that it starts at other offsets.
     ASSERT_TRUE(SameAsReference("Zürich " + s.substr(0, rng() % (s.size() + 1)) + " naïve"));
   }
+}
+TEST(TokenizeEquivalence, RandomLongAsciiMatchesWholeTextAlgorithm) { CheckRandomLongAscii(); }
+
+// The ASCII block loop has an AVX-512 VBMI2 kernel (taken above where the CPU has it)
+// and a portable one: the portable one too.
+TEST(TokenizeEquivalence, PortableAsciiLoopMatchesToo) {
+  internal::AllowAsciiSimd(false);
+  EXPECT_FALSE(internal::AsciiSimdActive());
+  CheckRandomAscii();
+  CheckRandomLongAscii();
+  internal::AllowAsciiSimd(true);
 }
 
 TEST(TokenizeEquivalence, RandomTextMatchesWholeTextAlgorithm) {
