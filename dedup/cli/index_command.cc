@@ -32,7 +32,7 @@ namespace {
 // equal the stored value (a guard for scripts), the others are taken from the index.
 struct ParamFlags {
   SketchFlags sketch;
-  // The index defaults (IndexParams{}; stricter than `dedup cluster`'s, see ingest_index.h).
+  // The index defaults (IndexParams{}: those of `dedup cluster`, see ingest_index.h).
   double threshold = IndexParams{}.match.threshold;
   double containment = IndexParams{}.match.containment_threshold;
   uint32_t min_containment_shingles = IndexParams{}.match.min_containment_shingles;
@@ -51,7 +51,7 @@ struct ParamFlags {
                                            "--boilerplate-source-min-docs", "--boilerplate-source-min-contexts"};
 
   void Register(CLI::App* app) {
-    sketch.shingle = ShingleSpec(IndexParams{}.sketch.shingle);  // The index's own default.
+    sketch.shingle = ShingleSpec(IndexParams{}.sketch.shingle);  // IndexParams{} (the batch default).
     sketch.Register(app);
     app->add_option("--threshold", threshold, "Jaccard similarity needed to group two documents, in [0,1]")
         ->check(CLI::Range(0.0, 1.0))
