@@ -83,7 +83,8 @@
 // the tables are rebuilt. Open() reads every signature, rebuilds the LSH tables and
 // replays the chrome history (see BENCHMARKS.md for the time at 1M documents).
 //
-// File format (version 2), an SQLite 3 database in WAL mode:
+// File format (version 2; implemented in dedup/internal/index_format.{h,cc}), an SQLite 3
+// database in WAL mode:
 //   PRAGMA application_id = 0x44445550 ("DDUP"), PRAGMA user_version = 2.
 //   meta(key TEXT PRIMARY KEY, value TEXT): format_version, created_by, created_at,
 //     sketch (DescribeSketchOptions), fingerprint (SketchFingerprint, 16 hex digits),
