@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <thread>
 #include <random>
 #include <utility>
 
@@ -556,6 +557,18 @@ absl::Status IngestIndex::Load() {
 
   const int k = params_.sketch.num_perm;
   DEDUP_ASSIGN_OR_RETURN(lsh_, LshIndex::Create(lsh_params_, k));
+  // The chrome history is replayed on a thread of its own while this one reads the
+  // documents and rebuilds the band tables: the two are independent. Both step their
+  // own statements on this connection inside the read transaction (SQLite serializes
+  // the calls; the work between them runs in parallel). Joined on every return path.
+  absl::Status replayed;
+  std::thread replay([this, db, &replayed] { replayed = ReplayChrome(db); });
+  struct Join {
+    std::thread& t;
+    ~Join() {
+      if (t.joinable()) t.join();
+    }
+  } join{replay};
   auto corrupt = [&](const std::string& what) {
     return absl::DataLossError(absl::StrFormat("%s: corrupt index: %s (run `dedup index verify`)", path_, what));
   };
@@ -655,7 +668,8 @@ absl::Status IngestIndex::Load() {
   DEDUP_ASSIGN_OR_RETURN(merge_events_, db->QueryInt("SELECT COUNT(*) FROM merges WHERE kind = 'merge'"));
   DEDUP_ASSIGN_OR_RETURN(split_events_, db->QueryInt("SELECT COUNT(*) FROM merges WHERE kind = 'split'"));
   DEDUP_ASSIGN_OR_RETURN(next_event_seq_, db->QueryInt("SELECT COALESCE(MAX(seq), 0) + 1 FROM merges"));
-  DEDUP_RETURN_IF_ERROR(ReplayChrome(db));
+  replay.join();
+  DEDUP_RETURN_IF_ERROR(replayed);
   {
     int64_t counted = 0;
     uint64_t digest = 0;
