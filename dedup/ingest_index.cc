@@ -1215,27 +1215,13 @@ absl::Status IngestIndex::WriteReexamination(const Reexamination& r) const {
     resign.BindInt(4, x.seq);
     DEDUP_RETURN_IF_ERROR(resign.Run());
   }
-  DEDUP_ASSIGN_OR_RETURN(SqliteStatement drop, db->Prepare("DELETE FROM clusters WHERE id = ?"));
-  for (int64_t c : r.gone) {
-    drop.BindInt(1, c);
-    DEDUP_RETURN_IF_ERROR(drop.Run());
-  }
-  DEDUP_ASSIGN_OR_RETURN(SqliteStatement move, db->Prepare("UPDATE documents SET cluster = ? WHERE seq = ?"));
-  DEDUP_ASSIGN_OR_RETURN(SqliteStatement up,
-                         db->Prepare("INSERT INTO clusters(id, canonical, size, created) VALUES(?1, ?2, ?3, ?4) "
-                                     "ON CONFLICT(id) DO UPDATE SET canonical = ?2, size = ?3"));
+  std::vector<ClusterRow> rows;
   for (const Reexamination::Part& p : r.parts) {
-    for (DocIndex m : p.members) {
-      move.BindInt(1, p.cluster);
-      move.BindInt(2, slots_[m].seq);
-      DEDUP_RETURN_IF_ERROR(move.Run());
-    }
-    up.BindInt(1, p.cluster);
-    up.BindInt(2, slots_[p.canonical].seq);
-    up.BindInt(3, static_cast<int64_t>(p.members.size()));
-    up.BindInt(4, p.created);
-    DEDUP_RETURN_IF_ERROR(up.Run());
+    ClusterRow& row = rows.emplace_back(ClusterRow{p.cluster, slots_[p.canonical].seq,
+                                                   static_cast<int64_t>(p.members.size()), p.created, {}});
+    for (DocIndex m : p.members) row.member_seqs.push_back(slots_[m].seq);
   }
+  DEDUP_RETURN_IF_ERROR(WriteClusterRows(db, r.gone, rows));
   return InsertEvents(db, r.events);
 }
 
@@ -1514,29 +1500,16 @@ absl::Status IngestIndex::CommitRemove(const RemovePlan& plan) {
       del_text.BindInt(1, slots_[s].seq);
       DEDUP_RETURN_IF_ERROR(del_text.Run());
     }
-    DEDUP_ASSIGN_OR_RETURN(SqliteStatement drop, db->Prepare("DELETE FROM clusters WHERE id = ?"));
-    for (int64_t c : plan.deleted_clusters) {
-      drop.BindInt(1, c);
-      DEDUP_RETURN_IF_ERROR(drop.Run());
-    }
-    DEDUP_ASSIGN_OR_RETURN(SqliteStatement move, db->Prepare("UPDATE documents SET cluster = ? WHERE seq = ?"));
-    DEDUP_ASSIGN_OR_RETURN(SqliteStatement up,
-                           db->Prepare("INSERT INTO clusters(id, canonical, size, created) VALUES(?1, ?2, ?3, ?4) "
-                                       "ON CONFLICT(id) DO UPDATE SET canonical = ?2, size = ?3"));
+    // Parts cut out by a split move their members; the others keep their cluster id.
+    std::vector<ClusterRow> rows;
     for (const RemovePlan::Part& p : plan.parts) {
+      ClusterRow& row = rows.emplace_back(ClusterRow{p.cluster, slots_[p.canonical].seq,
+                                                     static_cast<int64_t>(p.members.size()), p.created, {}});
       if (p.is_new) {
-        for (DocIndex m : p.members) {
-          move.BindInt(1, p.cluster);
-          move.BindInt(2, slots_[m].seq);
-          DEDUP_RETURN_IF_ERROR(move.Run());
-        }
+        for (DocIndex m : p.members) row.member_seqs.push_back(slots_[m].seq);
       }
-      up.BindInt(1, p.cluster);
-      up.BindInt(2, slots_[p.canonical].seq);
-      up.BindInt(3, static_cast<int64_t>(p.members.size()));
-      up.BindInt(4, p.created);
-      DEDUP_RETURN_IF_ERROR(up.Run());
     }
+    DEDUP_RETURN_IF_ERROR(WriteClusterRows(db, plan.deleted_clusters, rows));
   }
   DEDUP_RETURN_IF_ERROR(InsertEvents(db, plan.events));
   DEDUP_RETURN_IF_ERROR(

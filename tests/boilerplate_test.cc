@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dedup/internal/context_simd.h"
+#include "tests/text_util.h"
 #include "oneapi/tbb/task_arena.h"
 
 #include <bit>
@@ -20,6 +21,9 @@
 
 namespace dedup {
 namespace {
+
+using testing::Body;
+using testing::Words;
 
 TokenizedText Tok(const std::string& text) {
   TokenizedText t;
@@ -47,27 +51,6 @@ std::string Kept(const std::string& text, const BoilerplateModel& model, const s
 const char* kFooter =
     "DISCLAIMER: this site is an automatic aggregator of the world's media.\n"
     "Read original article here\nLeave a Comment\n";
-
-// Words of a made-up language, drawn from `seed`: different seeds give different texts
-// (as different articles share few word 3-grams).
-std::string Words(uint64_t seed, int n) {
-  static const char* kSyllables[] = {"ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "be", "du", "fe", "go", "hu", "ji"};
-  std::string out;
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 12345;
-  for (int w = 0; w < n; ++w) {
-    if (w > 0) out += ' ';
-    x ^= x >> 29, x *= 0xBF58476D1CE4E5B9ull, x ^= x >> 32;
-    const int syllables = 2 + static_cast<int>(x % 3);
-    for (int k = 0; k < syllables; ++k) out += kSyllables[(x >> (8 + 4 * k)) % 14];
-  }
-  return out;
-}
-
-// A distinct article body of two lines.
-std::string Body(int i) {
-  return Words(1000 + 2 * static_cast<uint64_t>(i), 14) + ".\n" + Words(1001 + 2 * static_cast<uint64_t>(i), 12) +
-         ".\n";
-}
 
 TEST(Tokenize, RecordsLines) {
   TokenizedText t = Tok("First line, here.\n\n  \nSecond line\r\nthird");

@@ -6,8 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/text_util.h"
+
 namespace dedup {
 namespace {
+
+using testing::Body;
+using testing::Words;
 
 TokenizedText Tok(const std::string& text) {
   TokenizedText t;
@@ -17,25 +22,6 @@ TokenizedText Tok(const std::string& text) {
 
 LineKeys Keys(const std::string& text) { return ComputeLineKeys(Tok(text)); }
 uint64_t Line(const std::string& line) { return Keys(line).lines.at(0); }
-
-// Words of a made-up language drawn from `seed`: different seeds, different texts.
-std::string Words(uint64_t seed, int n) {
-  static const char* kSyllables[] = {"ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "be", "du", "fe", "go", "hu", "ji"};
-  std::string out;
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 12345;
-  for (int w = 0; w < n; ++w) {
-    if (w > 0) out += ' ';
-    x ^= x >> 29, x *= 0xBF58476D1CE4E5B9ull, x ^= x >> 32;
-    const int syllables = 2 + static_cast<int>(x % 3);
-    for (int k = 0; k < syllables; ++k) out += kSyllables[(x >> (8 + 4 * k)) % 14];
-  }
-  return out;
-}
-
-std::string Body(int i) {
-  return Words(1000 + 2 * static_cast<uint64_t>(i), 14) + ".\n" + Words(1001 + 2 * static_cast<uint64_t>(i), 12) +
-         ".\n";
-}
 
 const std::string kFooter = "DISCLAIMER " + Words(7, 40) + "\nRead original article here\n";
 

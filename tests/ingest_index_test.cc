@@ -33,6 +33,7 @@
 #include "dedup/pipeline.h"
 #include "dedup/report.h"
 #include "tests/ingest_test_util.h"
+#include "tests/text_util.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -1239,21 +1240,9 @@ TEST(IngestIndexTest, ASecondWriterIsToldToReopen) {
 namespace dedup {
 namespace {
 
-// --- Chrome learned by the index ------------------------------------------------------
+using namespace dedup::testing;  // NOLINT: the shared test helpers.
 
-// Words of a made-up language drawn from `seed`: different seeds, different texts.
-std::string Words(uint64_t seed, int n) {
-  static const char* kSyllables[] = {"ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "be", "du", "fe", "go", "hu", "ji"};
-  std::string out;
-  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 12345;
-  for (int w = 0; w < n; ++w) {
-    if (w > 0) out += ' ';
-    x ^= x >> 29, x *= 0xBF58476D1CE4E5B9ull, x ^= x >> 32;
-    const int syllables = 2 + static_cast<int>(x % 3);
-    for (int k = 0; k < syllables; ++k) out += kSyllables[(x >> (8 + 4 * k)) % 14];
-  }
-  return out;
-}
+// --- Chrome learned by the index ------------------------------------------------------
 
 // Short different articles under one long aggregator footer (the footer is ~3x an
 // article), each also published bare by its wire: until the footer is known, the

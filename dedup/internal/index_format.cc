@@ -575,4 +575,29 @@ absl::StatusOr<SqliteTransaction> BeginWrite(SqliteDb* db, int64_t data_version)
   return txn;
 }
 
+absl::Status WriteClusterRows(SqliteDb* db, const std::vector<int64_t>& deleted, const std::vector<ClusterRow>& rows) {
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement drop, db->Prepare("DELETE FROM clusters WHERE id = ?"));
+  for (int64_t c : deleted) {
+    drop.BindInt(1, c);
+    DEDUP_RETURN_IF_ERROR(drop.Run());
+  }
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement move, db->Prepare("UPDATE documents SET cluster = ? WHERE seq = ?"));
+  DEDUP_ASSIGN_OR_RETURN(SqliteStatement up,
+                         db->Prepare("INSERT INTO clusters(id, canonical, size, created) VALUES(?1, ?2, ?3, ?4) "
+                                     "ON CONFLICT(id) DO UPDATE SET canonical = ?2, size = ?3"));
+  for (const ClusterRow& r : rows) {
+    for (int64_t seq : r.member_seqs) {
+      move.BindInt(1, r.id);
+      move.BindInt(2, seq);
+      DEDUP_RETURN_IF_ERROR(move.Run());
+    }
+    up.BindInt(1, r.id);
+    up.BindInt(2, r.canonical_seq);
+    up.BindInt(3, r.size);
+    up.BindInt(4, r.created);
+    DEDUP_RETURN_IF_ERROR(up.Run());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace dedup::internal

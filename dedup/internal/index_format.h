@@ -110,6 +110,19 @@ absl::Status WriteCounters(SqliteDb* db, int64_t next_seq, int64_t next_cluster,
 
 absl::Status InsertEvents(SqliteDb* db, const std::vector<ClusterEvent>& events);
 
+// A cluster as a write leaves it: its row (upserted; `created` only set for a new row)
+// and the seqs of the documents whose `cluster` column moves to it.
+struct ClusterRow {
+  int64_t id;
+  int64_t canonical_seq;
+  int64_t size;
+  int64_t created;
+  std::vector<int64_t> member_seqs;
+};
+// Deletes the clusters `deleted`, moves each row's member_seqs to it and upserts the rows,
+// inside the caller's transaction.
+absl::Status WriteClusterRows(SqliteDb* db, const std::vector<int64_t>& deleted, const std::vector<ClusterRow>& rows);
+
 // Starts BEGIN IMMEDIATE and checks that nobody else wrote since Load().
 absl::StatusOr<SqliteTransaction> BeginWrite(SqliteDb* db, int64_t data_version);
 
