@@ -99,8 +99,10 @@ check "add: earliest published is canonical" \
   grep -q $'^002_61bfeb7b1bdb5127__typos.txt\tduplicate\t[0-9]*\t002_61bfeb7b1bdb5127__chrome.txt\t' "$TMP/add.tsv"
 
 # The index agrees with `dedup cluster` over the same documents, byte for byte, given
-# the same parameters: the index's defaults (ingest_index.h), stricter than cluster's.
-INDEX_DEFAULTS=(--shingle word:5 --threshold 0.7 --containment 0.8 --containment-z 2)
+# the same parameters: the index's defaults (ingest_index.h), stricter than cluster's,
+# and its containment rules (no opening excerpts, containment from the Jaccard estimate).
+INDEX_DEFAULTS=(--shingle word:5 --threshold 0.7 --containment 0.8 --containment-z 2
+                --opening-threshold 0 --containment-estimate jaccard)
 for format in tsv csv jsonl json; do
   run index export "$IDX" --format "$format" --dense-ids
   expect_rc "export $format" 0
