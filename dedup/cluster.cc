@@ -198,6 +198,15 @@ bool Clusterer::Verify(DocIndex a, DocIndex b) const {
   PairEstimate e = Estimate(a, b, /*with_opening=*/false);
   if (Classify(e, num_shingles_[a], num_shingles_[b], match_) != MatchKind::kNone) return true;
   if (opening_blocks_.empty()) return false;
+  // The opening rule's cheap conditions first (most rejected candidates fail them).
+  const bool a_smaller = num_shingles_[a] <= num_shingles_[b];
+  const double small = a_smaller ? num_shingles_[a] : num_shingles_[b];
+  const double large = a_smaller ? num_shingles_[b] : num_shingles_[a];
+  if (small < match_.opening_min_ratio * large || small < match_.min_containment_shingles ||
+      ContainmentLowerBound(e, num_shingles_[a], num_shingles_[b], a_smaller, match_.containment_z) <
+          match_.opening_containment) {
+    return false;
+  }
   e.opening = OpeningContainment(a, b);
   return e.opening >= 0 && Classify(e, num_shingles_[a], num_shingles_[b], match_) != MatchKind::kNone;
 }
@@ -512,21 +521,36 @@ void Clusterer::JoinOpenings() {
   const DocIndex n = static_cast<DocIndex>(parent_.size());
   const int bands = opening_perm_ / kOpeningRows;
   const size_t band_bytes = kOpeningRows * sizeof(uint32_t);
-  std::vector<uint64_t> keyed, buffer;
-  keyed.reserve(openings_);
-  buffer.resize(openings_);
+  auto has_opening = [&](size_t d) { return OpeningSignature(static_cast<DocIndex>(d))[0] != kEmptySlot; };
+  // Where each block of kGrain documents starts among those with an opening.
+  const size_t blocks = (static_cast<size_t>(n) + kGrain - 1) / kGrain;
+  std::vector<size_t> block_start(blocks + 1, 0);
+  for (size_t blk = 0; blk < blocks; ++blk) {
+    size_t count = 0;
+    for (size_t d = blk * kGrain; d < std::min<size_t>(n, (blk + 1) * kGrain); ++d) count += has_opening(d);
+    block_start[blk + 1] = block_start[blk] + count;
+  }
+  const size_t m = block_start[blocks];
+  auto keyed = std::make_unique_for_overwrite<uint64_t[]>(m);
+  auto buffer = std::make_unique_for_overwrite<uint64_t[]>(m);
   for (int band = 0; band < bands; ++band) {
     const size_t offset = static_cast<size_t>(band) * kOpeningRows;
     for (DocIndex d = 0; d < n; ++d) parent_[d] = parent_[parent_[d]];  // Roots, as in JoinBands.
-    keyed.clear();
-    for (DocIndex d = 0; d < n; ++d) {
-      const uint32_t* o = OpeningSignature(d);
-      if (o[0] == kEmptySlot) continue;
-      const uint64_t key = XXH3_64bits_withSeed(o + offset, band_bytes, band) >> 32;
-      keyed.push_back(key << 32 | d);
-    }
-    const size_t m = keyed.size();
-    internal::RadixSortByHigh32(keyed.data(), buffer.data(), m);
+    // The band's two slots as one 64-bit value, mixed with the band: its top 32 bits key.
+    static_assert(kOpeningRows == 2, "the key packs two slots");
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, blocks, 1), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t blk = r.begin(); blk != r.end(); ++blk) {
+        size_t k = block_start[blk];
+        for (size_t d = blk * kGrain; d < std::min<size_t>(n, (blk + 1) * kGrain); ++d) {
+          if (!has_opening(d)) continue;
+          const uint32_t* o = OpeningSignature(static_cast<DocIndex>(d)) + offset;
+          const uint64_t key =
+              Mix64((uint64_t{o[0]} << 32 | o[1]) + static_cast<uint64_t>(band + 1) * 0x9E3779B97F4A7C15ull) >> 32;
+          keyed[k++] = key << 32 | d;
+        }
+      }
+    });
+    internal::RadixSortByHigh32(keyed.get(), buffer.get(), m);
     auto key_at = [&](size_t i) { return keyed[i] >> 32; };
     const size_t chunks = std::max<size_t>(1, (m + kGrain - 1) / kGrain);
     std::vector<RunPairs> found(chunks);

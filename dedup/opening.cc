@@ -1,34 +1,32 @@
 #include "dedup/opening.h"
 
+#include <algorithm>
+
 #include "dedup/minhash.h"
 
 namespace dedup {
 
 void OpeningShingles(absl::Span<const uint64_t> hashes, int shingles, std::vector<uint64_t>* out,
-                     std::vector<uint64_t>* table) {
+                     std::vector<uint64_t>* bits) {
   out->clear();
   if (shingles <= 0) return;
   const size_t limit = static_cast<size_t>(shingles);
-  size_t capacity = 16;  // Load <= 1/4.
-  while (capacity < 4 * limit) capacity *= 2;
-  table->assign(capacity, 0);
-  const size_t mask = capacity - 1;
-  bool seen_zero = false;  // 0 marks an empty slot, so the value 0 is tracked apart.
+  // A bitmap of 64 bits per opening shingle, indexed by the hash's top bits: a clear bit
+  // proves a value new (the common case); a set one is checked against the values kept.
+  size_t words = 1;
+  while (words < limit) words *= 2;
+  int shift = 64 - 6;  // Bit index = the top log2(64 * words) bits.
+  for (size_t w = words; w > 1; w /= 2) --shift;
+  bits->assign(words, 0);
+  uint64_t* const bitmap = bits->data();
   for (uint64_t h : hashes) {
     if (out->size() >= limit) break;
-    if (h == 0) {
-      if (!seen_zero) out->push_back(h);
-      seen_zero = true;
-      continue;
-    }
-    for (size_t i = h & mask;; i = (i + 1) & mask) {  // The values are uniform hashes.
-      if ((*table)[i] == h) break;
-      if ((*table)[i] == 0) {
-        (*table)[i] = h;
-        out->push_back(h);
-        break;
-      }
-    }
+    const uint64_t bit = h >> shift;
+    uint64_t& word = bitmap[bit >> 6];
+    const uint64_t mask = uint64_t{1} << (bit & 63);
+    if ((word & mask) != 0 && std::find(out->begin(), out->end(), h) != out->end()) continue;
+    word |= mask;
+    out->push_back(h);
   }
 }
 

@@ -94,7 +94,7 @@ absl::Status Sketcher::Sketch(std::string_view text, bool keep_shingles, SketchS
   hashes.clear();
   HashShingles(*tokens, options_.shingle, options_.seed, &hashes);
   if (opening_hasher_.has_value()) {  // Before SortUnique: the opening is in text order.
-    OpeningShingles(hashes, options_.opening.shingles, &scratch->opening, &scratch->table);
+    OpeningShingles(hashes, options_.opening.shingles, &scratch->opening, &scratch->opening_bits);
     out->opening.resize(static_cast<size_t>(options_.opening.num_perm));
     opening_hasher_->SignInto(scratch->opening, out->opening.data());
   } else {

@@ -72,7 +72,8 @@ struct SketchScratch {
   TokenizedText kept;  // Tokens left after boilerplate removal.
   std::vector<uint64_t> hashes;
   std::vector<uint64_t> table;  // CountDistinct's hash table.
-  std::vector<uint64_t> opening;  // The opening's shingles.
+  std::vector<uint64_t> opening;        // The opening's shingles (opening.h).
+  std::vector<uint64_t> opening_bits;   // OpeningShingles' bitmap.
 };
 
 // Number of distinct values in `hashes` (uniformly distributed 64-bit hashes), exactly,

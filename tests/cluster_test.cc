@@ -715,8 +715,8 @@ TEST_F(ClusterTest, OpeningExcerptAtThirtyPercentIsFoundAndVerified) {
     std::sort(set.begin(), set.end());
     set.erase(std::unique(set.begin(), set.end()), set.end());
     SketchedDocument d = Doc(set);
-    std::vector<uint64_t> opening, table;
-    OpeningShingles(text, kDefaultOpeningShingles, &opening, &table);
+    std::vector<uint64_t> opening, bits;
+    OpeningShingles(text, kDefaultOpeningShingles, &opening, &bits);
     const Signature sig = opening_hasher.Sign(opening);
     d.opening.assign(sig.values().begin(), sig.values().end());
     return d;

@@ -11,13 +11,18 @@ namespace dedup {
 namespace {
 
 TEST(OpeningShingles, FirstDistinctInTextOrder) {
-  std::vector<uint64_t> out, table;
-  OpeningShingles(std::vector<uint64_t>{7, 3, 7, 0, 9, 3, 0, 5, 11}, 4, &out, &table);
+  std::vector<uint64_t> out, bits;
+  OpeningShingles(std::vector<uint64_t>{7, 3, 7, 0, 9, 3, 0, 5, 11}, 4, &out, &bits);
   EXPECT_EQ(out, (std::vector<uint64_t>{7, 3, 0, 9}));
-  OpeningShingles(std::vector<uint64_t>{7, 3, 7}, 40, &out, &table);  // Shorter than the opening.
+  // Nothing carries over to the next call: 7 and 3 count again.
+  OpeningShingles(std::vector<uint64_t>{7, 3, 7}, 4, &out, &bits);  // Shorter than the opening.
   EXPECT_EQ(out, (std::vector<uint64_t>{7, 3}));
-  OpeningShingles(std::vector<uint64_t>{}, 40, &out, &table);
+  OpeningShingles(std::vector<uint64_t>{}, 40, &out, &bits);
   EXPECT_TRUE(out.empty());
+  // Values sharing their top bits (one bitmap bit) are told apart.
+  const uint64_t top = uint64_t{1} << 63;
+  OpeningShingles(std::vector<uint64_t>{top + 1, top + 2, top + 1, top + 3, top + 2}, 80, &out, &bits);
+  EXPECT_EQ(out, (std::vector<uint64_t>{top + 1, top + 2, top + 3}));
 }
 
 std::string Words(int from, int to) {
