@@ -166,12 +166,7 @@ double Clusterer::OpeningContainment(DocIndex a, DocIndex b) const {
   const uint32_t* oa = OpeningSignature(a);
   const uint32_t* ob = OpeningSignature(b);
   if (oa[0] == kEmptySlot || ob[0] == kEmptySlot) return -1;  // No opening.
-  int equal = 0, a_less = 0;
-  for (int i = 0; i < opening_perm_; ++i) {
-    equal += oa[i] == ob[i];
-    a_less += oa[i] < ob[i];
-  }
-  return equal > 0 ? static_cast<double>(equal) / (equal + a_less) : 0.0;
+  return dedup::OpeningContainment(oa, ob, opening_perm_);
 }
 
 bool Clusterer::Better(DocIndex a, DocIndex b) const {

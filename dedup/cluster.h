@@ -232,8 +232,8 @@ struct DocumentResult {
 struct ClusterStats {
   int64_t documents = 0;
   int64_t empty_documents = 0;    // No shingles: never grouped.
-  // Candidate pairs (LSH: pairs agreeing in a band, each counted once) and those that
-  // pass verification. Exact, except in a band-join run of more than
+  // Candidate pairs (LSH: pairs agreeing in a band, each counted once; plus the opening
+  // join's, see "Opening join" above) and those that pass verification. Exact, except in a band-join run of more than
   // kMaxPairwiseClasses distinct signatures without record_pairs: there, pairs whose
   // documents were already grouped when the join reached them are neither verified nor
   // counted (both counts are then lower bounds).

@@ -30,6 +30,15 @@ void OpeningShingles(absl::Span<const uint64_t> hashes, int shingles, std::vecto
   }
 }
 
+double OpeningContainment(const uint32_t* small, const uint32_t* large, int k) {
+  int equal = 0, small_less = 0;
+  for (int i = 0; i < k; ++i) {
+    equal += small[i] == large[i];
+    small_less += small[i] < large[i];
+  }
+  return equal > 0 ? static_cast<double>(equal) / (equal + small_less) : 0.0;
+}
+
 uint64_t OpeningSeed(uint64_t sketch_seed) { return Mix64(sketch_seed ^ 0x6f70656e696e6721ull); }  // "opening!"
 
 }  // namespace dedup

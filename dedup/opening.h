@@ -58,6 +58,11 @@ struct OpeningOptions {
 void OpeningShingles(absl::Span<const uint64_t> hashes, int shingles, std::vector<uint64_t>* out,
                      std::vector<uint64_t>* bits);
 
+// The containment of the smaller document's opening in the larger's, estimated from
+// their opening signatures' order (verify.h, "Ordered slots"): agreeing slots over the
+// slots where `small`'s value is <= `large`'s; 0 if none. `small` / `large`: k slots each.
+double OpeningContainment(const uint32_t* small, const uint32_t* large, int k);
+
 // The opening signature's seed, derived from the sketch seed.
 uint64_t OpeningSeed(uint64_t sketch_seed);
 
