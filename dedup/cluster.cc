@@ -53,6 +53,12 @@ absl::StatusOr<std::unique_ptr<Clusterer>> Clusterer::Create(const ClusterOption
     return absl::InvalidArgumentError(absl::StrFormat(
         "minimum containment size ratio %g is out of range (0, 1]", options.min_containment_ratio));
   }
+  if (!(options.opening_min_ratio > 0.0 && options.opening_min_ratio <= 1.0) ||
+      !(options.opening_threshold >= 0.0 && options.opening_threshold <= 1.0) ||
+      !(options.opening_containment >= 0.0 && options.opening_containment <= 1.0) || options.opening.num_perm < 0 ||
+      options.opening.num_perm > kMaxNumPerm) {
+    return absl::InvalidArgumentError("opening excerpt options out of range");
+  }
   LshParams lsh;
   std::unique_ptr<CandidateIndex> index;
   const MatchOptions m = MatchOptionsOf(options);
@@ -93,6 +99,11 @@ Clusterer::Clusterer(ClusterOptions options, int num_perm, LshParams lsh,
   signature_block_shift_ = 0;
   while ((signature_bytes_ << (signature_block_shift_ + 1)) <= kSignatureBlockBytes) {
     ++signature_block_shift_;
+  }
+  if (!options_.exact && options_.opening_threshold > 0.0 && options_.opening.num_perm >= kOpeningRows) {
+    opening_perm_ = options_.opening.num_perm;
+    const size_t bytes = static_cast<size_t>(opening_perm_) * sizeof(uint32_t);
+    while ((bytes << (opening_block_shift_ + 1)) <= kSignatureBlockBytes) ++opening_block_shift_;
   }
 }
 
@@ -137,10 +148,25 @@ inline bool BytesEqual(const uint8_t* a, const uint8_t* b, size_t n) {
 }
 }  // namespace
 
-PairEstimate Clusterer::Estimate(DocIndex a, DocIndex b) const {
+PairEstimate Clusterer::Estimate(DocIndex a, DocIndex b, bool with_opening) const {
   if (options_.exact) return ExactPair(shingles_[a], shingles_[b]);
-  return EstimatePackedPair(PackedSignature(a), num_shingles_[a], PackedSignature(b), num_shingles_[b],
-                            num_perm_, options_.signature_bits);
+  PairEstimate e =
+      options_.ordered_slots && options_.signature_bits == 32
+          ? EstimateOrderedPackedPair(PackedSignature(a), num_shingles_[a], PackedSignature(b), num_shingles_[b],
+                                      num_perm_)
+          : EstimatePackedPair(PackedSignature(a), num_shingles_[a], PackedSignature(b), num_shingles_[b], num_perm_,
+                               options_.signature_bits);
+  if (with_opening) e.opening = OpeningContainment(a, b);
+  return e;
+}
+
+double Clusterer::OpeningContainment(DocIndex a, DocIndex b) const {
+  if (opening_blocks_.empty()) return -1;
+  if (num_shingles_[b] < num_shingles_[a]) std::swap(a, b);  // a: the smaller document.
+  const uint32_t* oa = OpeningSignature(a);
+  const uint32_t* ob = OpeningSignature(b);
+  if (oa[0] == kEmptySlot || ob[0] == kEmptySlot) return -1;  // No opening.
+  return dedup::OpeningContainment(oa, ob, opening_perm_);
 }
 
 bool Clusterer::Better(DocIndex a, DocIndex b) const {
@@ -162,7 +188,22 @@ bool Clusterer::Better(DocIndex a, DocIndex b) const {
 }
 
 bool Clusterer::Verify(DocIndex a, DocIndex b) const {
-  return Classify(Estimate(a, b), num_shingles_[a], num_shingles_[b], match_) != MatchKind::kNone;
+  // The opening is looked at only when the main rules reject the pair: without it
+  // (opening -1), Classify() applies them alone.
+  PairEstimate e = Estimate(a, b, /*with_opening=*/false);
+  if (Classify(e, num_shingles_[a], num_shingles_[b], match_) != MatchKind::kNone) return true;
+  if (opening_blocks_.empty()) return false;
+  // The opening rule's cheap conditions first (most rejected candidates fail them).
+  const bool a_smaller = num_shingles_[a] <= num_shingles_[b];
+  const double small = a_smaller ? num_shingles_[a] : num_shingles_[b];
+  const double large = a_smaller ? num_shingles_[b] : num_shingles_[a];
+  if (small < match_.opening_min_ratio * large || small < match_.min_containment_shingles ||
+      ContainmentLowerBound(e, num_shingles_[a], num_shingles_[b], a_smaller, match_.containment_z) <
+          match_.opening_containment) {
+    return false;
+  }
+  e.opening = OpeningContainment(a, b);
+  return e.opening >= 0 && Classify(e, num_shingles_[a], num_shingles_[b], match_) != MatchKind::kNone;
 }
 
 void Clusterer::Union(DocIndex a, DocIndex b) {
@@ -470,6 +511,93 @@ void Clusterer::JoinBands() {
   });
 }
 
+void Clusterer::JoinOpenings() {
+  constexpr size_t kGrain = 4096;
+  const DocIndex n = static_cast<DocIndex>(parent_.size());
+  const int bands = opening_perm_ / kOpeningRows;
+  const size_t band_bytes = kOpeningRows * sizeof(uint32_t);
+  auto has_opening = [&](size_t d) { return OpeningSignature(static_cast<DocIndex>(d))[0] != kEmptySlot; };
+  // Where each block of kGrain documents starts among those with an opening.
+  const size_t blocks = (static_cast<size_t>(n) + kGrain - 1) / kGrain;
+  std::vector<size_t> block_start(blocks + 1, 0);
+  for (size_t blk = 0; blk < blocks; ++blk) {
+    size_t count = 0;
+    for (size_t d = blk * kGrain; d < std::min<size_t>(n, (blk + 1) * kGrain); ++d) count += has_opening(d);
+    block_start[blk + 1] = block_start[blk] + count;
+  }
+  const size_t m = block_start[blocks];
+  auto keyed = std::make_unique_for_overwrite<uint64_t[]>(m);
+  auto buffer = std::make_unique_for_overwrite<uint64_t[]>(m);
+  for (int band = 0; band < bands; ++band) {
+    const size_t offset = static_cast<size_t>(band) * kOpeningRows;
+    for (DocIndex d = 0; d < n; ++d) parent_[d] = parent_[parent_[d]];  // Roots, as in JoinBands.
+    // The band's two slots as one 64-bit value, mixed with the band: its top 32 bits key.
+    static_assert(kOpeningRows == 2, "the key packs two slots");
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, blocks, 1), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t blk = r.begin(); blk != r.end(); ++blk) {
+        size_t k = block_start[blk];
+        for (size_t d = blk * kGrain; d < std::min<size_t>(n, (blk + 1) * kGrain); ++d) {
+          if (!has_opening(d)) continue;
+          const uint32_t* o = OpeningSignature(static_cast<DocIndex>(d)) + offset;
+          const uint64_t key =
+              Mix64((uint64_t{o[0]} << 32 | o[1]) + static_cast<uint64_t>(band + 1) * 0x9E3779B97F4A7C15ull) >> 32;
+          keyed[k++] = key << 32 | d;
+        }
+      }
+    });
+    internal::RadixSortByHigh32(keyed.get(), buffer.get(), m);
+    auto key_at = [&](size_t i) { return keyed[i] >> 32; };
+    const size_t chunks = std::max<size_t>(1, (m + kGrain - 1) / kGrain);
+    std::vector<RunPairs> found(chunks);
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, chunks, 1), [&](const tbb::blocked_range<size_t>& r) {
+      for (size_t c = r.begin(); c != r.end(); ++c) {
+        size_t run = c * kGrain;
+        while (run < m && run > 0 && key_at(run) == key_at(run - 1)) ++run;  // Owned by an earlier chunk.
+        while (run < std::min(m, (c + 1) * kGrain)) {
+          size_t end = run + 1;
+          while (end < m && key_at(end) == key_at(run)) ++end;
+          for (size_t y = run + 1; y < end; ++y) {
+            const DocIndex b = static_cast<DocIndex>(keyed[y]);
+            const uint32_t* ob = OpeningSignature(b);
+            for (size_t x = y > run + kOpeningWindow ? y - kOpeningWindow : run; x < y; ++x) {
+              const DocIndex a = static_cast<DocIndex>(keyed[x]);
+              if (!options_.record_pairs && parent_[a] == parent_[b]) continue;  // Already one component.
+              // Only pairs the opening rule may accept (the rest are the main join's),
+              // cheapest tests first.
+              const double na = num_shingles_[a], nb = num_shingles_[b];
+              if (std::min(na, nb) < options_.opening_min_ratio * std::max(na, nb)) continue;
+              const uint32_t* oa = OpeningSignature(a);
+              if (std::memcmp(oa + offset, ob + offset, band_bytes) != 0) continue;  // Key collision.
+              if (OpeningContainment(a, b) < options_.opening_threshold) continue;
+              bool seen = false;  // Agreeing in an earlier band: considered there.
+              for (size_t e = 0; e < offset && !seen; e += kOpeningRows) {
+                seen = std::memcmp(oa + e, ob + e, band_bytes) == 0;
+              }
+              if (seen) continue;
+              ++found[c].candidates;
+              if (!Verify(a, b)) continue;
+              ++found[c].verified;
+              found[c].pairs.emplace_back(a, b);
+            }
+          }
+          run = end;
+        }
+      }
+    });
+    for (const RunPairs& f : found) {
+      stats_.candidate_pairs += f.candidates;
+      stats_.verified_pairs += f.verified;
+      for (const auto& [a, b] : f.pairs) {
+        if (options_.record_pairs) verified_pairs_.emplace_back(a, b);
+        Union(a, b);
+      }
+    }
+  }
+  std::sort(verified_pairs_.begin(), verified_pairs_.end(), [](const auto& p, const auto& q) {
+    return p.second != q.second ? p.second < q.second : p.first < q.first;
+  });
+}
+
 DocIndex Clusterer::Add(std::string_view id, std::string_view snippet, SketchedDocument sketch,
                         int64_t published) {
   DEDUP_CHECK(!finished_);  // Not after Finish().
@@ -488,6 +616,23 @@ DocIndex Clusterer::Add(std::string_view id, std::string_view snippet, SketchedD
   uint8_t* packed = signature_blocks_.back().get() +
                     (doc & ((DocIndex{1} << signature_block_shift_) - 1)) * signature_bytes_;
   PackSignature(sketch.signature.values().data(), num_perm_, options_.signature_bits, packed);
+  // Openings are stored from the first document that has one on (blocks for the
+  // documents before it are filled with kEmptySlot): sketches without openings cost nothing.
+  const bool has_opening = opening_perm_ > 0 && sketch.num_shingles > 0 &&
+                           sketch.opening.size() == static_cast<size_t>(opening_perm_);
+  if (has_opening || !opening_blocks_.empty()) {
+    const size_t per_block = static_cast<size_t>(opening_perm_) << opening_block_shift_;
+    while (opening_blocks_.size() <= (doc >> opening_block_shift_)) {
+      opening_blocks_.push_back(std::make_unique_for_overwrite<uint32_t[]>(per_block));
+      std::fill(opening_blocks_.back().get(), opening_blocks_.back().get() + per_block, kEmptySlot);
+    }
+    if (has_opening) {
+      uint32_t* opening = opening_blocks_[doc >> opening_block_shift_].get() +
+                          (doc & ((DocIndex{1} << opening_block_shift_) - 1)) * static_cast<size_t>(opening_perm_);
+      std::memcpy(opening, sketch.opening.data(), static_cast<size_t>(opening_perm_) * sizeof(uint32_t));
+      ++openings_;
+    }
+  }
   num_shingles_.push_back(sketch.num_shingles);
   published_.push_back(published);
   arena_.insert(arena_.end(), id.begin(), id.end());
@@ -519,6 +664,7 @@ ClusterResult Clusterer::Finish() {
   DEDUP_CHECK(!finished_);
   finished_ = true;
   if (!options_.exact) JoinBands();
+  if (openings_ > 1) JoinOpenings();
   // The candidate index only serves Add() (with `exact`): free it before the results
   // are built, so that they never coexist with it.
   index_.reset();
@@ -554,6 +700,7 @@ ClusterResult Clusterer::Finish() {
   }
   // 2. Verification is over: free the signatures.
   Release(signature_blocks_);
+  Release(opening_blocks_);
   Release(shingles_);
   shingle_bytes_ = 0;
   // 3. The records. Clusters are numbered by their first member.
@@ -608,7 +755,9 @@ ClustererMemory Clusterer::Memory() const {
   // With `exact` the index is a BruteForceIndex, whose hash maps are not measured.
   if (!finished_ && !options_.exact) m.index = 2 * sizeof(uint64_t) * nonempty_;
   m.signatures = signature_blocks_.size() * (signature_bytes_ << signature_block_shift_) +
-                 CapacityBytes(signature_blocks_);
+                 CapacityBytes(signature_blocks_) +
+                 opening_blocks_.size() * ((static_cast<size_t>(opening_perm_) * sizeof(uint32_t)) << opening_block_shift_) +
+                 CapacityBytes(opening_blocks_);
   m.ids_and_snippets = CapacityBytes(arena_) + CapacityBytes(text_end_) + CapacityBytes(id_size_);
   m.other = CapacityBytes(parent_) + CapacityBytes(num_shingles_) + CapacityBytes(published_) +
             CapacityBytes(shingles_) + shingle_bytes_ + CapacityBytes(candidates_) +

@@ -76,11 +76,7 @@ bool Better(const DocKey& x, const DocKey& y, CanonicalRule rule) {
 IndexParams IndexParamsFor(const SketchOptions& sketch, const ClusterOptions& cluster) {
   IndexParams p;
   p.sketch = sketch;
-  p.match.threshold = cluster.threshold;
-  p.match.containment_threshold = cluster.containment_threshold;
-  p.match.min_containment_shingles = cluster.min_containment_shingles;
-  p.match.min_containment_ratio = cluster.min_containment_ratio;
-  p.match.containment_z = cluster.containment_z;
+  p.match = IndexMatchOptionsOf(cluster);
   p.canonical = cluster.canonical;
   p.lsh = cluster.lsh;
   return p;
@@ -93,6 +89,7 @@ ClusterOptions ClusterOptionsFor(const IndexParams& p) {
   c.min_containment_shingles = p.match.min_containment_shingles;
   c.min_containment_ratio = p.match.min_containment_ratio;
   c.containment_z = p.match.containment_z;
+  c.opening_threshold = p.match.opening_threshold;  // 0: the index does no opening excerpts.
   c.canonical = p.canonical;
   c.lsh = p.lsh;
   return c;

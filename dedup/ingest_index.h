@@ -164,14 +164,22 @@ inline constexpr int kIngestFormatVersion = 2;
 inline constexpr uint32_t kIngestApplicationId = 0x44445550;  // "DDUP"
 
 // The parameters an index is created with; fixed for its lifetime. The defaults are a
-// batch run's (SketchOptions{}, MatchOptionsOf(ClusterOptions{}), BoilerplateOptions{}):
+// batch run's (SketchOptions{}, IndexMatchOptionsOf(ClusterOptions{}), BoilerplateOptions{}):
 // the index leaves site chrome out as `dedup cluster` does, learning it from the
 // documents it ingests (chrome_stream.h), so it needs no stricter thresholds. An index
 // answers as a batch run over its documents signed with its chrome model (see
 // "Chrome" above).
+// The index's matching rules: a batch run's, without opening excerpts (verify.h), which
+// need opening signatures the index does not keep yet; it estimates containment from the
+// Jaccard estimate (ClusterOptions::ordered_slots false).
+inline MatchOptions IndexMatchOptionsOf(const ClusterOptions& c) {
+  MatchOptions m = MatchOptionsOf(c);
+  m.opening_threshold = 0;
+  return m;
+}
 struct IndexParams {
   SketchOptions sketch;
-  MatchOptions match = MatchOptionsOf(ClusterOptions{});
+  MatchOptions match = IndexMatchOptionsOf(ClusterOptions{});
   CanonicalRule canonical = ClusterOptions{}.canonical;
   // Site chrome learned from the ingested documents (chrome_stream.h); `rounds` is not
   // used (the stream decides once per document). enabled = false: whole pages compared.

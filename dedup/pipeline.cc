@@ -178,9 +178,17 @@ absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>
                                                   const PipelineOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   DEDUP_RETURN_IF_ERROR(ValidateThreads(options.threads));
-  DEDUP_ASSIGN_OR_RETURN(Sketcher sketcher, Sketcher::Create(options.sketch));
+  SketchOptions sketch_options = options.sketch;
+  // Openings (opening.h) only when the clusterer will use them.
+  if (!options.cluster.exact && options.cluster.opening_threshold > 0.0) {
+    sketch_options.opening = options.cluster.opening;
+  }
+  DEDUP_ASSIGN_OR_RETURN(Sketcher sketcher, Sketcher::Create(sketch_options));
+  ClusterOptions cluster_options = options.cluster;
+  // oph's densified bins copy other bins' values: their order says nothing (verify.h).
+  cluster_options.ordered_slots = options.ordered_containment && options.sketch.engine != MinHashEngine::kOph;
   DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<Clusterer> clusterer,
-                         Clusterer::Create(options.cluster, options.sketch.num_perm));
+                         Clusterer::Create(cluster_options, options.sketch.num_perm));
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
 
   PipelineOptions effective = options;

@@ -38,6 +38,10 @@ struct PipelineOptions {
   // counts lines; standard input, pipes and FIFOs are spooled to temporary files for
   // it (internal/input_spool.h), unless corpus.spooled_inputs already maps them.
   BoilerplateOptions boilerplate;
+  // Estimate containment from the signature slots' order (verify.h, "Ordered slots")
+  // where the engine allows it (fss, classic; 32-bit signatures), else from the Jaccard
+  // estimate and the sizes, as the ingestion index does.
+  bool ordered_containment = true;
   int threads = 0;           // 0: all cores (oneTBB's default); at most kMaxThreads (threads.h).
   size_t snippet_chars = 0;  // Keep this many characters of each text for reports.
 };

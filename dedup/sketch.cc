@@ -54,7 +54,15 @@ absl::StatusOr<Sketcher> Sketcher::Create(const SketchOptions& options) {
   DEDUP_ASSIGN_OR_RETURN(MinHasher hasher,
                          MinHasher::Create({.num_perm = options.num_perm, .seed = options.seed, .engine = options.engine},
                                            SketchFingerprint(options)));
-  return Sketcher(options, std::move(hasher));
+  std::optional<MinHasher> opening;
+  if (options.opening.num_perm > 0) {
+    if (options.opening.shingles < 1) return absl::InvalidArgumentError("opening shingles must be >= 1");
+    DEDUP_ASSIGN_OR_RETURN(opening, MinHasher::Create({.num_perm = options.opening.num_perm,
+                                                       .seed = OpeningSeed(options.seed),
+                                                       .engine = MinHashEngine::kFss},
+                                                      SketchFingerprint(options)));
+  }
+  return Sketcher(options, std::move(hasher), std::move(opening));
 }
 
 namespace {
@@ -91,6 +99,13 @@ void Sketcher::SketchTokens(const TokenizedText& tokens, bool keep_shingles, Ske
   std::vector<uint64_t>& hashes = keep_shingles ? out->shingles : scratch->hashes;
   hashes.clear();
   HashShingles(tokens, options_.shingle, options_.seed, &hashes);
+  if (opening_hasher_.has_value()) {  // Before SortUnique: the opening is in text order.
+    OpeningShingles(hashes, options_.opening.shingles, &scratch->opening, &scratch->opening_bits);
+    out->opening.resize(static_cast<size_t>(options_.opening.num_perm));
+    opening_hasher_->SignInto(scratch->opening, out->opening.data());
+  } else {
+    out->opening.clear();
+  }
   // MinHash ignores duplicates, so the sorted set is only materialized when asked for;
   // otherwise the distinct count comes from a linear-time hash table.
   if (keep_shingles) {

@@ -21,6 +21,7 @@
 #define DEDUP_SKETCH_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "dedup/boilerplate.h"
 #include "dedup/minhash.h"
 #include "dedup/normalize.h"
+#include "dedup/opening.h"
 #include "dedup/shingle.h"
 
 namespace dedup {
@@ -43,6 +45,9 @@ struct SketchOptions {
   // share a site's chrome -- false accepts of different articles 89 vs 299 (classic) and
   // 135 (oph), and the fewest false rejects (BENCHMARKS.md, "Fourth pass").
   MinHashEngine engine = MinHashEngine::kFss;
+  // The opening signature (opening.h) as well: off here (num_perm 0); the batch pipeline
+  // turns it on with ClusterOptions::opening. Not part of the fingerprint.
+  OpeningOptions opening{.num_perm = 0};
 };
 
 // Canonical description of the parameters (stable across releases for equal options).
@@ -56,6 +61,9 @@ struct SketchedDocument {
   std::vector<uint64_t> shingles;  // Sorted, unique shingle hashes; empty unless kept.
   uint32_t num_shingles = 0;       // Distinct shingles (0: the document never matches).
   uint32_t num_tokens = 0;
+  // The opening signature (opening.h): SketchOptions::opening.num_perm fss slots, or
+  // none when that is 0; all kEmptySlot for an empty document.
+  std::vector<uint32_t> opening;
 };
 
 // Reusable buffers, one per thread.
@@ -64,6 +72,8 @@ struct SketchScratch {
   TokenizedText kept;  // Tokens left after boilerplate removal.
   std::vector<uint64_t> hashes;
   std::vector<uint64_t> table;  // CountDistinct's hash table.
+  std::vector<uint64_t> opening;        // The opening's shingles (opening.h).
+  std::vector<uint64_t> opening_bits;   // OpeningShingles' bitmap.
 };
 
 // Number of distinct values in `hashes` (uniformly distributed 64-bit hashes), exactly,
@@ -98,11 +108,12 @@ class Sketcher {
   const MinHasher& hasher() const { return hasher_; }
 
  private:
-  Sketcher(SketchOptions options, MinHasher hasher)
-      : options_(std::move(options)), hasher_(std::move(hasher)) {}
+  Sketcher(SketchOptions options, MinHasher hasher, std::optional<MinHasher> opening_hasher)
+      : options_(std::move(options)), hasher_(std::move(hasher)), opening_hasher_(std::move(opening_hasher)) {}
 
   SketchOptions options_;
   MinHasher hasher_;
+  std::optional<MinHasher> opening_hasher_;  // With options_.opening.num_perm > 0.
 };
 
 }  // namespace dedup

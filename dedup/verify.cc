@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "dedup/minhash.h"
 #include "dedup/shingle.h"
@@ -44,6 +45,46 @@ PairEstimate EstimatePackedPair(const uint8_t* sig_a, uint32_t n_a, const uint8_
   return FromJaccard(j, n_a, n_b, JaccardStandardError(j, k, bits));
 }
 
+namespace {
+// Slots i with a[i] == b[i] and with a[i] < b[i]: loads through memcpy, so that packed
+// (byte) signatures can be read in place; the loop vectorizes.
+template <typename LoadA, typename LoadB>
+PairEstimate Ordered(LoadA load_a, LoadB load_b, uint32_t n_a, uint32_t n_b, int k) {
+  if (n_a == 0 || n_b == 0 || k <= 0) return {};
+  int equal = 0, a_less = 0, b_less = 0;
+  for (int i = 0; i < k; ++i) {
+    const uint32_t x = load_a(i), y = load_b(i);
+    equal += x == y;
+    a_less += x < y;
+    b_less += y < x;
+  }
+  PairEstimate e;
+  e.jaccard = static_cast<double>(equal) / k;
+  e.jaccard_se = JaccardStandardError(e.jaccard, k, 32);
+  e.a_slots = equal + a_less;
+  e.b_slots = equal + b_less;
+  e.a_in_b = e.a_slots > 0 ? static_cast<double>(equal) / e.a_slots : 0.0;
+  e.b_in_a = e.b_slots > 0 ? static_cast<double>(equal) / e.b_slots : 0.0;
+  return e;
+}
+}  // namespace
+
+PairEstimate EstimateOrderedPair(const uint32_t* sig_a, uint32_t n_a, const uint32_t* sig_b, uint32_t n_b, int k) {
+  return Ordered([sig_a](int i) { return sig_a[i]; }, [sig_b](int i) { return sig_b[i]; }, n_a, n_b, k);
+}
+
+PairEstimate EstimateOrderedPackedPair(const uint8_t* sig_a, uint32_t n_a, const uint8_t* sig_b, uint32_t n_b,
+                                       int k) {
+  auto load = [](const uint8_t* p) {
+    return [p](int i) {
+      uint32_t v;
+      std::memcpy(&v, p + 4 * static_cast<size_t>(i), 4);
+      return v;
+    };
+  };
+  return Ordered(load(sig_a), load(sig_b), n_a, n_b, k);
+}
+
 PairEstimate ExactPair(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
   PairEstimate e;
   if (a.empty() || b.empty()) return e;
@@ -65,6 +106,12 @@ double JaccardStandardError(double j, int k, int bits) {
 
 double ContainmentLowerBound(const PairEstimate& e, uint32_t n_a, uint32_t n_b, bool a_in_b, double z) {
   const double c = a_in_b ? e.a_in_b : e.b_in_a;
+  const int slots = a_in_b ? e.a_slots : e.b_slots;
+  if (slots > 0) {
+    // Wilson score lower bound of a binomial proportion c over `slots` trials.
+    const double m = slots, z2 = z * z;
+    return (c + z2 / (2 * m) - z * std::sqrt(c * (1 - c) / m + z2 / (4 * m * m))) / (1 + z2 / m);
+  }
   const double n_small = a_in_b ? n_a : n_b;
   if (n_small <= 0) return 0;
   const double j = e.jaccard;
@@ -79,11 +126,18 @@ MatchKind Classify(const PairEstimate& e, uint32_t n_a, uint32_t n_b, const Matc
   const bool a_smaller = n_a <= n_b;
   const uint32_t small = a_smaller ? n_a : n_b, large = a_smaller ? n_b : n_a;
   if (small < options.min_containment_shingles) return MatchKind::kNone;
-  if (static_cast<double>(small) < options.min_containment_ratio * large) return MatchKind::kNone;
-  if (ContainmentLowerBound(e, n_a, n_b, a_smaller, options.containment_z) < options.containment_threshold) {
-    return MatchKind::kNone;
+  const MatchKind contained = a_smaller ? MatchKind::kAContainedInB : MatchKind::kBContainedInA;
+  const double bound = ContainmentLowerBound(e, n_a, n_b, a_smaller, options.containment_z);
+  if (static_cast<double>(small) >= options.min_containment_ratio * large &&
+      bound >= options.containment_threshold) {
+    return contained;
   }
-  return a_smaller ? MatchKind::kAContainedInB : MatchKind::kBContainedInA;
+  // An opening excerpt: a shorter share of the larger document, starting where it starts.
+  if (options.opening_threshold > 0.0 && e.opening >= options.opening_threshold &&
+      static_cast<double>(small) >= options.opening_min_ratio * large && bound >= options.opening_containment) {
+    return contained;
+  }
+  return MatchKind::kNone;
 }
 
 double CandidateThreshold(const MatchOptions& options) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <iostream>
 #include <set>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "oneapi/tbb/task_arena.h"
 
+#include "dedup/opening.h"
 #include "tests/test_util.h"
 
 namespace dedup {
@@ -693,6 +695,59 @@ TEST_F(ClusterTest, CopiesCountEveryPair) {
     for (int64_t i = 1; i <= n; ++i) {
       ASSERT_EQ(r.documents[i].representative, 1u);
       ASSERT_EQ(r.documents[i].similarity, 1.0);
+    }
+  }
+}
+
+// Opening excerpts (verify.h, opening.h). A document that is the first 30% of a larger
+// one (its first 120 of 400 shingles, every tenth edited) has Jaccard ~0.25 with it,
+// far below what the main bands aim at; the opening join offers the pair and the
+// opening rule accepts it as an excerpt. Two texts of the same size stay apart: one
+// contained as much but taken from the middle (no shared opening), and one that starts
+// like the article (its first 50 shingles) and then goes its own way (containment 0.42).
+// Without the opening rule (opening_threshold 0) the excerpt is not grouped either.
+TEST_F(ClusterTest, OpeningExcerptAtThirtyPercentIsFoundAndVerified) {
+  uint64_t state = 77;
+  const MinHasher opening_hasher = *MinHasher::Create(
+      {.num_perm = kDefaultOpeningPerm, .seed = OpeningSeed(9), .engine = MinHashEngine::kFss}, 1);
+  auto doc = [&](const std::vector<uint64_t>& text) {  // Shingle hashes in text order.
+    std::vector<uint64_t> set = text;
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    SketchedDocument d = Doc(set);
+    std::vector<uint64_t> opening, bits;
+    OpeningShingles(text, kDefaultOpeningShingles, &opening, &bits);
+    const Signature sig = opening_hasher.Sign(opening);
+    d.opening.assign(sig.values().begin(), sig.values().end());
+    return d;
+  };
+  std::vector<uint64_t> article;
+  for (int i = 0; i < 400; ++i) article.push_back(SplitMix64(&state));
+  auto edited = [&](std::vector<uint64_t> text) {
+    for (size_t i = 5; i < text.size(); i += 10) text[i] = SplitMix64(&state);
+    return text;
+  };
+  const std::vector<uint64_t> excerpt = edited({article.begin(), article.begin() + 120});
+  const std::vector<uint64_t> middle = edited({article.begin() + 200, article.begin() + 320});
+  std::vector<uint64_t> lead(article.begin(), article.begin() + 50);
+  for (int i = 0; i < 70; ++i) lead.push_back(SplitMix64(&state));
+  for (double opening_threshold : {kDefaultOpeningThreshold, 0.0}) {
+    auto c = *Clusterer::Create({.opening_threshold = opening_threshold, .ordered_slots = true}, 128);
+    c->Add("article", "", doc(article));
+    c->Add("excerpt", "", doc(excerpt));
+    c->Add("middle", "", doc(middle));
+    c->Add("lead", "", doc(lead));
+    const ClusterResult r = c->Finish();
+    EXPECT_NE(r.documents[2].cluster, r.documents[0].cluster);  // middle
+    EXPECT_NE(r.documents[3].cluster, r.documents[0].cluster);  // lead
+    EXPECT_NE(r.documents[2].cluster, r.documents[1].cluster);
+    EXPECT_NE(r.documents[3].cluster, r.documents[1].cluster);
+    if (opening_threshold > 0) {
+      EXPECT_EQ(r.documents[1].cluster, r.documents[0].cluster);
+      EXPECT_EQ(r.documents[1].relation, Relation::kExcerpt);
+      EXPECT_LT(r.documents[1].similarity, 0.4);
+    } else {
+      EXPECT_NE(r.documents[1].cluster, r.documents[0].cluster);
     }
   }
 }

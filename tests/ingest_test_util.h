@@ -171,8 +171,8 @@ inline std::vector<Document> ReadCorpus(const std::string& path) {
 // The batch run the index must agree with (ingest_index.h, "Equivalence"): the index's
 // chrome model -- a ChromeStream fed every document in order -- then each document
 // signed without the lines it calls chrome, and a batch Clusterer over them in input
-// order. With options.boilerplate disabled, or a corpus without chrome, this is
-// RunClusterPipeline without corpus boilerplate removal.
+// order -- without what the index does not do yet: opening excerpts, containment from
+// the slots' order (ingest_index.h).
 inline ClusterResult BatchRun(const std::string& jsonl, const PipelineOptions& options) {
   const std::vector<Document> docs = ReadCorpus(jsonl);
   const IndexParams params = IndexParamsFor(options.sketch, options.cluster);
@@ -185,7 +185,10 @@ inline ClusterResult BatchRun(const std::string& jsonl, const PipelineOptions& o
     model.Add(SourceKey(docs[i].source), keys[i]);
   }
   absl::StatusOr<Sketcher> sketcher = Sketcher::Create(options.sketch);
-  absl::StatusOr<std::unique_ptr<Clusterer>> clusterer = Clusterer::Create(options.cluster, options.sketch.num_perm);
+  ClusterOptions cluster = options.cluster;
+  cluster.opening_threshold = 0;
+  cluster.ordered_slots = false;
+  absl::StatusOr<std::unique_ptr<Clusterer>> clusterer = Clusterer::Create(cluster, options.sketch.num_perm);
   EXPECT_TRUE(sketcher.ok() && clusterer.ok());
   if (!sketcher.ok() || !clusterer.ok()) return ClusterResult{};
   SketchScratch scratch;

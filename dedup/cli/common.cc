@@ -139,6 +139,29 @@ void ClusterFlags::Register(CLI::App* app, bool with_inputs) {
                   "(a guard against the estimate's tail at low size ratios; 0 = the estimate itself)")
       ->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
+  app->add_option("--containment-estimate", containment_estimate,
+                  "How containment is estimated: order (from the MinHash slots' order, a binomial proportion;\n"
+                  "fss and classic at 32 bits) or jaccard (from the Jaccard estimate and the sizes, as the\n"
+                  "index does)")
+      ->check(CLI::IsMember({"order", "jaccard"}))
+      ->capture_default_str();
+  app->add_option("--opening-threshold", opening_threshold,
+                  "Also group a shorter excerpt (down to --opening-min-ratio of the larger document) whose\n"
+                  "opening is in the larger one's opening (estimated containment at least this) and whose\n"
+                  "containment's lower bound reaches --opening-containment (0 = off)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app->add_option("--opening-shingles", opening_shingles, "Shingles that make a document's opening")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  app->add_option("--opening-min-ratio", opening_min_ratio,
+                  "An opening excerpt must be at least this share of the larger document's shingles, in (0,1]")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app->add_option("--opening-containment", opening_containment,
+                  "An opening excerpt's containment lower bound (--containment-z) must reach this")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   app->add_option("--canonical", canonical,
                   "Each cluster's representative: earliest (published time, else first seen), first, longest")
       ->check(CLI::IsMember({"earliest", "first", "longest"}))
@@ -186,6 +209,12 @@ absl::StatusOr<PipelineOptions> ClusterFlags::ToOptions() const {
   options.cluster.min_containment_ratio = min_containment_ratio;
   options.cluster.min_containment_shingles = min_containment_shingles;
   options.cluster.containment_z = containment_z;
+  if (!(opening_min_ratio > 0.0)) return absl::InvalidArgumentError("--opening-min-ratio must be > 0");
+  options.ordered_containment = containment_estimate == "order";
+  options.cluster.opening_threshold = opening_threshold;
+  options.cluster.opening.shingles = opening_shingles;
+  options.cluster.opening_min_ratio = opening_min_ratio;
+  options.cluster.opening_containment = opening_containment;
   options.cluster.canonical = canonical == "first"     ? CanonicalRule::kFirst
                               : canonical == "longest" ? CanonicalRule::kLongest
                                                        : CanonicalRule::kEarliest;

@@ -64,6 +64,11 @@ struct ClusterFlags {
   double min_containment_ratio = ClusterOptions{}.min_containment_ratio;
   uint32_t min_containment_shingles = ClusterOptions{}.min_containment_shingles;
   double containment_z = ClusterOptions{}.containment_z;
+  std::string containment_estimate = "order";
+  double opening_threshold = ClusterOptions{}.opening_threshold;
+  double opening_min_ratio = ClusterOptions{}.opening_min_ratio;
+  int opening_shingles = ClusterOptions{}.opening.shingles;
+  double opening_containment = ClusterOptions{}.opening_containment;
   std::string canonical = "earliest";
   std::string boilerplate = "on";
   BoilerplateOptions boilerplate_options;

@@ -70,7 +70,10 @@ int RunExplain(ExplainFlags& f) {
     return Fail(absl::InvalidArgumentError(absl::StrFormat("unknown format \"%s\" (expected text or json)", f.format)),
                 kExitUsage);
   }
-  absl::StatusOr<Sketcher> sketcher = Sketcher::Create(options->sketch);
+  // As the batch pipeline sketches: with openings when the opening rule is on.
+  SketchOptions sketch_options = options->sketch;
+  if (!options->cluster.exact && options->cluster.opening_threshold > 0) sketch_options.opening = options->cluster.opening;
+  absl::StatusOr<Sketcher> sketcher = Sketcher::Create(sketch_options);
   if (!sketcher.ok()) return Fail(sketcher.status(), kExitUsage);
   // The corpus is read twice (the pair, then boilerplate): spool stdin, pipes and FIFOs.
   internal::InputSpool spool;
@@ -99,10 +102,28 @@ int RunExplain(ExplainFlags& f) {
     st = sketcher->Sketch(s->doc.text, /*keep_shingles=*/true, &scratch, &s->sketch, &model, SourceKey(s->doc.source));
     if (!st.ok()) return Fail(st);
   }
-  const PairEstimate exact = ExactPair(a.set, b.set);
-  const PairEstimate estimate =
-      EstimatePair(a.sketch.signature.values().data(), a.sketch.num_shingles, b.sketch.signature.values().data(),
-                   b.sketch.num_shingles, options->sketch.num_perm);
+  PairEstimate exact = ExactPair(a.set, b.set);
+  // As the batch pipeline estimates: containment from the slots' order where it can.
+  const bool ordered = options->ordered_containment && options->sketch.engine != MinHashEngine::kOph;
+  PairEstimate estimate =
+      ordered ? EstimateOrderedPair(a.sketch.signature.values().data(), a.sketch.num_shingles,
+                                    b.sketch.signature.values().data(), b.sketch.num_shingles, options->sketch.num_perm)
+              : EstimatePair(a.sketch.signature.values().data(), a.sketch.num_shingles,
+                             b.sketch.signature.values().data(), b.sketch.num_shingles, options->sketch.num_perm);
+  // Opening containment (opening.h): of the smaller document's opening in the larger's.
+  const bool a_is_small = a.set.size() <= b.set.size();
+  const Side& small_side = a_is_small ? a : b;
+  const Side& large_side = a_is_small ? b : a;
+  if (!a.sketch.opening.empty() && !b.sketch.opening.empty() && !a.set.empty() && !b.set.empty()) {
+    estimate.opening = OpeningContainment(small_side.sketch.opening.data(), large_side.sketch.opening.data(),
+                                          static_cast<int>(a.sketch.opening.size()));
+    std::vector<uint64_t> bits, open_small, open_large;
+    OpeningShingles(small_side.ordered, options->cluster.opening.shingles, &open_small, &bits);
+    OpeningShingles(large_side.ordered, options->cluster.opening.shingles, &open_large, &bits);
+    SortUnique(&open_small);
+    SortUnique(&open_large);
+    exact.opening = static_cast<double>(IntersectionSize(open_small, open_large)) / open_small.size();
+  }
   const MatchOptions match = MatchOptionsOf(options->cluster);
   const uint32_t na = static_cast<uint32_t>(a.set.size()), nb = static_cast<uint32_t>(b.set.size());
   const MatchKind by_estimate = Classify(estimate, na, nb, match);
@@ -125,10 +146,17 @@ int RunExplain(ExplainFlags& f) {
     if (match.containment_threshold > 0) {
       const bool a_smaller = na <= nb;
       why += absl::StrFormat(
-          ", containment's lower bound %.2f (estimate minus %g standard errors) below %g (or the smaller document has "
+          ", containment's lower bound %.2f (at %g standard errors) below %g (or the smaller document has "
           "fewer than %d shingles or is under %.0f%% of the larger's size)",
           ContainmentLowerBound(e, na, nb, a_smaller, match.containment_z), match.containment_z,
           match.containment_threshold, match.min_containment_shingles, 100 * match.min_containment_ratio);
+      if (match.opening_threshold > 0) {
+        why += absl::StrFormat(
+            "; not an opening excerpt: needs the smaller document's opening %.0f%% inside the larger's (here %s), "
+            "its size at least %.0f%% of the larger's and the containment's bound at least %g",
+            100 * match.opening_threshold, e.opening < 0 ? std::string("unknown") : absl::StrFormat("%.0f%%", 100 * e.opening),
+            100 * match.opening_min_ratio, match.opening_containment);
+      }
     }
     return why;
   };
@@ -172,6 +200,10 @@ int RunExplain(ExplainFlags& f) {
                                MinHashStandardError(exact.jaccard, options->sketch.num_perm));
   std::cout << absl::StrFormat("A contained in B %.4f   %.4f\n", exact.a_in_b, estimate.a_in_b);
   std::cout << absl::StrFormat("B contained in A %.4f   %.4f\n", exact.b_in_a, estimate.b_in_a);
+  if (estimate.opening >= 0) {
+    std::cout << absl::StrFormat("opening (%s in %s) %.4f   %.4f\n", a_is_small ? "A" : "B", a_is_small ? "B" : "A",
+                                 exact.opening, estimate.opening);
+  }
   std::cout << "\ndecision (as dedup cluster decides, from the estimate): " << verdict(by_estimate, estimate) << "\n";
   if (by_exact != by_estimate) std::cout << "decision from the exact values would be: " << verdict(by_exact, exact) << "\n";
   std::cout << absl::StrFormat("\n%d shared passages", passages.size());
