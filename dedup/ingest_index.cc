@@ -67,6 +67,26 @@ bool Better(const DocKey& x, const DocKey& y, CanonicalRule rule) {
   return x.seq < y.seq;
 }
 
+// Union-find over positions 0..n-1 in which a component's root is its earliest
+// position: re-clustering a set of documents in insertion order, as a batch run does.
+class EarliestRootUnion {
+ public:
+  explicit EarliestRootUnion(size_t n) : parent_(n) {
+    for (uint32_t i = 0; i < n; ++i) parent_[i] = i;
+  }
+  uint32_t Find(uint32_t x) {
+    while (parent_[x] != x) x = parent_[x] = parent_[parent_[x]];
+    return x;
+  }
+  void Union(uint32_t a, uint32_t b) {
+    uint32_t x = Find(a), y = Find(b);
+    if (x > y) std::swap(x, y);
+    parent_[y] = x;
+  }
+
+ private:
+  std::vector<uint32_t> parent_;
+};
 
 }  // namespace
 
@@ -1103,21 +1123,15 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
   // Components of the verified pairs among them, as a batch run finds them.
   absl::flat_hash_map<DocIndex, uint32_t> pos;
   for (uint32_t i = 0; i < members.size(); ++i) pos.emplace(members[i], i);
-  std::vector<uint32_t> parent(members.size());
-  for (uint32_t i = 0; i < members.size(); ++i) parent[i] = i;
-  auto find = [&](uint32_t x) {
-    while (parent[x] != x) x = parent[x] = parent[parent[x]];
-    return x;
-  };
+  EarliestRootUnion components(members.size());
+  auto find = [&](uint32_t x) { return components.Find(x); };
   for (uint32_t i = 0; i < members.size(); ++i) {
     candidates_of(members[i]);
     for (DocIndex other : found) {
       auto it = pos.find(other);
       if (it == pos.end() || it->second >= i) continue;  // Each earlier member once.
-      uint32_t x = find(it->second), y = find(i);
-      if (x == y || !verified(other, members[i])) continue;
-      if (x > y) std::swap(x, y);
-      parent[y] = x;  // The root is the component's earliest member.
+      if (find(it->second) == find(i) || !verified(other, members[i])) continue;
+      components.Union(it->second, i);
     }
   }
   // Ids: each old cluster goes to the part holding its earliest member; a part that
@@ -1427,12 +1441,8 @@ absl::StatusOr<RemoveResult> IngestIndex::RemoveSlots(std::vector<DocIndex> slot
       // Re-cluster the rest: components of their verified pairs, as a batch run would.
       absl::flat_hash_map<DocIndex, uint32_t> pos;
       for (uint32_t i = 0; i < rest.size(); ++i) pos.emplace(rest[i], i);
-      std::vector<uint32_t> parent(rest.size());
-      for (uint32_t i = 0; i < rest.size(); ++i) parent[i] = i;
-      auto find = [&](uint32_t x) {
-        while (parent[x] != x) x = parent[x] = parent[parent[x]];
-        return x;
-      };
+      EarliestRootUnion components(rest.size());
+      auto find = [&](uint32_t x) { return components.Find(x); };
       for (uint32_t i = 0; i < rest.size(); ++i) {
         candidates.clear();
         lsh_->Query(SketchOf(rest[i]), &candidates);
@@ -1443,10 +1453,7 @@ absl::StatusOr<RemoveResult> IngestIndex::RemoveSlots(std::vector<DocIndex> slot
           if (!SharesBand(sig(a), sig(b), lsh_params_)) continue;  // A key collision.
           const PairEstimate e = EstimatePair(sig(a), slots_[a].num_shingles, sig(b), slots_[b].num_shingles, k);
           if (Classify(e, slots_[a].num_shingles, slots_[b].num_shingles, params_.match) == MatchKind::kNone) continue;
-          uint32_t x = find(it->second), y = find(i);
-          if (x == y) continue;
-          if (x > y) std::swap(x, y);
-          parent[y] = x;  // The root is the component's earliest member.
+          components.Union(it->second, i);
         }
       }
       std::vector<int> part_of(rest.size(), -1);

@@ -273,7 +273,8 @@ struct IndexStats {
   int64_t merges = 0;               // Merge events recorded.
   int64_t splits = 0;               // Split events recorded.
   int64_t next_cluster = 0;         // The id the next new cluster gets.
-  int64_t candidate_pairs = 0;      // Since creation, as ClusterStats counts them.
+  int64_t candidate_pairs = 0;      // Since creation, as ClusterStats counts them (pairs
+                                    // checked before a re-examination stay counted).
   int64_t verified_pairs = 0;
   int64_t oldest_inserted = 0, newest_inserted = 0;    // Unix s; 0 when empty.
   int64_t oldest_published = kNoTime, newest_published = kNoTime;

@@ -23,13 +23,8 @@ namespace dedup {
 namespace {
 
 using testing::Body;
+using testing::Tok;
 using testing::Words;
-
-TokenizedText Tok(const std::string& text) {
-  TokenizedText t;
-  EXPECT_TRUE(Tokenize(text, &t).ok());
-  return t;
-}
 
 std::string Kept(const std::string& text, const BoilerplateModel& model, const std::string& source = "") {
   TokenizedText out;

@@ -12,13 +12,8 @@ namespace dedup {
 namespace {
 
 using testing::Body;
+using testing::Tok;
 using testing::Words;
-
-TokenizedText Tok(const std::string& text) {
-  TokenizedText t;
-  EXPECT_TRUE(Tokenize(text, &t).ok());
-  return t;
-}
 
 LineKeys Keys(const std::string& text) { return ComputeLineKeys(Tok(text)); }
 uint64_t Line(const std::string& line) { return Keys(line).lines.at(0); }

@@ -193,7 +193,10 @@ TEST(IngestCrashTest, AcknowledgedInsertsSurviveKill9) {
   PipelineOptions options;
   options.sketch = (*index)->params().sketch;
   options.cluster = ClusterOptionsFor((*index)->params());
-  ExpectSameClusters(BatchRun(corpus, options), (*index)->ExportClusters(true), true, "after the crashes");
+  // The pair counters are the index's history: once a line becomes chrome, pairs checked
+  // under the earlier model stay counted, so only the clusters are compared.
+  ExpectSameClusters(BatchRun(corpus, options), (*index)->ExportClusters(true), /*same_pair_counts=*/false,
+                     "after the crashes");
   std::cout << absl::StrFormat(
       "%d rounds: %d kills (%d with a committed but unacknowledged batch), %d replayed documents answered "
       "\"existing\"; %d documents, %d clusters\n",

@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <string>
 
+#include <gtest/gtest.h>
+
+#include "dedup/normalize.h"
+
 namespace dedup::testing {
 
 // n words drawn from `seed`: different seeds, different texts.
@@ -26,6 +30,13 @@ inline std::string Words(uint64_t seed, int n) {
 inline std::string Body(int i) {
   return Words(1000 + 2 * static_cast<uint64_t>(i), 14) + ".\n" + Words(1001 + 2 * static_cast<uint64_t>(i), 12) +
          ".\n";
+}
+
+// `text` tokenized (a failure of the test if it is not valid UTF-8).
+inline TokenizedText Tok(const std::string& text) {
+  TokenizedText t;
+  EXPECT_TRUE(Tokenize(text, &t).ok());
+  return t;
 }
 
 }  // namespace dedup::testing
