@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <system_error>
@@ -63,6 +64,43 @@ bool IsJsonlPath(const std::string& path) {
            path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   return ends_with(".jsonl") || ends_with(".ndjson");
+}
+
+// A name that says "one text document" (kept so, whatever the content).
+bool IsTextPath(const std::string& path) {
+  for (std::string_view suffix : {".txt", ".text", ".md", ".html", ".htm", ".xml"}) {
+    if (path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Whether a file whose name does not say what it holds is JSONL: its first non-blank
+// line starts with '{' and names the text field ("text": ...) within its first 64 KiB.
+// The parts `split` makes of a .jsonl file, and process substitutions of one, are.
+bool LooksLikeJsonl(const std::string& open_path, const std::string& text_field) {
+  std::ifstream in(open_path, std::ios::binary);
+  if (!in) return false;
+  std::string head(64 * 1024, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  size_t i = head.find_first_not_of(" \t\r\n");
+  if (i == std::string::npos || head[i] != '{') return false;
+  const size_t end = head.find('\n', i);
+  const std::string_view line = std::string_view(head).substr(i, end == std::string::npos ? head.size() - i : end - i);
+  const std::string key = "\"" + text_field + "\"";
+  for (size_t at = line.find(key); at != std::string_view::npos; at = line.find(key, at + 1)) {
+    const size_t colon = line.find_first_not_of(" \t", at + key.size());
+    if (colon != std::string_view::npos && line[colon] == ':') return true;
+  }
+  return false;
+}
+
+// Whether an explicitly named regular file (not one found in a folder) whose name does
+// not say JSONL holds it.
+bool IsUnnamedJsonl(const std::string& path, const std::string& text_field) {
+  return !IsTextPath(path) && LooksLikeJsonl(path, text_field);
 }
 
 bool IsBlank(std::string_view line) {
@@ -536,6 +574,8 @@ absl::StatusOr<std::unique_ptr<CorpusReader>> CorpusReader::Open(std::vector<std
       continue;
     }
     if (auto it = options.spooled_inputs.find(path); it != options.spooled_inputs.end()) {
+      // Pipes and FIFOs keep their name's kind (their content is not looked at: a run
+      // that reads them once, unspooled, could not look without consuming it).
       in.kind = IsJsonlPath(path) ? Input::Kind::kJsonl : Input::Kind::kTextFile;
       in.path = path;
       in.open_path = it->second;
@@ -554,7 +594,7 @@ absl::StatusOr<std::unique_ptr<CorpusReader>> CorpusReader::Open(std::vector<std
       absl::Status listed = ListFolder(path, "", &in.folder_files);
       if (!listed.ok()) return listed;
       std::sort(in.folder_files.begin(), in.folder_files.end());
-    } else if (IsJsonlPath(path)) {
+    } else if (IsJsonlPath(path) || (fs::is_regular_file(status) && IsUnnamedJsonl(path, options.text_field))) {
       in.kind = Input::Kind::kJsonl;
     } else {
       in.kind = Input::Kind::kTextFile;

@@ -5,7 +5,11 @@
 //     (field names configurable; blank lines are ignored);
 //   - a folder: every regular file below it (recursively, sorted by relative path)
 //     is one document whose id is the path relative to the folder;
-//   - any other file: one document whose id is the path as given;
+//   - any other file: one document whose id is the path as given -- unless it is a
+//     regular file whose name does not say it is text (.txt, .text, .md, .html, .htm,
+//     .xml) and whose first non-blank line starts with '{' and names the text field
+//     (`"text":`) within its first 64 KiB: then it is JSONL (the parts `split` makes of
+//     a .jsonl file);
 //   - `-`: JSONL on standard input.
 // A pipe, FIFO or character device (e.g. a process substitution, /dev/fd/63) is read
 // as a file of its name's kind; CorpusOptions::spooled_inputs redirects such inputs

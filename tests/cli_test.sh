@@ -319,6 +319,15 @@ timeout 20 "$DEDUP" cluster "$TMP/w/never.jsonl" "$TMP/w/a.jsonl" -o "$TMP/w/a.j
 RC=$?
 expect_rc "-o an input: refused before reading (a FIFO input is not opened)" 2
 
+# A .jsonl file cut by `split` (parts named xaa, xab, ...) is read as JSONL, not as one
+# document per part: the same report as the whole file.
+mkdir -p "$TMP/parts" && split -l 10 fixtures/news.jsonl "$TMP/parts/x"
+run cluster fixtures/news.jsonl --format tsv
+cp "$OUT" "$TMP/whole.tsv"
+run cluster "$TMP"/parts/x* --format tsv
+expect_rc "cluster the parts of a split .jsonl" 0
+check "the parts of a split .jsonl give the whole file's report" same_file "$OUT" "$TMP/whole.tsv"
+
 # ---------------------------------------------------------------------------
 # Inputs that can be read only once (pipes, FIFOs, process substitution, stdin) are
 # spooled once for the two passes (boilerplate search, eval's oracle, explain --corpus).

@@ -239,6 +239,31 @@ TEST_F(CorpusTest, SpooledInputsAreReadUnderTheirOwnNames) {
   EXPECT_THAT(in.status.message(), HasSubstr("<stdin>:2: missing field \"text\""));
 }
 
+// A regular file whose name does not say what it holds is JSONL when its first line is a
+// JSON object naming the text field: the parts `split` makes (xaa, part-0001). A name that
+// says text keeps its content as one document.
+TEST_F(CorpusTest, UnnamedJsonlIsRecognizedByItsFirstLine) {
+  const std::string jsonl = "\n  {\"id\": \"a\", \"text\" : \"x\"}\n{\"id\": \"b\", \"text\": \"y\"}\n";
+  ReadResult parts = ReadAll({Write("xaa", jsonl), Write("part-0001.json", "{\"id\": \"c\", \"text\": \"z\"}\n")});
+  EXPECT_TRUE(parts.status.ok()) << parts.status;
+  EXPECT_EQ(parts.ids(), (std::vector<std::string>{"a", "b", "c"}));
+  // Named as text, or not naming the text field, or not an object first: one document.
+  const std::string txt = Write("notes.txt", jsonl);
+  const std::string other = Write("other", "{\"id\": \"a\", \"body\": \"x\"}\n");
+  const std::string prose = Write("prose", "Some text {\"text\": 1}\n");
+  const std::string quoted = Write("quoted", "{\"title\": \"the \\\"text\\\" field\"}\n");
+  ReadResult texts = ReadAll({txt, other, prose, quoted});
+  EXPECT_EQ(texts.ids(), (std::vector<std::string>{txt, other, prose, quoted}));
+  // The configured field name counts.
+  CorpusOptions options;
+  options.text_field = "body";
+  EXPECT_EQ(ReadAll({other}, options).ids(), (std::vector<std::string>{"a"}));
+  // A pipe keeps its name's kind, spooled or not (looking would consume it when not).
+  options = {};
+  options.spooled_inputs["/dev/fd/63"] = Write("copy", jsonl);
+  EXPECT_EQ(ReadAll({"/dev/fd/63"}, options).ids(), (std::vector<std::string>{"/dev/fd/63"}));
+}
+
 TEST_F(CorpusTest, JsonlBlankLinesSkippedAndLineNumbersCountThem) {
   std::string path = Write("a.jsonl",
                            "\n"
