@@ -183,6 +183,23 @@ run index stats "$IDX" --format json
 check "query inserted nothing" python3 -c '
 import json, sys; s = json.load(open(sys.argv[1])); assert s["documents"] == 48, s' "$OUT"
 
+# -o: the decisions to a file (what stdout would show), never onto an input or the index.
+run index query "$IDX" "$NEWS"
+cp "$OUT" "$TMP/query.stdout"
+run index query "$IDX" "$NEWS" -o "$TMP/query.tsv"
+expect_rc "query -o" 0
+check "query -o writes what stdout shows" same_file "$TMP/query.tsv" "$TMP/query.stdout"
+check "query -o prints nothing" test ! -s "$OUT"
+cp "$IDX" "$TMP/before.dedup"
+cp "$NEWS" "$TMP/in.jsonl"
+for target in "$IDX" "$IDX-wal" "$TMP/in.jsonl"; do
+  run index add "$IDX" "$TMP/in.jsonl" -o "$target"
+  expect_rc "add -o $target (an input or the index)" 2
+  err_one_line "add -o $target"
+done
+check "add -o onto the index: the index is untouched" cmp -s "$IDX" "$TMP/before.dedup"
+check "add -o onto an input: the input is untouched" cmp -s "$TMP/in.jsonl" "$NEWS"
+
 # ---------------------------------------------------------------------------
 # Parameters are fixed: flags given to add/query must match.
 run index add "$IDX" "$NEWS" --threshold 0.8

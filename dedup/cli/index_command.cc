@@ -297,6 +297,7 @@ struct CheckFlags {
   ParamFlags params;
   WriteFlags write;
   std::string format = "tsv";
+  std::string output;  // Empty: standard output.
   int batch_size = 256;
   int threads = 0;
 };
@@ -324,6 +325,14 @@ int RunCheck(CLI::App* app, const CheckFlags& f, bool insert) {
     absl::Status st = CheckWriteFlags(f.write);
     if (!st.ok()) return Fail(st, kExitUsage);
   }
+  // Before anything is opened: -o must name none of the inputs, nor the index's files.
+  if (!f.output.empty()) {
+    std::vector<std::string> inputs = f.inputs;
+    inputs.push_back(f.path);
+    absl::Status output_ok =
+        CheckOutputPath(f.output, inputs, {f.path, f.path + "-wal", f.path + "-shm", f.path + "-journal"});
+    if (!output_ok.ok()) return Fail(output_ok, kExitUsage);
+  }
   absl::StatusOr<std::unique_ptr<IngestIndex>> index =
       OpenIndex(f.path, /*read_only=*/!insert, insert ? &f.write : nullptr, f.threads);
   if (!index.ok()) return Fail(index.status());
@@ -339,7 +348,16 @@ int RunCheck(CLI::App* app, const CheckFlags& f, bool insert) {
   absl::StatusOr<std::unique_ptr<CorpusReader>> reader = CorpusReader::Open(f.inputs, corpus);
   if (!reader.ok()) return Fail(reader.status());
 
-  if (!jsonl) std::cout << "id\tdecision\tcluster\tcanonical\tsimilarity\tcontainment\n";
+  // With -o the decisions go to FILE, made complete (atomically, for a regular file)
+  // when the command ends; a failed run leaves FILE as it was.
+  std::unique_ptr<OutputFile> file;
+  if (!f.output.empty()) {
+    absl::StatusOr<std::unique_ptr<OutputFile>> opened = OutputFile::Open(f.output);
+    if (!opened.ok()) return Fail(opened.status());
+    file = std::move(*opened);
+  }
+  std::ostream& out = file != nullptr ? file->stream() : std::cout;
+  if (!jsonl) out << "id\tdecision\tcluster\tcanonical\tsimilarity\tcontainment\n";
   std::vector<Document> batch;
   std::vector<SourceLocation> where;
   int64_t committed = 0;
@@ -377,10 +395,17 @@ int RunCheck(CLI::App* app, const CheckFlags& f, bool insert) {
       return Fail(absl::Status(results.status().code(), message));
     }
     // Printed only after the commit: a printed decision is a durable one.
-    for (const CheckResult& r : *results) PrintResult(r, jsonl, std::cout);
-    std::cout.flush();
-    if (!std::cout) return Fail(absl::UnavailableError("writing to standard output failed"));
+    for (const CheckResult& r : *results) PrintResult(r, jsonl, out);
+    out.flush();
+    if (!out) {
+      return Fail(absl::UnavailableError(file != nullptr ? f.output + ": write failed"
+                                                         : std::string("writing to standard output failed")));
+    }
     committed += static_cast<int64_t>(batch.size());
+  }
+  if (file != nullptr) {
+    absl::Status st = file->Commit();
+    if (!st.ok()) return Fail(st);
   }
   return kExitOk;
 }
@@ -628,6 +653,8 @@ Command RegisterIndexCommand(CLI::App& app) {
     cmd->add_option("--format", f->format, "Output: tsv or jsonl")
         ->check(CLI::IsMember({"tsv", "jsonl"}))
         ->capture_default_str();
+    cmd->add_option("--output,-o", f->output,
+                    "Write the decisions to FILE instead of stdout (atomically, when the command ends)");
     if (insert) {
       cmd->add_option("--batch-size", f->batch_size, "Documents per transaction (and per acknowledgement)")
           ->check(CLI::Range(1, 1000000))
