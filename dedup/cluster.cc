@@ -170,21 +170,8 @@ double Clusterer::OpeningContainment(DocIndex a, DocIndex b) const {
 }
 
 bool Clusterer::Better(DocIndex a, DocIndex b) const {
-  switch (options_.canonical) {
-    case CanonicalRule::kFirst:
-      break;
-    case CanonicalRule::kEarliest:
-      // kNoTime is INT64_MIN: map it past every real time.
-      if (published_[a] != published_[b]) {
-        auto key = [](int64_t t) { return t == kNoTime ? INT64_MAX : t; };
-        if (key(published_[a]) != key(published_[b])) return key(published_[a]) < key(published_[b]);
-      }
-      break;
-    case CanonicalRule::kLongest:
-      if (num_shingles_[a] != num_shingles_[b]) return num_shingles_[a] > num_shingles_[b];
-      break;
-  }
-  return a < b;
+  return CanonicalBefore({published_[a], a, num_shingles_[a]}, {published_[b], b, num_shingles_[b]},
+                         options_.canonical);
 }
 
 bool Clusterer::Verify(DocIndex a, DocIndex b) const {

@@ -155,6 +155,33 @@ inline constexpr size_t kOpeningWindow = 64;
 
 enum class CanonicalRule { kEarliest, kFirst, kLongest };
 
+// What the canonical rule compares of a document: its publication time (kNoTime when
+// unknown), its position in input (or insertion) order, and its shingle count.
+struct CanonicalKey {
+  int64_t published;
+  int64_t order;
+  uint32_t num_shingles;
+};
+// Whether x is a better canonical member than y under `rule`: kEarliest, the earlier
+// publication time (unknown after every known one); kLongest, more shingles; ties, and
+// kFirst, by order. The one definition batch runs and the ingestion index share.
+inline bool CanonicalBefore(const CanonicalKey& x, const CanonicalKey& y, CanonicalRule rule) {
+  switch (rule) {
+    case CanonicalRule::kFirst:
+      break;
+    case CanonicalRule::kEarliest: {
+      // kNoTime is INT64_MIN: map it past every real time.
+      auto key = [](int64_t t) { return t == kNoTime ? INT64_MAX : t; };
+      if (key(x.published) != key(y.published)) return key(x.published) < key(y.published);
+      break;
+    }
+    case CanonicalRule::kLongest:
+      if (x.num_shingles != y.num_shingles) return x.num_shingles > y.num_shingles;
+      break;
+  }
+  return x.order < y.order;
+}
+
 struct ClusterOptions {
   double threshold = kDefaultThreshold;  // Similarity needed to group a pair, in [0, 1].
   // Excerpt matching (verify.h); 0 disables it.

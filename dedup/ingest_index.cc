@@ -43,30 +43,6 @@ using namespace internal;  // NOLINT: this file is the format's one user.
 
 namespace {
 
-// What the canonical rule compares (Clusterer::Better with seq as the input position).
-struct DocKey {
-  int64_t published;
-  int64_t seq;
-  uint32_t num_shingles;
-};
-
-bool Better(const DocKey& x, const DocKey& y, CanonicalRule rule) {
-  switch (rule) {
-    case CanonicalRule::kFirst:
-      break;
-    case CanonicalRule::kEarliest: {
-      // kNoTime is INT64_MIN: map it past every real time.
-      auto key = [](int64_t t) { return t == kNoTime ? INT64_MAX : t; };
-      if (key(x.published) != key(y.published)) return key(x.published) < key(y.published);
-      break;
-    }
-    case CanonicalRule::kLongest:
-      if (x.num_shingles != y.num_shingles) return x.num_shingles > y.num_shingles;
-      break;
-  }
-  return x.seq < y.seq;
-}
-
 // Union-find over positions 0..n-1 in which a component's root is its earliest
 // position: re-clustering a set of documents in insertion order, as a batch run does.
 class EarliestRootUnion {
@@ -263,7 +239,9 @@ class IngestIndex::Planner {
       InsertPlan::Draft& survivor = p_.drafts.at(cluster);
       for (size_t i = 1; i < matched.size(); ++i) {
         InsertPlan::Draft& gone = p_.drafts.at(matched[i]);
-        if (Better(Key(gone.canonical), Key(survivor.canonical), ix_.params_.canonical)) survivor.canonical = gone.canonical;
+        if (CanonicalBefore(Key(gone.canonical), Key(survivor.canonical), ix_.params_.canonical)) {
+          survivor.canonical = gone.canonical;
+        }
         survivor.size += gone.size;
         gone.merged = true;
         p_.redirect[matched[i]] = cluster;
@@ -272,7 +250,7 @@ class IngestIndex::Planner {
         r.merged.push_back(matched[i]);
       }
       survivor.size += 1;
-      if (Better(Key(self), Key(survivor.canonical), ix_.params_.canonical)) survivor.canonical = self;
+      if (CanonicalBefore(Key(self), Key(survivor.canonical), ix_.params_.canonical)) survivor.canonical = self;
       r.decision = Decision::kDuplicate;
     }
     p_.docs.back().cluster = cluster;
@@ -297,7 +275,7 @@ class IngestIndex::Planner {
   }
   int64_t ClusterOf(DocRef r) const { return r >= 0 ? ix_.slots_[r].cluster : p_.docs[PendingIndex(r)].cluster; }
   const std::string& Id(DocRef r) const { return r >= 0 ? ix_.ids_[r] : p_.docs[PendingIndex(r)].id; }
-  DocKey Key(DocRef r) const {
+  CanonicalKey Key(DocRef r) const {
     if (r >= 0) {
       const Slot& s = ix_.slots_[r];
       return {s.published, s.seq, s.num_shingles};
@@ -670,7 +648,7 @@ absl::Status IngestIndex::Load() {
       DocIndex best = c.members[0];
       for (DocIndex m : c.members) {
         const Slot &x = slots_[m], &y = slots_[best];
-        if (Better({x.published, x.seq, x.num_shingles}, {y.published, y.seq, y.num_shingles}, params_.canonical)) best = m;
+        if (CanonicalBefore({x.published, x.seq, x.num_shingles}, {y.published, y.seq, y.num_shingles}, params_.canonical)) best = m;
       }
       if (slots_[best].seq != canonical_seq) {
         return corrupt(absl::StrFormat("cluster %d names canonical seq %d, the rule gives seq %d", id, canonical_seq,
@@ -1177,7 +1155,7 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
     Reexamination::Part& part = out->parts[it->second];
     part.members.push_back(members[i]);
     const Slot &x = slots_[members[i]], &y = slots_[part.canonical];
-    if (Better({x.published, x.seq, n_of(members[i])}, {y.published, y.seq, n_of(part.canonical)},
+    if (CanonicalBefore({x.published, x.seq, n_of(members[i])}, {y.published, y.seq, n_of(part.canonical)},
                params_.canonical)) {
       part.canonical = members[i];
     }
@@ -1474,7 +1452,7 @@ absl::StatusOr<RemoveResult> IngestIndex::RemoveSlots(std::vector<DocIndex> slot
         RemovePlan::Part& part = plan.parts[part_of[root]];
         part.members.push_back(rest[i]);
         const Slot &x = slots_[rest[i]], &y = slots_[part.canonical];
-        if (Better({x.published, x.seq, x.num_shingles}, {y.published, y.seq, y.num_shingles}, params_.canonical)) {
+        if (CanonicalBefore({x.published, x.seq, x.num_shingles}, {y.published, y.seq, y.num_shingles}, params_.canonical)) {
           part.canonical = rest[i];
         }
       }
@@ -1837,7 +1815,7 @@ absl::StatusOr<VerifyReport> IngestIndex::VerifyFile(const std::string& path, co
     members[docs[i].cluster].push_back(i);
     position_of_seq.emplace(docs[i].seq, i);
   }
-  auto key = [&](uint32_t i) { return DocKey{docs[i].published, docs[i].seq, docs[i].n}; };
+  auto key = [&](uint32_t i) { return CanonicalKey{docs[i].published, docs[i].seq, docs[i].n}; };
   {
     DEDUP_ASSIGN_OR_RETURN(SqliteStatement st, db->Prepare("SELECT id, canonical, size FROM clusters ORDER BY id"));
     absl::flat_hash_set<int64_t> with_rows;
@@ -1857,7 +1835,7 @@ absl::StatusOr<VerifyReport> IngestIndex::VerifyFile(const std::string& path, co
       }
       uint32_t best = it->second[0];
       for (uint32_t m : it->second) {
-        if (Better(key(m), key(best), p.canonical)) best = m;
+        if (CanonicalBefore(key(m), key(best), p.canonical)) best = m;
       }
       if (docs[best].seq != canonical) {
         problem(absl::StrFormat("cluster %d: canonical is seq %d, the %s rule gives \"%s\" (seq %d)", id, canonical,
