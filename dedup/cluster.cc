@@ -202,6 +202,15 @@ void Clusterer::Union(DocIndex a, DocIndex b) {
   parent_[ra] = rb;
 }
 
+void Clusterer::Accept(const RunPairs& found) {
+  stats_.candidate_pairs += found.candidates;
+  stats_.verified_pairs += found.verified;
+  for (const auto& [a, b] : found.pairs) {
+    if (options_.record_pairs) verified_pairs_.emplace_back(a, b);
+    Union(a, b);
+  }
+}
+
 void Clusterer::JoinRun(const uint64_t* docs, size_t count, int band, JoinScratch* scratch, RunPairs* out) const {
   if (!options_.record_pairs && count > kMaxPairwiseClasses) {
     JoinRunByClasses(docs, count, band, scratch, out);
@@ -482,14 +491,7 @@ void Clusterer::JoinBands() {
         }
       }
     });
-    for (const RunPairs& f : found) {
-      stats_.candidate_pairs += f.candidates;
-      stats_.verified_pairs += f.verified;
-      for (const auto& [a, b] : f.pairs) {
-        if (options_.record_pairs) verified_pairs_.emplace_back(a, b);
-        Union(a, b);
-      }
-    }
+    for (const RunPairs& f : found) Accept(f);
   }
   // Recorded pairs in the order an incremental run finds them: by later document, then
   // by earlier one.
@@ -571,14 +573,7 @@ void Clusterer::JoinOpenings() {
         }
       }
     });
-    for (const RunPairs& f : found) {
-      stats_.candidate_pairs += f.candidates;
-      stats_.verified_pairs += f.verified;
-      for (const auto& [a, b] : f.pairs) {
-        if (options_.record_pairs) verified_pairs_.emplace_back(a, b);
-        Union(a, b);
-      }
-    }
+    for (const RunPairs& f : found) Accept(f);
   }
   std::sort(verified_pairs_.begin(), verified_pairs_.end(), [](const auto& p, const auto& q) {
     return p.second != q.second ? p.second < q.second : p.first < q.first;

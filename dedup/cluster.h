@@ -378,6 +378,9 @@ class Clusterer {
   // The candidates among `docs` (a run of equal band keys, in input order) in `band`:
   // pairs whose packed signatures agree in this band and in no earlier one. Verifies
   // them and adds them to *out. Thread-safe (const).
+  // Counts a join's candidates and verified pairs and unions the pairs (recording them
+  // with record_pairs).
+  void Accept(const RunPairs& found);
   void JoinRun(const uint64_t* docs, size_t count, int band, JoinScratch* scratch, RunPairs* out) const;
   // JoinRun() for a run of more than kMaxPairwiseClasses documents without
   // record_pairs: by classes of copies, and past kMaxPairwiseClasses classes by groups

@@ -363,13 +363,7 @@ void IngestIndex::MatchStored(absl::Span<const SketchedDocument> sketches, std::
 }
 
 struct IngestIndex::RemovePlan {
-  struct Part {
-    int64_t cluster;
-    DocIndex canonical;
-    int64_t created;
-    std::vector<DocIndex> members;  // Ascending slots (= insertion order).
-    bool is_new;                    // Cut out of `from` by a split.
-  };
+  using Part = ClusterPart;  // moved: cut out of its cluster by a split.
   std::vector<DocIndex> removed;  // Ascending.
   std::vector<int64_t> deleted_clusters;
   std::vector<Part> parts;
@@ -985,12 +979,7 @@ absl::StatusOr<CheckResult> IngestIndex::Query(const Document& doc) const {
 // Re-examination: stored documents re-signed when lines they hold become chrome.
 
 struct IngestIndex::Reexamination {
-  struct Part {
-    int64_t cluster;
-    DocIndex canonical;
-    int64_t created;
-    std::vector<DocIndex> members;  // Ascending slots.
-  };
+  using Part = ClusterPart;                // Every member moves to it.
   std::vector<DocIndex> resigned;          // Ascending slots.
   std::vector<SketchedDocument> sketches;  // Their new sketches.
   std::vector<Part> parts;                 // Every cluster touched, as it is after.
@@ -1129,7 +1118,7 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
     const uint32_t root = find(i);
     auto [it, is_new] = part_of.try_emplace(root, out->parts.size());
     if (is_new) {
-      Reexamination::Part part;
+      ClusterPart part;
       auto h = heirs.find(root);
       if (h != heirs.end()) {
         std::vector<int64_t>& ids = h->second;
@@ -1150,9 +1139,10 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
         ++out->splits;
       }
       part.canonical = members[i];
+      part.moved = true;
       out->parts.push_back(std::move(part));
     }
-    Reexamination::Part& part = out->parts[it->second];
+    ClusterPart& part = out->parts[it->second];
     part.members.push_back(members[i]);
     const Slot &x = slots_[members[i]], &y = slots_[part.canonical];
     if (CanonicalBefore({x.published, x.seq, n_of(members[i])}, {y.published, y.seq, n_of(part.canonical)},
@@ -1173,14 +1163,7 @@ void IngestIndex::ApplyReexamination(const Reexamination& r) {
     lsh_->Insert(s, r.sketches[i]);
     ++stale_lsh_;
   }
-  for (int64_t c : r.gone) clusters_.erase(c);
-  for (const Reexamination::Part& p : r.parts) {
-    ClusterState& c = clusters_[p.cluster];
-    c.members = p.members;
-    c.canonical = p.canonical;
-    c.created = p.created;
-    for (DocIndex m : p.members) slots_[m].cluster = p.cluster;
-  }
+  ApplyParts(r.gone, r.parts);
   next_cluster_ = r.next_cluster;
   next_event_seq_ = r.next_event_seq;
   merge_events_ += r.merges;
@@ -1204,14 +1187,31 @@ absl::Status IngestIndex::WriteReexamination(const Reexamination& r) const {
     resign.BindInt(4, x.seq);
     DEDUP_RETURN_IF_ERROR(resign.Run());
   }
-  std::vector<ClusterRow> rows;
-  for (const Reexamination::Part& p : r.parts) {
-    ClusterRow& row = rows.emplace_back(ClusterRow{p.cluster, slots_[p.canonical].seq,
-                                                   static_cast<int64_t>(p.members.size()), p.created, {}});
-    for (DocIndex m : p.members) row.member_seqs.push_back(slots_[m].seq);
-  }
-  DEDUP_RETURN_IF_ERROR(WriteClusterRows(db, r.gone, rows));
+  DEDUP_RETURN_IF_ERROR(WriteClusterRows(db, r.gone, RowsOf(r.parts)));
   return InsertEvents(db, r.events);
+}
+
+void IngestIndex::ApplyParts(const std::vector<int64_t>& gone, const std::vector<ClusterPart>& parts) {
+  for (int64_t c : gone) clusters_.erase(c);
+  for (const ClusterPart& p : parts) {
+    ClusterState& c = clusters_[p.cluster];
+    c.canonical = p.canonical;
+    c.created = p.created;
+    c.members = p.members;
+    for (DocIndex m : p.members) slots_[m].cluster = p.cluster;
+  }
+}
+
+std::vector<internal::ClusterRow> IngestIndex::RowsOf(const std::vector<ClusterPart>& parts) const {
+  std::vector<ClusterRow> rows;
+  for (const ClusterPart& p : parts) {
+    ClusterRow& row = rows.emplace_back(
+        ClusterRow{p.cluster, slots_[p.canonical].seq, static_cast<int64_t>(p.members.size()), p.created, {}});
+    if (p.moved) {  // A part that keeps its id after a removal keeps its members' rows.
+      for (DocIndex m : p.members) row.member_seqs.push_back(slots_[m].seq);
+    }
+  }
+  return rows;
 }
 
 void IngestIndex::ReloadAll() {
@@ -1482,16 +1482,7 @@ absl::Status IngestIndex::CommitRemove(const RemovePlan& plan) {
       del_text.BindInt(1, slots_[s].seq);
       DEDUP_RETURN_IF_ERROR(del_text.Run());
     }
-    // Parts cut out by a split move their members; the others keep their cluster id.
-    std::vector<ClusterRow> rows;
-    for (const RemovePlan::Part& p : plan.parts) {
-      ClusterRow& row = rows.emplace_back(ClusterRow{p.cluster, slots_[p.canonical].seq,
-                                                     static_cast<int64_t>(p.members.size()), p.created, {}});
-      if (p.is_new) {
-        for (DocIndex m : p.members) row.member_seqs.push_back(slots_[m].seq);
-      }
-    }
-    DEDUP_RETURN_IF_ERROR(WriteClusterRows(db, plan.deleted_clusters, rows));
+    DEDUP_RETURN_IF_ERROR(WriteClusterRows(db, plan.deleted_clusters, RowsOf(plan.parts)));
   }
   DEDUP_RETURN_IF_ERROR(InsertEvents(db, plan.events));
   DEDUP_RETURN_IF_ERROR(
@@ -1507,14 +1498,7 @@ void IngestIndex::ApplyRemove(const RemovePlan& plan) {
     slots_[s].cluster = 0;  // A tombstone: LSH may still return it; every reader skips it.
   }
   live_ -= static_cast<int64_t>(plan.removed.size());
-  for (int64_t c : plan.deleted_clusters) clusters_.erase(c);
-  for (const RemovePlan::Part& p : plan.parts) {
-    ClusterState& c = clusters_[p.cluster];
-    c.canonical = p.canonical;
-    c.created = p.created;
-    c.members = p.members;
-    for (DocIndex m : p.members) slots_[m].cluster = p.cluster;
-  }
+  ApplyParts(plan.deleted_clusters, plan.parts);
   next_cluster_ = plan.next_cluster;
   next_event_seq_ = plan.next_event_seq;
   split_events_ += static_cast<int64_t>(plan.events.size());

@@ -158,6 +158,7 @@ namespace dedup {
 
 namespace internal {
 class SqliteDb;
+struct ClusterRow;
 }  // namespace internal
 
 inline constexpr int kIngestFormatVersion = 2;
@@ -399,6 +400,14 @@ class IngestIndex {
     int64_t created = 0;
     std::vector<DocIndex> members;  // Slots, unordered.
   };
+  // A cluster as a removal or a re-examination leaves it.
+  struct ClusterPart {
+    int64_t cluster;
+    DocIndex canonical;
+    int64_t created;
+    std::vector<DocIndex> members;  // Ascending slots (= insertion order).
+    bool moved = false;             // Its members' cluster changes (else they keep it).
+  };
   struct InsertPlan;
   struct RemovePlan;
   class Planner;
@@ -431,6 +440,10 @@ class IngestIndex {
                                  Reexamination* out) const;
   void ApplyReexamination(const Reexamination& r);
   absl::Status WriteReexamination(const Reexamination& r) const;
+  // The in-memory clusters after `gone` were deleted and `parts` set (state_mu_ held
+  // exclusively), and the rows that write them.
+  void ApplyParts(const std::vector<int64_t>& gone, const std::vector<ClusterPart>& parts);
+  std::vector<internal::ClusterRow> RowsOf(const std::vector<ClusterPart>& parts) const;
   // Forgets the in-memory state and loads the file again (after a failed commit of a
   // batch whose re-examination was already applied to memory).
   void ReloadAll();
