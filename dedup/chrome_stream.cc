@@ -242,16 +242,4 @@ int ChromeStream::Add(uint64_t source_key, const LineKeys& keys, uint64_t tag, s
 
 uint64_t ChromeStream::Digest() const { return digest_ ^ Mix(0x646f6373 /* "docs" */, documents(), 0); }
 
-size_t ChromeStream::MemoryBytes() const {
-  const size_t entry = sizeof(uint64_t) + sizeof(LineState) + 1;
-  return (corpus_.capacity() + by_source_.capacity()) * entry + pool_.capacity() * sizeof(Context) +
-         keys_.capacity() * 8 + shingles_.capacity() * 4 + offsets_.capacity() * 8 + totals_.capacity() * 4 +
-         contexts_.capacity() * sizeof(ContextSketch) + sources_.capacity() * 8 + tags_.capacity() * 8 +
-         postings_.capacity() * sizeof(std::vector<uint32_t>) + [this] {
-           size_t b = 0;
-           for (const auto& p : postings_) b += p.capacity() * 4;
-           return b;
-         }();
-}
-
 }  // namespace dedup

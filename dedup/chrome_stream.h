@@ -99,7 +99,6 @@ class ChromeStream {
   size_t chrome_lines() const { return chrome_lines_; }
   // Order-independent hash of the chrome (scope, line, since) triples and documents().
   uint64_t Digest() const;
-  size_t MemoryBytes() const;
   const BoilerplateOptions& options() const { return options_; }
 
  private:

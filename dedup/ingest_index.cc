@@ -5,15 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <bit>
-#include <charconv>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
-#include <random>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -29,8 +26,6 @@
 #include "oneapi/tbb/parallel_for.h"
 #include "oneapi/tbb/task_arena.h"
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 namespace dedup {
 
