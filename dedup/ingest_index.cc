@@ -132,6 +132,8 @@ struct IngestIndex::InsertPlan {
     int64_t text_hash = 0;
     const Document* doc = nullptr;  // Its text and source, for the texts table.
     const Prepared* prepared = nullptr;  // Its line keys, for the lines table.
+    bool is_copy = false;  // A copy (internal/copy_classes.h) of representative copy_of.
+    DocRef copy_of = 0;
   };
   // A cluster this batch touches, as it will be after the batch.
   struct Draft {
@@ -145,6 +147,9 @@ struct IngestIndex::InsertPlan {
   absl::flat_hash_map<int64_t, Draft> drafts;
   absl::flat_hash_map<int64_t, int64_t> redirect;  // Merged id -> the id it merged into.
   absl::flat_hash_map<std::string, size_t> pending_ids;
+  // Representatives (stored or of this batch) -> their copies among this batch's
+  // documents, which are in no LSH table.
+  absl::flat_hash_map<DocRef, int64_t> pending_copies;
   std::vector<ClusterEvent> events;
   std::unique_ptr<LshIndex> batch_lsh;  // The batch's own documents.
   int64_t now = 0;
@@ -197,20 +202,30 @@ class IngestIndex::Planner {
     const DocRef self = PendingRef(p_.docs.size());
     const int64_t seq = p_.next_seq++;
     std::vector<int64_t> matched;
+    const uint32_t* const signature = sketch.signature.values().data();
+    bool is_copy = stored.copy_of >= 0;
+    DocRef copy_of = stored.copy_of;
     auto consider = [&](DocRef other) {
       // LshIndex's rare key collisions are not candidates (as in a batch run's band join).
-      if (!SharesBand(Sig(other), sketch.signature.values().data(), ix_.lsh_params_)) return;
-      ++p_.candidate_pairs;
+      if (!SharesBand(Sig(other), signature, ix_.lsh_params_)) return;
+      const int64_t pairs = ClassSize(other);
+      p_.candidate_pairs += pairs;
       // (earlier, later), as Clusterer verifies.
-      const PairEstimate e = EstimatePair(Sig(other), NumShingles(other), sketch.signature.values().data(),
-                                          sketch.num_shingles, k);
+      const PairEstimate e = EstimatePair(Sig(other), NumShingles(other), signature, sketch.num_shingles, k);
       if (Classify(e, NumShingles(other), sketch.num_shingles, ix_.params_.match) == MatchKind::kNone) return;
-      ++p_.verified_pairs;
+      p_.verified_pairs += pairs;
       matched.push_back(p_.Resolve(ClusterOf(other)));
+      if (!is_copy && internal::IsCopyPair(Sig(other), NumShingles(other), signature, sketch.num_shingles, k,
+                                           ix_.params_.match)) {
+        is_copy = true;
+        copy_of = other;
+      }
     };
-    p_.candidate_pairs += stored.candidates;
-    p_.verified_pairs += static_cast<int64_t>(stored.verified.size());
-    for (DocIndex c : stored.verified) matched.push_back(p_.Resolve(ClusterOf(static_cast<DocRef>(c))));
+    for (DocIndex c : stored.candidates) p_.candidate_pairs += ClassSize(static_cast<DocRef>(c));
+    for (DocIndex c : stored.verified) {
+      p_.verified_pairs += ClassSize(static_cast<DocRef>(c));
+      matched.push_back(p_.Resolve(ClusterOf(static_cast<DocRef>(c))));
+    }
     if (p_.batch_lsh != nullptr) {
       candidates_.clear();
       p_.batch_lsh->Query(sketch, &candidates_);
@@ -219,7 +234,9 @@ class IngestIndex::Planner {
     std::sort(matched.begin(), matched.end());
     matched.erase(std::unique(matched.begin(), matched.end()), matched.end());
 
-    p_.docs.push_back(InsertPlan::NewDoc{id, std::move(sketch), published, seq, 0, prepared.text_hash, &doc, &prepared});
+    if (is_copy) ++p_.pending_copies[copy_of];
+    p_.docs.push_back(
+        InsertPlan::NewDoc{id, std::move(sketch), published, seq, 0, prepared.text_hash, &doc, &prepared, is_copy, copy_of});
     p_.pending_ids.emplace(id, p_.docs.size() - 1);
     int64_t cluster;
     if (matched.empty()) {
@@ -249,7 +266,7 @@ class IngestIndex::Planner {
       r.decision = Decision::kDuplicate;
     }
     p_.docs.back().cluster = cluster;
-    if (p_.batch_lsh != nullptr) {
+    if (p_.batch_lsh != nullptr && !is_copy) {
       p_.batch_lsh->Insert(static_cast<DocIndex>(p_.docs.size() - 1), p_.docs.back().sketch);
     }
     r.cluster = cluster;
@@ -259,6 +276,15 @@ class IngestIndex::Planner {
   }
 
  private:
+  // The documents representative r stands for: itself and its copies, stored and pending.
+  int64_t ClassSize(DocRef r) const {
+    int64_t n = 1;
+    if (r >= 0) n += ix_.copies_.CopyCount(static_cast<DocIndex>(r));
+    if (!p_.pending_copies.empty()) {
+      if (auto it = p_.pending_copies.find(r); it != p_.pending_copies.end()) n += it->second;
+    }
+    return n;
+  }
   const uint32_t* Sig(DocRef r) const {
     return r >= 0 ? ix_.sig(static_cast<DocIndex>(r)) : p_.docs[PendingIndex(r)].sketch.signature.values().data();
   }
@@ -328,16 +354,22 @@ void IngestIndex::MatchStored(absl::Span<const SketchedDocument> sketches, std::
       std::sort(candidates->begin(), candidates->end());
       candidates->erase(std::unique(candidates->begin(), candidates->end()), candidates->end());
     }
+    const uint32_t* const signature = sketch.signature.values().data();
     for (DocIndex c : *candidates) {
-      if (!alive(c)) continue;
+      // A copy's entries are stale ones from before it became a copy: its representative
+      // stands for it.
+      if (!alive(c) || copies_.IsCopy(c)) continue;
       // LshIndex's rare key collisions are not candidates (as in a batch run's band join).
-      if (!SharesBand(sig(c), sketch.signature.values().data(), lsh_params_)) continue;
-      ++m.candidates;
+      if (!SharesBand(sig(c), signature, lsh_params_)) continue;
+      m.candidates.push_back(c);
       // (earlier, later), as Clusterer verifies.
-      const PairEstimate e =
-          EstimatePair(sig(c), slots_[c].num_shingles, sketch.signature.values().data(), sketch.num_shingles, k);
+      const PairEstimate e = EstimatePair(sig(c), slots_[c].num_shingles, signature, sketch.num_shingles, k);
       if (Classify(e, slots_[c].num_shingles, sketch.num_shingles, params_.match) != MatchKind::kNone) {
         m.verified.push_back(c);
+        if (m.copy_of < 0 &&
+            internal::IsCopyPair(sig(c), slots_[c].num_shingles, signature, sketch.num_shingles, k, params_.match)) {
+          m.copy_of = c;
+        }
       }
     }
   };
@@ -576,6 +608,9 @@ absl::Status IngestIndex::Load() {
                                        "signature, text_hash FROM documents ORDER BY seq"));
     std::string scratch;
     int64_t last_seq = 0;
+    // Copy classes (internal/copy_classes.h): a document joins the earliest one with its
+    // sketch, in its cluster (as every copy is in a consistent file).
+    absl::flat_hash_map<uint64_t, DocIndex> first_with_key;
     while (true) {
       DEDUP_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
@@ -615,6 +650,15 @@ absl::Status IngestIndex::Load() {
       ids_.emplace_back(id);
       by_id_.insert(slot);
       clusters_[s.cluster].members.push_back(slot);
+      if (s.num_shingles > 0) {
+        auto [first, is_new] = first_with_key.try_emplace(internal::CopyKey(sig(slot), s.num_shingles, k), slot);
+        const DocIndex rep = first->second;
+        if (!is_new && slots_[rep].cluster == s.cluster &&
+            internal::IsCopyPair(sig(rep), slots_[rep].num_shingles, sig(slot), s.num_shingles, k, params_.match)) {
+          copies_.Add(rep, slot);
+          continue;
+        }
+      }
       lsh_->Insert(slot, SketchOf(slot));
     }
   }
@@ -977,6 +1021,9 @@ struct IngestIndex::Reexamination {
   using Part = ClusterPart;                // Every member moves to it.
   std::vector<DocIndex> resigned;          // Ascending slots.
   std::vector<SketchedDocument> sketches;  // Their new sketches.
+  // class_first[i]: the first j with sketches[j] a copy of sketches[i] (i itself when
+  // none): the re-signed documents' new copy classes (internal/copy_classes.h).
+  std::vector<uint32_t> class_first;
   std::vector<Part> parts;                 // Every cluster touched, as it is after.
   std::vector<int64_t> gone;               // Ids merged into another part's.
   std::vector<ClusterEvent> events;
@@ -1037,11 +1084,34 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
     const PairEstimate e = EstimatePair(sig_of(a), n_of(a), sig_of(b), n_of(b), k);
     return Classify(e, n_of(a), n_of(b), params_.match) != MatchKind::kNone;
   };
-  // The re-signed documents' own bands, so that they find each other.
+  // The re-signed documents' new copy classes; their representatives' own bands, so that
+  // they find each other.
+  out->class_first.resize(R.size());
+  {
+    absl::flat_hash_map<uint64_t, uint32_t> first_with_key;
+    for (uint32_t i = 0; i < R.size(); ++i) {
+      const SketchedDocument& d = out->sketches[i];
+      out->class_first[i] = i;
+      if (d.num_shingles == 0) continue;
+      auto [first, is_new] =
+          first_with_key.try_emplace(internal::CopyKey(d.signature.values().data(), d.num_shingles, k), i);
+      const SketchedDocument& f = out->sketches[first->second];
+      if (!is_new && internal::IsCopyPair(f.signature.values().data(), f.num_shingles, d.signature.values().data(),
+                                          d.num_shingles, k, params_.match)) {
+        out->class_first[i] = first->second;
+      }
+    }
+  }
   DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<LshIndex> fresh, LshIndex::Create(lsh_params_, k));
-  for (size_t i = 0; i < R.size(); ++i) fresh->Insert(static_cast<DocIndex>(i), out->sketches[i]);
-  // Candidates of a document as it is now signed: stored ones by their current bands
-  // (a re-signed one's old bands are stale, so it is taken from `fresh` instead).
+  for (size_t i = 0; i < R.size(); ++i) {
+    if (out->class_first[i] == i) fresh->Insert(static_cast<DocIndex>(i), out->sketches[i]);
+  }
+  // Stored copies whose representative is re-signed: the earliest one of each such class
+  // stands for it here (found in `moved` by its bands; filled below).
+  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<LshIndex> moved, LshIndex::Create(lsh_params_, k));
+  std::vector<DocIndex> moved_slots;
+  // Candidates of a document as it is now signed: stored representatives by their current
+  // bands (a re-signed one's old bands are stale, so it is taken from `fresh` instead).
   std::vector<DocIndex> candidates, found;
   auto candidates_of = [&](DocIndex s) {
     found.clear();
@@ -1057,20 +1127,28 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
     candidates.clear();
     lsh_->Query(*sketch, &candidates);
     for (DocIndex c : candidates) {
-      if (c != s && alive(c) && !resigned.contains(c)) found.push_back(c);
+      if (c != s && alive(c) && !copies_.IsCopy(c) && !resigned.contains(c)) found.push_back(c);
     }
     candidates.clear();
     fresh->Query(*sketch, &candidates);
     for (DocIndex c : candidates) {
       if (R[c] != s) found.push_back(R[c]);
     }
+    candidates.clear();
+    moved->Query(*sketch, &candidates);
+    for (DocIndex c : candidates) {
+      if (moved_slots[c] != s) found.push_back(moved_slots[c]);
+    }
     std::sort(found.begin(), found.end());
     found.erase(std::unique(found.begin(), found.end()), found.end());
   };
   // The clusters touched: those of the re-signed documents and of their new matches.
+  // (A copy's matches are its representative's, in the same cluster.)
   std::set<int64_t> touched;
-  for (DocIndex r : R) {
+  for (size_t i = 0; i < R.size(); ++i) {
+    const DocIndex r = R[i];
     touched.insert(slots_[r].cluster);
+    if (out->class_first[i] != i) continue;
     candidates_of(r);
     for (DocIndex c : found) {
       if (verified(std::min(c, r), std::max(c, r))) touched.insert(slots_[c].cluster);
@@ -1082,17 +1160,39 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
     members.insert(members.end(), cs.members.begin(), cs.members.end());
   }
   std::sort(members.begin(), members.end());
-  // Components of the verified pairs among them, as a batch run finds them.
-  absl::flat_hash_map<DocIndex, uint32_t> pos;
-  for (uint32_t i = 0; i < members.size(); ++i) pos.emplace(members[i], i);
+  // Each member's copy class as it will be: a re-signed one's new class (-1 - its
+  // first's position in R), another's stored class (its representative's slot).
+  auto class_of = [&](DocIndex s) -> int64_t {
+    auto it = resigned.find(s);
+    if (it != resigned.end()) return -1 - static_cast<int64_t>(out->class_first[it->second]);
+    return copies_.RepOf(s);
+  };
+  {
+    absl::flat_hash_set<DocIndex> stood_for;  // Re-signed representatives whose class has a stand-in.
+    for (DocIndex m : members) {
+      const DocIndex rep = copies_.RepOf(m);
+      if (rep == m || !resigned.contains(rep) || resigned.contains(m) || !stood_for.insert(rep).second) continue;
+      moved->Insert(static_cast<DocIndex>(moved_slots.size()), SketchOf(m));
+      moved_slots.push_back(m);
+    }
+  }
+  // Components of the verified pairs among them, as a batch run finds them. A copy class
+  // is one component: each member joins its class's earliest one here, which alone looks
+  // up candidates; a candidate stands for its class's earliest member here.
+  absl::flat_hash_map<int64_t, uint32_t> first_of_class;  // class_of -> position in members.
   EarliestRootUnion components(members.size());
   auto find = [&](uint32_t x) { return components.Find(x); };
   for (uint32_t i = 0; i < members.size(); ++i) {
+    auto [first, is_first] = first_of_class.try_emplace(class_of(members[i]), i);
+    if (!is_first) {
+      components.Union(first->second, i);
+      continue;
+    }
     candidates_of(members[i]);
     for (DocIndex other : found) {
-      auto it = pos.find(other);
-      if (it == pos.end() || it->second >= i) continue;  // Each earlier member once.
-      if (find(it->second) == find(i) || !verified(other, members[i])) continue;
+      auto it = first_of_class.find(class_of(other));
+      if (it == first_of_class.end() || it->second >= i) continue;  // Each earlier class once.
+      if (find(it->second) == find(i) || !verified(members[it->second], members[i])) continue;
       components.Union(it->second, i);
     }
   }
@@ -1106,7 +1206,9 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
   std::map<uint32_t, std::vector<int64_t>> heirs;  // Root -> old ids.
   for (int64_t c : touched) {
     const ClusterState& cs = clusters_.at(c);
-    heirs[find(pos.at(*std::min_element(cs.members.begin(), cs.members.end())))].push_back(c);
+    const DocIndex earliest = *std::min_element(cs.members.begin(), cs.members.end());
+    heirs[find(static_cast<uint32_t>(std::lower_bound(members.begin(), members.end(), earliest) - members.begin()))]
+        .push_back(c);
   }
   std::map<uint32_t, size_t> part_of;  // Root -> part.
   for (uint32_t i = 0; i < members.size(); ++i) {
@@ -1150,15 +1252,47 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
 
 void IngestIndex::ApplyReexamination(const Reexamination& r) {
   const int k = params_.sketch.num_perm;
+  // The re-signed documents leave their copy classes; a class whose representative left
+  // is stood for by its earliest remaining copy, now in the LSH tables (its sketch is
+  // unchanged). Then the re-signed ones form their new classes.
+  std::vector<DocIndex> promoted;
+  for (DocIndex s : r.resigned) {
+    if (std::optional<DocIndex> p = copies_.Remove(s)) promoted.push_back(*p);
+  }
+  for (DocIndex p : promoted) {
+    if (!std::binary_search(r.resigned.begin(), r.resigned.end(), p) && !copies_.IsCopy(p)) {
+      lsh_->Insert(p, SketchOf(p));
+    }
+  }
   for (size_t i = 0; i < r.resigned.size(); ++i) {
     const DocIndex s = r.resigned[i];
     const auto values = r.sketches[i].signature.values();
     std::copy(values.begin(), values.begin() + k, signatures_.begin() + static_cast<std::ptrdiff_t>(s) * k);
     slots_[s].num_shingles = r.sketches[i].num_shingles;
-    lsh_->Insert(s, r.sketches[i]);
+    if (r.class_first[i] != i) {
+      copies_.Add(r.resigned[r.class_first[i]], s);
+    } else {
+      lsh_->Insert(s, r.sketches[i]);
+    }
     ++stale_lsh_;
   }
   ApplyParts(r.gone, r.parts);
+  // A new class whose sketch a stored class has (in the same cluster now, as copies
+  // always are) joins it: one representative per sketch, as Load() finds them.
+  std::vector<DocIndex> candidates;
+  for (size_t i = 0; i < r.resigned.size(); ++i) {
+    if (r.class_first[i] != i || r.sketches[i].num_shingles == 0) continue;
+    const DocIndex x = r.resigned[i];
+    candidates.clear();
+    lsh_->Query(r.sketches[i], &candidates);
+    for (DocIndex c : candidates) {
+      if (c == x || !alive(c) || copies_.IsCopy(c) || copies_.IsCopy(x) || slots_[c].cluster != slots_[x].cluster ||
+          !internal::IsCopyPair(sig(c), slots_[c].num_shingles, sig(x), slots_[x].num_shingles, k, params_.match)) {
+        continue;
+      }
+      copies_.Join(c, x);
+    }
+  }
   next_cluster_ = r.next_cluster;
   next_event_seq_ = r.next_event_seq;
   merge_events_ += r.merges;
@@ -1217,6 +1351,7 @@ void IngestIndex::ReloadAll() {
   by_id_.clear();
   clusters_.clear();
   lsh_.reset();
+  copies_.Clear();
   live_ = stale_lsh_ = 0;
   if (!Load().ok()) broken_ = true;
 }
@@ -1328,7 +1463,12 @@ void IngestIndex::ApplyInsert(const InsertPlan& plan) {
     const auto values = d.sketch.signature.values();
     signatures_.insert(signatures_.end(), values.begin(), values.begin() + k);
     by_id_.insert(slot);
-    lsh_->Insert(slot, d.sketch);
+    if (d.is_copy) {
+      copies_.Add(d.copy_of >= 0 ? static_cast<DocIndex>(d.copy_of) : base + static_cast<DocIndex>(PendingIndex(d.copy_of)),
+                  slot);
+    } else {
+      lsh_->Insert(slot, d.sketch);
+    }
     clusters_[cluster].members.push_back(slot);
   }
   live_ += static_cast<int64_t>(plan.docs.size());
@@ -1412,17 +1552,27 @@ absl::StatusOr<RemoveResult> IngestIndex::RemoveSlots(std::vector<DocIndex> slot
       }
       std::sort(rest.begin(), rest.end());
       // Re-cluster the rest: components of their verified pairs, as a batch run would.
-      absl::flat_hash_map<DocIndex, uint32_t> pos;
-      for (uint32_t i = 0; i < rest.size(); ++i) pos.emplace(rest[i], i);
+      // A class of copies (internal/copy_classes.h) is one component, so each member
+      // joins its class's earliest one here, which alone looks up candidates; an LSH
+      // entry (a representative, perhaps removed now) stands for its class's earliest
+      // member here. n copies cost O(n), not n^2 / 2 verifications.
+      absl::flat_hash_map<DocIndex, uint32_t> first_of_class;  // Representative -> position in rest.
       EarliestRootUnion components(rest.size());
       auto find = [&](uint32_t x) { return components.Find(x); };
       for (uint32_t i = 0; i < rest.size(); ++i) {
+        auto [first, is_first] = first_of_class.try_emplace(copies_.RepOf(rest[i]), i);
+        if (!is_first) {
+          components.Union(first->second, i);
+          continue;
+        }
         candidates.clear();
         lsh_->Query(SketchOf(rest[i]), &candidates);
         for (DocIndex other : candidates) {
-          auto it = pos.find(other);
-          if (it == pos.end() || it->second >= i) continue;  // Each earlier member once.
-          const DocIndex a = other, b = rest[i];
+          if (!alive(other) || copies_.IsCopy(other)) continue;  // A tombstone or a stale entry.
+          auto it = first_of_class.find(other);
+          if (it == first_of_class.end() || it->second >= i) continue;  // Each earlier class once.
+          if (find(it->second) == find(i)) continue;                      // Already one component.
+          const DocIndex a = rest[it->second], b = rest[i];
           if (!SharesBand(sig(a), sig(b), lsh_params_)) continue;  // A key collision.
           const PairEstimate e = EstimatePair(sig(a), slots_[a].num_shingles, sig(b), slots_[b].num_shingles, k);
           if (Classify(e, slots_[a].num_shingles, slots_[b].num_shingles, params_.match) == MatchKind::kNone) continue;
@@ -1492,6 +1642,14 @@ void IngestIndex::ApplyRemove(const RemovePlan& plan) {
     std::string().swap(ids_[s]);
     slots_[s].cluster = 0;  // A tombstone: LSH may still return it; every reader skips it.
   }
+  // A removed representative's earliest live copy takes its place in the LSH tables.
+  std::vector<DocIndex> promoted;
+  for (DocIndex s : plan.removed) {
+    if (std::optional<DocIndex> p = copies_.Remove(s)) promoted.push_back(*p);
+  }
+  for (DocIndex p : promoted) {
+    if (alive(p) && !copies_.IsCopy(p)) lsh_->Insert(p, SketchOf(p));
+  }
   live_ -= static_cast<int64_t>(plan.removed.size());
   ApplyParts(plan.deleted_clusters, plan.parts);
   next_cluster_ = plan.next_cluster;
@@ -1530,8 +1688,11 @@ void IngestIndex::RebuildLsh() {
     c.canonical = new_slot[c.canonical];
     for (DocIndex& m : c.members) m = new_slot[m];
   }
+  copies_.Renumber(new_slot);
   lsh_ = *LshIndex::Create(lsh_params_, k);
-  for (DocIndex s = 0; s < slots_.size(); ++s) lsh_->Insert(s, SketchOf(s));
+  for (DocIndex s = 0; s < slots_.size(); ++s) {
+    if (!copies_.IsCopy(s)) lsh_->Insert(s, SketchOf(s));
+  }
   stale_lsh_ = 0;
 }
 
@@ -1545,6 +1706,7 @@ IndexStats IngestIndex::Stats() const {
     s.documents = live_;
     s.chrome_lines = static_cast<int64_t>(chrome_->chrome_lines());
     s.chrome_history = static_cast<int64_t>(chrome_->documents());
+    s.exact_copies = copies_.copies();
     s.clusters = static_cast<int64_t>(clusters_.size());
     for (const auto& [id, c] : clusters_) s.duplicate_clusters += c.members.size() > 1;
     s.duplicates = s.documents - s.clusters;
@@ -1863,19 +2025,31 @@ absl::StatusOr<VerifyReport> IngestIndex::VerifyFile(const std::string& path, co
     };
     std::vector<DocIndex> candidates;
     const uint64_t fp = SketchFingerprint(p.sketch);
+    // Copies (internal/copy_classes.h) join the first document with their sketch and are
+    // not indexed: it stands for them, so n copies cost O(n).
+    absl::flat_hash_map<uint64_t, uint32_t> first_with_key;
     for (uint32_t i = 0; i < docs.size(); ++i) {
       parent[i] = i;
+      const uint32_t* const signature = &sigs[size_t{i} * k];
+      if (docs[i].n > 0) {
+        auto [first, is_new] = first_with_key.try_emplace(internal::CopyKey(signature, docs[i].n, k), i);
+        const uint32_t f = first->second;
+        if (!is_new && internal::IsCopyPair(&sigs[size_t{f} * k], docs[f].n, signature, docs[i].n, k, p.match)) {
+          parent[i] = find(f);
+          continue;
+        }
+      }
       SketchedDocument sd;
       sd.signature = Signature(std::vector<uint32_t>(&sigs[size_t{i} * k], &sigs[size_t{i} * k] + k), fp);
       sd.num_shingles = docs[i].n;
       candidates.clear();
       index->Query(sd, &candidates);
       for (DocIndex c : candidates) {
+        uint32_t a = find(c), b = find(i);
+        if (a == b) continue;  // Already one component: the pair would change nothing.
         if (!SharesBand(&sigs[size_t{c} * k], &sigs[size_t{i} * k], lsh)) continue;  // A key collision.
         const PairEstimate e = EstimatePair(&sigs[size_t{c} * k], docs[c].n, &sigs[size_t{i} * k], docs[i].n, k);
         if (Classify(e, docs[c].n, docs[i].n, p.match) == MatchKind::kNone) continue;
-        uint32_t a = find(c), b = find(i);
-        if (a == b) continue;
         if (a > b) std::swap(a, b);
         parent[b] = a;
       }

@@ -150,6 +150,7 @@
 #include "dedup/chrome_stream.h"
 #include "dedup/cluster.h"
 #include "dedup/document.h"
+#include "dedup/internal/copy_classes.h"
 #include "dedup/lsh_index.h"
 #include "dedup/sketch.h"
 #include "dedup/verify.h"
@@ -283,6 +284,8 @@ struct IndexStats {
   int64_t wal_bytes = 0;            // Its write-ahead log.
   double load_seconds = 0;          // Open(): reading the file, rebuilding LSH, replaying chrome.
   int64_t chrome_lines = 0;         // (Scope, line) pairs the chrome model holds.
+  int64_t exact_copies = 0;         // Documents whose sketch equals an earlier one's in their
+                                    // cluster: looked up through it (internal/copy_classes.h).
   int64_t chrome_history = 0;       // Documents it learned from (removed ones included).
   LshParams lsh;
   std::string sketch_description;
@@ -412,9 +415,12 @@ class IngestIndex {
   struct RemovePlan;
   class Planner;
   // A document's candidates among the stored documents: how many, and those verified.
+  // A sketch's candidates among the stored documents: LSH representatives
+  // (internal/copy_classes.h), each standing for itself and its copies.
   struct StoredMatches {
-    int64_t candidates = 0;
-    std::vector<DocIndex> verified;
+    std::vector<DocIndex> candidates;
+    std::vector<DocIndex> verified;  // Those of `candidates` that verified.
+    int64_t copy_of = -1;            // A stored representative the sketch is a copy of.
   };
 
   IngestIndex(std::string path, IngestOptions options);
@@ -514,7 +520,9 @@ class IngestIndex {
   };
   absl::flat_hash_set<DocIndex, SlotIdHash, SlotIdEq> by_id_{0, SlotIdHash{&ids_}, SlotIdEq{&ids_}};
   absl::flat_hash_map<int64_t, ClusterState> clusters_;
+  // Only representatives of copy classes are in lsh_ (internal/copy_classes.h).
   std::unique_ptr<LshIndex> lsh_;
+  internal::CopyClasses copies_;
   int64_t live_ = 0;                    // Live slots.
   int64_t stale_lsh_ = 0;               // LSH entries of signatures since re-made.
   int64_t next_seq_ = 1;

@@ -21,6 +21,7 @@
 #include <iterator>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <tuple>
@@ -1387,6 +1388,178 @@ TEST(IngestIndexChromeTest, FailedCommitAfterReexaminationLeavesTheFileState) {
   const std::string corpus = WriteDocs(dir, docs);
   ExpectSameClusters(BatchRun(corpus, PipelineOptions{}), index->ExportClusters(true), false, "continued");
   EXPECT_EQ(index->Stats().chrome_lines, 4);
+}
+
+
+// --- Copy classes (internal/copy_classes.h) ---------------------------------------------
+//
+// Documents with equal sketches are looked up through the earliest one; every answer and
+// pair count must still be that of all-pairs verification, through inserts, removals of
+// representatives, re-examinations and reopening.
+
+// n one-line documents from 6 texts: an exact copy, a copy that differs only in case and
+// punctuation (normalized away), or a near copy with one word more (its own sketch);
+// *distinct gets the number of different sketches by construction.
+std::vector<Document> CopiesCorpus(uint64_t seed, int n, int* distinct) {
+  uint64_t s = seed;
+  std::vector<Document> docs;
+  std::set<std::pair<int, int>> kinds;  // (text, extra word or -1).
+  for (int i = 0; i < n; ++i) {
+    const int base = static_cast<int>(Uniform(&s, 6));
+    std::string text = Words(500 + static_cast<uint64_t>(base), 20);
+    int extra = -1;
+    switch (Uniform(&s, 3)) {
+      case 0:
+        break;
+      case 1:
+        text[0] = static_cast<char>(text[0] - 'a' + 'A');
+        text += " !!";
+        break;
+      default:
+        extra = static_cast<int>(Uniform(&s, 4));
+        text += " " + Words(900 + static_cast<uint64_t>(extra), 1);
+    }
+    kinds.emplace(base, extra);
+    docs.push_back(Document{absl::StrFormat("c%04d", i), text + "\n", absl::StrFormat("site%d.example", i % 3)});
+  }
+  *distinct = static_cast<int>(kinds.size());
+  return docs;
+}
+
+TEST(IngestIndexCopiesTest, CopiesGiveAllPairsAnswersAndCountsThroughRemovals) {
+  TempDir dir;
+  int distinct = 0;
+  std::vector<Document> docs = CopiesCorpus(3, 400, &distinct);
+  const std::string corpus = WriteDocs(dir, docs);
+  const ClusterResult batch = BatchRun(corpus, PipelineOptions{});
+  for (size_t max_batch : {1, 9, 64}) {
+    const std::string label = absl::StrFormat("max batch %d", max_batch);
+    const std::string path = dir.File(absl::StrFormat("c%d.dedup", max_batch));
+    IngestInSessions(path, docs, IndexParams{}, /*seed=*/max_batch, max_batch);
+    std::unique_ptr<IngestIndex> index = OpenOrDie(path);
+    ASSERT_NE(index, nullptr);
+    // No line is chrome (each document is one line, with the same context everywhere), so
+    // the pair counts are the batch run's too.
+    EXPECT_EQ(index->Stats().chrome_lines, 0) << label;
+    ExpectSameClusters(batch, index->ExportClusters(true), /*same_pair_counts=*/true, label);
+    EXPECT_EQ(index->Stats().exact_copies, static_cast<int64_t>(docs.size()) - distinct) << label;
+    ExpectVerifies(*index, label);
+  }
+  // Removals in a few calls, the earliest documents (the representatives) first.
+  std::unique_ptr<IngestIndex> index = OpenOrDie(dir.File("c9.dedup"));
+  ASSERT_NE(index, nullptr);
+  std::vector<bool> keep(docs.size(), true);
+  uint64_t s = 11;
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (keep[i] && (i < 12 * static_cast<size_t>(round + 1) || Uniform(&s, 8) == 0)) {
+        ids.push_back(docs[i].id);
+        keep[i] = false;
+      }
+    }
+    ASSERT_TRUE(index->Remove(ids).ok());
+    std::vector<Document> rest;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (keep[i]) rest.push_back(docs[i]);
+    }
+    const std::string label = absl::StrFormat("removal round %d", round);
+    ExpectSameClusters(BatchRun(WriteDocs(dir, rest), PipelineOptions{}), index->ExportClusters(true), false, label);
+    ExpectVerifies(*index, label);
+    // Inserting more copies after the removals: they find the promoted representatives.
+    const std::vector<Document> more = {Document{absl::StrFormat("more%d", round), docs[400 - 1 - round].text, ""}};
+    absl::StatusOr<std::vector<CheckResult>> r = index->CheckAndInsert(more);
+    ASSERT_TRUE(r.ok()) << r.status();
+    rest.push_back(more[0]);
+    docs.push_back(more[0]);
+    keep.push_back(true);
+    ExpectSameClusters(BatchRun(WriteDocs(dir, rest), PipelineOptions{}), index->ExportClusters(true), false,
+                       label + ", one more");
+  }
+  index.reset();
+  index = OpenOrDie(dir.File("c9.dedup"));
+  ASSERT_NE(index, nullptr);
+  ExpectVerifies(*index, "reopened");
+}
+
+// Copies under site lines that become chrome as the stream goes on: the re-examination
+// re-signs representatives and copies, which then form new classes.
+TEST(IngestIndexCopiesTest, CopiesThroughReexaminations) {
+  TempDir dir;
+  const std::vector<std::string> lines = {"Share this article with your friends", "Exit mobile version",
+                                          "Leave a Reply Cancel reply", "Subscribe to our newsletter today"};
+  uint64_t s = 21;
+  std::vector<Document> docs;
+  for (int i = 0; i < 240; ++i) {
+    const int base = static_cast<int>(Uniform(&s, 8));
+    const int site = static_cast<int>(Uniform(&s, 3));
+    std::string text;
+    if (Uniform(&s, 2) == 0) text += lines[site] + "\n";
+    text += Body(base);
+    if (Uniform(&s, 2) == 0) text += lines[3 - site % 2] + "\n";
+    docs.push_back(Document{absl::StrFormat("r%04d", i), text, absl::StrFormat("site%d.example", site)});
+  }
+  const std::string corpus = WriteDocs(dir, docs);
+  const ClusterResult batch = BatchRun(corpus, PipelineOptions{});
+  for (size_t max_batch : {1, 5, 32}) {
+    const std::string label = absl::StrFormat("max batch %d", max_batch);
+    const std::string path = dir.File(absl::StrFormat("r%d.dedup", max_batch));
+    IngestInSessions(path, docs, IndexParams{}, /*seed=*/max_batch + 100, max_batch);
+    std::unique_ptr<IngestIndex> index = OpenOrDie(path);
+    ASSERT_NE(index, nullptr);
+    EXPECT_GT(index->Stats().chrome_lines, 0) << label;
+    EXPECT_GT(index->Stats().exact_copies, 0) << label;
+    ExpectSameClusters(batch, index->ExportClusters(true), /*same_pair_counts=*/false, label);
+    ExpectVerifies(*index, label);
+  }
+  // The classes kept up through re-examinations in one session are the classes a fresh
+  // open finds from the stored signatures.
+  const std::string path = dir.File("one-session.dedup");
+  auto created = IngestIndex::Create(path, {});
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::unique_ptr<IngestIndex> index = std::move(*created);
+  for (size_t i = 0; i < docs.size(); i += 6) {
+    ASSERT_TRUE(index->CheckAndInsert(absl::MakeConstSpan(docs).subspan(i, std::min<size_t>(6, docs.size() - i))).ok());
+  }
+  const IndexStats kept_up = index->Stats();
+  EXPECT_GT(kept_up.merges + kept_up.splits, 0);
+  index = OpenOrDie(path);
+  ASSERT_NE(index, nullptr);
+  EXPECT_EQ(index->Stats().exact_copies, kept_up.exact_copies);
+}
+
+// n copies of one text: one LSH entry, n (n - 1) / 2 candidate and verified pairs (every
+// pair shares every band), one cluster through removal of its representative.
+TEST(IngestIndexCopiesTest, OneGiantClassOfCopies) {
+  TempDir dir;
+  constexpr int64_t n = 3000;
+  std::vector<Document> docs;
+  for (int64_t i = 0; i < n; ++i) {
+    docs.push_back(Document{absl::StrFormat("g%05d", i), "the same short item replayed by a feed again\n", ""});
+  }
+  const std::string path = dir.File("g.dedup");
+  auto created = IngestIndex::Create(path, {});
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::unique_ptr<IngestIndex> index = std::move(*created);
+  for (int64_t i = 0; i < n; i += 250) {
+    ASSERT_TRUE(index->CheckAndInsert(absl::MakeConstSpan(docs).subspan(i, 250)).ok());
+  }
+  IndexStats st = index->Stats();
+  EXPECT_EQ(st.clusters, 1);
+  EXPECT_EQ(st.exact_copies, n - 1);
+  EXPECT_EQ(st.candidate_pairs, n * (n - 1) / 2);
+  EXPECT_EQ(st.verified_pairs, n * (n - 1) / 2);
+  ASSERT_TRUE(index->Remove(std::vector<std::string>{"g00000", "g00001"}).ok());
+  st = index->Stats();
+  EXPECT_EQ(st.documents, n - 2);
+  EXPECT_EQ(st.clusters, 1);
+  EXPECT_EQ(st.splits, 0);
+  EXPECT_EQ(st.exact_copies, n - 3);
+  absl::StatusOr<CheckResult> q = index->Query(Document{"q", "the same short item replayed by a feed again\n", ""});
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->decision, Decision::kDuplicate);
+  EXPECT_EQ(q->canonical, "g00002");
+  ExpectVerifies(*index, "giant class");
 }
 
 }  // namespace

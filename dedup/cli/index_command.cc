@@ -532,7 +532,8 @@ int RunStats(const ReadFlags& f) {
               << ", \"containment_threshold\": " << Num(p.match.containment_threshold)
               << ", \"canonical\": \"" << CanonicalRuleName(p.canonical) << "\", \"bands\": " << s.lsh.bands
               << ", \"rows\": " << s.lsh.rows << ", \"chrome\": " << JsonQuote(DescribeChromeRule(p.chrome))
-              << ", \"chrome_lines\": " << s.chrome_lines << ", \"chrome_history\": " << s.chrome_history << "}\n";
+              << ", \"chrome_lines\": " << s.chrome_lines << ", \"chrome_history\": " << s.chrome_history
+              << ", \"exact_copies\": " << s.exact_copies << "}\n";
     return kExitOk;
   }
   std::cout << absl::StrFormat("index       %s\n", f.path)
@@ -543,6 +544,8 @@ int RunStats(const ReadFlags& f) {
                                s.next_cluster)
             << absl::StrFormat("pairs       %d candidates, %d verified (since creation)\n", s.candidate_pairs,
                                s.verified_pairs)
+            << absl::StrFormat("copies      %d documents are exact copies of an earlier one (looked up through it)\n",
+                               s.exact_copies)
             << absl::StrFormat("inserted    %s .. %s\n", s.documents ? FormatTime(s.oldest_inserted) : "-",
                                s.documents ? FormatTime(s.newest_inserted) : "-")
             << absl::StrFormat("published   %s .. %s\n", FormatTime(s.oldest_published),
