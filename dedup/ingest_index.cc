@@ -38,26 +38,47 @@ using namespace internal;  // NOLINT: this file is the format's one user.
 
 namespace {
 
-// Union-find over positions 0..n-1 in which a component's root is its earliest
-// position: re-clustering a set of documents in insertion order, as a batch run does.
-class EarliestRootUnion {
- public:
-  explicit EarliestRootUnion(size_t n) : parent_(n) {
-    for (uint32_t i = 0; i < n; ++i) parent_[i] = i;
+// Re-clustering a set of stored documents, in insertion order, as a batch run does.
+//
+// Copies (internal/copy_classes.h) are one component: class[i] names document i's copy
+// class (equal for copies, distinct otherwise), and only each class's earliest member
+// enters a batch run (a Clusterer with the index's match options, clustering.h) over
+// sketch(i). Returns, for each document, the position of the earliest document of its
+// component. Cost: a batch run over the classes' earliest members -- O(n) per band for
+// n documents in one run that match (cluster.h, "Giant runs"), not n^2 / 2 verifications.
+template <typename ClassOf, typename SketchOf>
+absl::StatusOr<std::vector<uint32_t>> BatchComponents(const IndexParams& params, int threads, size_t n,
+                                                      ClassOf class_of, SketchOf sketch_of) {
+  std::vector<uint32_t> first(n), firsts;
+  {
+    absl::flat_hash_map<int64_t, uint32_t> first_of_class;
+    for (uint32_t i = 0; i < n; ++i) {
+      auto [f, is_first] = first_of_class.try_emplace(class_of(i), i);
+      first[i] = f->second;
+      if (is_first) firsts.push_back(i);
+    }
   }
-  uint32_t Find(uint32_t x) {
-    while (parent_[x] != x) x = parent_[x] = parent_[parent_[x]];
-    return x;
+  if (firsts.size() <= 1) return first;  // One class, or none: one component.
+  ClusterOptions options = ClusterOptionsFor(params);
+  options.opening_threshold = 0;
+  options.ordered_slots = false;
+  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<Clusterer> clusterer, Clusterer::Create(options, params.sketch.num_perm));
+  for (uint32_t f : firsts) clusterer->Add("", "", sketch_of(f));
+  ClusterResult result;
+  tbb::task_arena arena(threads > 0 ? threads : tbb::info::default_concurrency());
+  arena.execute([&] { result = clusterer->Finish(); });
+  // The earliest first of each batch cluster (firsts ascend), then every document's.
+  std::vector<uint32_t> root_of_cluster(firsts.size(), UINT32_MAX);
+  std::vector<uint32_t> root(n);
+  absl::flat_hash_map<uint32_t, uint32_t> position_of_first;
+  for (uint32_t j = 0; j < firsts.size(); ++j) {
+    uint32_t& r = root_of_cluster[result.documents[j].cluster];
+    if (r == UINT32_MAX) r = firsts[j];
+    position_of_first.emplace(firsts[j], j);
   }
-  void Union(uint32_t a, uint32_t b) {
-    uint32_t x = Find(a), y = Find(b);
-    if (x > y) std::swap(x, y);
-    parent_[y] = x;
-  }
-
- private:
-  std::vector<uint32_t> parent_;
-};
+  for (uint32_t i = 0; i < n; ++i) root[i] = root_of_cluster[result.documents[position_of_first.at(first[i])].cluster];
+  return root;
+}
 
 }  // namespace
 
@@ -344,47 +365,97 @@ class IngestIndex::Planner {
 void IngestIndex::MatchStored(absl::Span<const SketchedDocument> sketches, std::vector<StoredMatches>* out) const {
   out->assign(sketches.size(), StoredMatches{});
   const int k = params_.sketch.num_perm;
-  auto match = [&](size_t i, std::vector<DocIndex>* candidates) {
+  struct Scratch {
+    std::vector<DocIndex> candidates;
+    std::vector<LshIndex::KeyRef> large;
+    std::vector<int64_t> matched;  // Clusters of verified candidates.
+  };
+  auto match = [&](size_t i, Scratch* scratch) {
     const SketchedDocument& sketch = sketches[i];
     StoredMatches& m = (*out)[i];
     if (sketch.signature.values().empty()) return;  // A replay: not signed.
-    candidates->clear();
-    lsh_->Query(sketch, candidates);
-    if (stale_lsh_ > 0) {  // A re-signed document may be found by its old bands too.
-      std::sort(candidates->begin(), candidates->end());
-      candidates->erase(std::unique(candidates->begin(), candidates->end()), candidates->end());
+    std::vector<DocIndex>& candidates = scratch->candidates;
+    std::vector<LshIndex::KeyRef>& large = scratch->large;
+    candidates.clear();
+    large.clear();
+    scratch->matched.clear();
+    bool sorted = true;
+    if (hot_.empty()) {
+      lsh_->Query(sketch, &candidates);
+    } else {
+      lsh_->Query(sketch, &candidates, kHotKeyDocs, &large);
+      for (const LshIndex::KeyRef& key : large) {
+        if (!hot_.contains(HotCode(key))) {  // Not grouped (not expected): walked in full.
+          lsh_->KeyDocs(key, &candidates);
+          sorted = false;
+        }
+      }
+    }
+    if (stale_lsh_ > 0 || !sorted) {  // A re-signed document may be found by its old bands too.
+      std::sort(candidates.begin(), candidates.end());
+      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     }
     const uint32_t* const signature = sketch.signature.values().data();
-    for (DocIndex c : *candidates) {
+    // Counts and verifies candidate c; true if it verified.
+    auto consider = [&](DocIndex c) {
       // A copy's entries are stale ones from before it became a copy: its representative
       // stands for it.
-      if (!alive(c) || copies_.IsCopy(c)) continue;
+      if (!alive(c) || copies_.IsCopy(c)) return false;
       // LshIndex's rare key collisions are not candidates (as in a batch run's band join).
-      if (!SharesBand(sig(c), signature, lsh_params_)) continue;
+      if (!SharesBand(sig(c), signature, lsh_params_)) return false;
       m.candidates.push_back(c);
       // (earlier, later), as Clusterer verifies.
       const PairEstimate e = EstimatePair(sig(c), slots_[c].num_shingles, signature, sketch.num_shingles, k);
-      if (Classify(e, slots_[c].num_shingles, sketch.num_shingles, params_.match) != MatchKind::kNone) {
-        m.verified.push_back(c);
-        if (m.copy_of < 0 &&
-            internal::IsCopyPair(sig(c), slots_[c].num_shingles, signature, sketch.num_shingles, k, params_.match)) {
-          m.copy_of = c;
+      if (Classify(e, slots_[c].num_shingles, sketch.num_shingles, params_.match) == MatchKind::kNone) return false;
+      m.verified.push_back(c);
+      scratch->matched.push_back(slots_[c].cluster);
+      if (m.copy_of < 0 &&
+          internal::IsCopyPair(sig(c), slots_[c].num_shingles, signature, sketch.num_shingles, k, params_.match)) {
+        m.copy_of = c;
+      }
+      return true;
+    };
+    for (DocIndex c : candidates) consider(c);
+    if (large.empty()) return;
+    // Hot keys: each group (one cluster) until a member verifies; none of a cluster
+    // that matched already.
+    for (const LshIndex::KeyRef& key : large) {
+      auto it = hot_.find(HotCode(key));
+      if (it == hot_.end()) continue;
+      for (const std::vector<DocIndex>& group : it->second.groups) {
+        int64_t cluster = 0;
+        for (DocIndex d : group) {
+          if (alive(d)) {
+            cluster = slots_[d].cluster;
+            break;
+          }
+        }
+        if (cluster == 0 ||
+            std::find(scratch->matched.begin(), scratch->matched.end(), cluster) != scratch->matched.end()) {
+          continue;
+        }
+        for (DocIndex d : group) {
+          if (consider(d)) break;
         }
       }
+    }
+    for (std::vector<DocIndex>* v : {&m.candidates, &m.verified}) {  // A document in several keys, once.
+      std::sort(v->begin(), v->end());
+      v->erase(std::unique(v->begin(), v->end()), v->end());
     }
   };
   const int threads = options_.threads > 0 ? options_.threads : tbb::info::default_concurrency();
   if (threads <= 1 || sketches.size() < 2) {
-    std::vector<DocIndex> candidates;
-    for (size_t i = 0; i < sketches.size(); ++i) match(i, &candidates);
+    Scratch scratch;
+    for (size_t i = 0; i < sketches.size(); ++i) match(i, &scratch);
     return;
   }
-  tbb::enumerable_thread_specific<std::vector<DocIndex>> scratch;
+  tbb::enumerable_thread_specific<Scratch> scratch;
   tbb::task_arena arena(threads);
   arena.execute([&] {
     tbb::parallel_for(tbb::blocked_range<size_t>(0, sketches.size(), 1), [&](const tbb::blocked_range<size_t>& r) {
-      std::vector<DocIndex>& candidates = scratch.local();
-      for (size_t i = r.begin(); i != r.end(); ++i) match(i, &candidates);
+      Scratch& local = scratch.local();
+      for (size_t i = r.begin(); i != r.end(); ++i) match(i, &local);
     });
   });
 }
@@ -663,6 +734,7 @@ absl::Status IngestIndex::Load() {
     }
   }
   live_ = static_cast<int64_t>(slots_.size());
+  BuildHotKeys();
   {
     DEDUP_ASSIGN_OR_RETURN(SqliteStatement st, db->Prepare("SELECT id, canonical, size, created FROM clusters"));
     int64_t rows = 0;
@@ -1106,53 +1178,56 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
   for (size_t i = 0; i < R.size(); ++i) {
     if (out->class_first[i] == i) fresh->Insert(static_cast<DocIndex>(i), out->sketches[i]);
   }
-  // Stored copies whose representative is re-signed: the earliest one of each such class
-  // stands for it here (found in `moved` by its bands; filled below).
-  DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<LshIndex> moved, LshIndex::Create(lsh_params_, k));
-  std::vector<DocIndex> moved_slots;
   // Candidates of a document as it is now signed: stored representatives by their current
   // bands (a re-signed one's old bands are stale, so it is taken from `fresh` instead).
-  std::vector<DocIndex> candidates, found;
-  auto candidates_of = [&](DocIndex s) {
-    found.clear();
-    auto it = resigned.find(s);
-    SketchedDocument probe;
-    const SketchedDocument* sketch = nullptr;
-    if (it != resigned.end()) {
-      sketch = &out->sketches[it->second];
-    } else {
-      probe = SketchOf(s);
-      sketch = &probe;
-    }
-    candidates.clear();
-    lsh_->Query(*sketch, &candidates);
-    for (DocIndex c : candidates) {
-      if (c != s && alive(c) && !copies_.IsCopy(c) && !resigned.contains(c)) found.push_back(c);
-    }
-    candidates.clear();
-    fresh->Query(*sketch, &candidates);
-    for (DocIndex c : candidates) {
-      if (R[c] != s) found.push_back(R[c]);
-    }
-    candidates.clear();
-    moved->Query(*sketch, &candidates);
-    for (DocIndex c : candidates) {
-      if (moved_slots[c] != s) found.push_back(moved_slots[c]);
-    }
-    std::sort(found.begin(), found.end());
-    found.erase(std::unique(found.begin(), found.end()), found.end());
-  };
-  // The clusters touched: those of the re-signed documents and of their new matches.
-  // (A copy's matches are its representative's, in the same cluster.)
+  // The clusters touched: those of the re-signed documents and of their new matches --
+  // among the stored representatives by their current bands (a re-signed one's old bands
+  // are stale: it is found in `fresh`), in hot keys one member per group (cluster) until
+  // one verifies and none of a cluster touched already. (A copy's matches are its
+  // representative's, in the same cluster.)
   std::set<int64_t> touched;
+  std::vector<DocIndex> candidates;
+  std::vector<LshIndex::KeyRef> large;
   for (size_t i = 0; i < R.size(); ++i) {
     const DocIndex r = R[i];
     touched.insert(slots_[r].cluster);
     if (out->class_first[i] != i) continue;
-    candidates_of(r);
-    for (DocIndex c : found) {
-      if (verified(std::min(c, r), std::max(c, r))) touched.insert(slots_[c].cluster);
+    const SketchedDocument& sketch = out->sketches[i];
+    auto consider = [&](DocIndex c) {  // c re-signed, or a stored representative.
+      if (c == r || !alive(c) || (!resigned.contains(c) && copies_.IsCopy(c)) ||
+          !verified(std::min(c, r), std::max(c, r))) {
+        return false;
+      }
+      touched.insert(slots_[c].cluster);
+      return true;
+    };
+    candidates.clear();
+    large.clear();
+    lsh_->Query(sketch, &candidates, hot_.empty() ? SIZE_MAX : kHotKeyDocs, &large);
+    for (DocIndex c : candidates) {
+      if (!resigned.contains(c)) consider(c);
     }
+    for (const LshIndex::KeyRef& key : large) {
+      auto it = hot_.find(HotCode(key));
+      if (it == hot_.end()) {  // Not grouped (not expected): walked in full.
+        candidates.clear();
+        lsh_->KeyDocs(key, &candidates);
+        for (DocIndex c : candidates) {
+          if (!resigned.contains(c)) consider(c);
+        }
+        continue;
+      }
+      for (const std::vector<DocIndex>& group : it->second.groups) {
+        auto first = std::find_if(group.begin(), group.end(), [&](DocIndex d) { return alive(d); });
+        if (first == group.end() || touched.contains(slots_[*first].cluster)) continue;
+        for (DocIndex d : group) {
+          if (!resigned.contains(d) && consider(d)) break;
+        }
+      }
+    }
+    candidates.clear();
+    fresh->Query(sketch, &candidates);
+    for (DocIndex c : candidates) consider(R[c]);
   }
   std::vector<DocIndex> members;
   for (int64_t c : touched) {
@@ -1167,35 +1242,16 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
     if (it != resigned.end()) return -1 - static_cast<int64_t>(out->class_first[it->second]);
     return copies_.RepOf(s);
   };
-  {
-    absl::flat_hash_set<DocIndex> stood_for;  // Re-signed representatives whose class has a stand-in.
-    for (DocIndex m : members) {
-      const DocIndex rep = copies_.RepOf(m);
-      if (rep == m || !resigned.contains(rep) || resigned.contains(m) || !stood_for.insert(rep).second) continue;
-      moved->Insert(static_cast<DocIndex>(moved_slots.size()), SketchOf(m));
-      moved_slots.push_back(m);
-    }
-  }
-  // Components of the verified pairs among them, as a batch run finds them. A copy class
-  // is one component: each member joins its class's earliest one here, which alone looks
-  // up candidates; a candidate stands for its class's earliest member here.
-  absl::flat_hash_map<int64_t, uint32_t> first_of_class;  // class_of -> position in members.
-  EarliestRootUnion components(members.size());
-  auto find = [&](uint32_t x) { return components.Find(x); };
-  for (uint32_t i = 0; i < members.size(); ++i) {
-    auto [first, is_first] = first_of_class.try_emplace(class_of(members[i]), i);
-    if (!is_first) {
-      components.Union(first->second, i);
-      continue;
-    }
-    candidates_of(members[i]);
-    for (DocIndex other : found) {
-      auto it = first_of_class.find(class_of(other));
-      if (it == first_of_class.end() || it->second >= i) continue;  // Each earlier class once.
-      if (find(it->second) == find(i) || !verified(members[it->second], members[i])) continue;
-      components.Union(it->second, i);
-    }
-  }
+  // Components of the verified pairs among them, as a batch run finds them.
+  DEDUP_ASSIGN_OR_RETURN(
+      const std::vector<uint32_t> root_of,
+      BatchComponents(
+          params_, options_.threads, members.size(), [&](uint32_t i) { return class_of(members[i]); },
+          [&](uint32_t i) {
+            auto it = resigned.find(members[i]);
+            return it == resigned.end() ? SketchOf(members[i]) : out->sketches[it->second];
+          }));
+  auto find = [&](uint32_t x) { return root_of[x]; };
   // Ids: each old cluster goes to the part holding its earliest member; a part that
   // receives several keeps the oldest (smallest) and the others merge into it; a part
   // that receives none is cut out under a new id (a split of its earliest member's
@@ -1261,7 +1317,7 @@ void IngestIndex::ApplyReexamination(const Reexamination& r) {
   }
   for (DocIndex p : promoted) {
     if (!std::binary_search(r.resigned.begin(), r.resigned.end(), p) && !copies_.IsCopy(p)) {
-      lsh_->Insert(p, SketchOf(p));
+      IndexInsert(p, SketchOf(p));
     }
   }
   for (size_t i = 0; i < r.resigned.size(); ++i) {
@@ -1272,7 +1328,7 @@ void IngestIndex::ApplyReexamination(const Reexamination& r) {
     if (r.class_first[i] != i) {
       copies_.Add(r.resigned[r.class_first[i]], s);
     } else {
-      lsh_->Insert(s, r.sketches[i]);
+      IndexInsert(s, r.sketches[i]);
     }
     ++stale_lsh_;
   }
@@ -1293,6 +1349,7 @@ void IngestIndex::ApplyReexamination(const Reexamination& r) {
       copies_.Join(c, x);
     }
   }
+  RegroupHotKeys();
   next_cluster_ = r.next_cluster;
   next_event_seq_ = r.next_event_seq;
   merge_events_ += r.merges;
@@ -1352,6 +1409,7 @@ void IngestIndex::ReloadAll() {
   clusters_.clear();
   lsh_.reset();
   copies_.Clear();
+  hot_.clear();
   live_ = stale_lsh_ = 0;
   if (!Load().ok()) broken_ = true;
 }
@@ -1467,7 +1525,7 @@ void IngestIndex::ApplyInsert(const InsertPlan& plan) {
       copies_.Add(d.copy_of >= 0 ? static_cast<DocIndex>(d.copy_of) : base + static_cast<DocIndex>(PendingIndex(d.copy_of)),
                   slot);
     } else {
-      lsh_->Insert(slot, d.sketch);
+      IndexInsert(slot, d.sketch);
     }
     clusters_[cluster].members.push_back(slot);
   }
@@ -1538,59 +1596,46 @@ absl::StatusOr<RemoveResult> IngestIndex::RemoveSlots(std::vector<DocIndex> slot
     std::map<int64_t, DocIndex> affected;
     absl::flat_hash_set<DocIndex> removed(slots.begin(), slots.end());
     for (DocIndex s : slots) affected.emplace(slots_[s].cluster, s);  // Ascending s: keeps the first.
-    const int k = params_.sketch.num_perm;
-    std::vector<DocIndex> candidates;
+    // What remains of each affected cluster (ascending slots), all re-clustered in one
+    // batch run: a removal only takes pairs away, so no component spans two clusters.
+    struct Rest {
+      int64_t cluster;
+      DocIndex first_removed;
+      size_t begin, end;  // In `rest`.
+    };
+    std::vector<Rest> rests;
+    std::vector<DocIndex> rest;
     for (const auto& [cluster, first_removed] : affected) {
-      const ClusterState& c = clusters_.at(cluster);
-      std::vector<DocIndex> rest;
-      for (DocIndex m : c.members) {
+      const size_t begin = rest.size();
+      for (DocIndex m : clusters_.at(cluster).members) {
         if (!removed.contains(m)) rest.push_back(m);
       }
-      if (rest.empty()) {
+      if (rest.size() == begin) {
         plan.deleted_clusters.push_back(cluster);
         continue;
       }
-      std::sort(rest.begin(), rest.end());
-      // Re-cluster the rest: components of their verified pairs, as a batch run would.
-      // A class of copies (internal/copy_classes.h) is one component, so each member
-      // joins its class's earliest one here, which alone looks up candidates; an LSH
-      // entry (a representative, perhaps removed now) stands for its class's earliest
-      // member here. n copies cost O(n), not n^2 / 2 verifications.
-      absl::flat_hash_map<DocIndex, uint32_t> first_of_class;  // Representative -> position in rest.
-      EarliestRootUnion components(rest.size());
-      auto find = [&](uint32_t x) { return components.Find(x); };
-      for (uint32_t i = 0; i < rest.size(); ++i) {
-        auto [first, is_first] = first_of_class.try_emplace(copies_.RepOf(rest[i]), i);
-        if (!is_first) {
-          components.Union(first->second, i);
-          continue;
-        }
-        candidates.clear();
-        lsh_->Query(SketchOf(rest[i]), &candidates);
-        for (DocIndex other : candidates) {
-          if (!alive(other) || copies_.IsCopy(other)) continue;  // A tombstone or a stale entry.
-          auto it = first_of_class.find(other);
-          if (it == first_of_class.end() || it->second >= i) continue;  // Each earlier class once.
-          if (find(it->second) == find(i)) continue;                      // Already one component.
-          const DocIndex a = rest[it->second], b = rest[i];
-          if (!SharesBand(sig(a), sig(b), lsh_params_)) continue;  // A key collision.
-          const PairEstimate e = EstimatePair(sig(a), slots_[a].num_shingles, sig(b), slots_[b].num_shingles, k);
-          if (Classify(e, slots_[a].num_shingles, slots_[b].num_shingles, params_.match) == MatchKind::kNone) continue;
-          components.Union(it->second, i);
-        }
-      }
-      std::vector<int> part_of(rest.size(), -1);
+      std::sort(rest.begin() + static_cast<std::ptrdiff_t>(begin), rest.end());
+      rests.push_back(Rest{cluster, first_removed, begin, rest.size()});
+    }
+    DEDUP_ASSIGN_OR_RETURN(
+        const std::vector<uint32_t> root_of,
+        BatchComponents(
+            params_, options_.threads, rest.size(), [&](uint32_t i) -> int64_t { return copies_.RepOf(rest[i]); },
+            [&](uint32_t i) { return SketchOf(rest[i]); }));
+    std::vector<int> part_of(rest.size(), -1);
+    for (const Rest& r : rests) {
+      const ClusterState& c = clusters_.at(r.cluster);
       const size_t first_part = plan.parts.size();
-      for (uint32_t i = 0; i < rest.size(); ++i) {
-        const uint32_t root = find(i);
+      for (size_t i = r.begin; i < r.end; ++i) {
+        const uint32_t root = root_of[i];
         if (part_of[root] < 0) {
           part_of[root] = static_cast<int>(plan.parts.size());
           const bool is_new = plan.parts.size() > first_part;
-          const int64_t id = is_new ? plan.next_cluster++ : cluster;
+          const int64_t id = is_new ? plan.next_cluster++ : r.cluster;
           plan.parts.push_back(RemovePlan::Part{id, rest[i], is_new ? plan.now : c.created, {}, is_new});
           if (is_new) {
-            plan.events.push_back(ClusterEvent{plan.next_event_seq++, plan.now, ClusterEvent::Kind::kSplit, cluster,
-                                               id, ids_[first_removed]});
+            plan.events.push_back(ClusterEvent{plan.next_event_seq++, plan.now, ClusterEvent::Kind::kSplit, r.cluster,
+                                               id, ids_[r.first_removed]});
             ++plan.result.clusters_split;
           }
         }
@@ -1648,7 +1693,7 @@ void IngestIndex::ApplyRemove(const RemovePlan& plan) {
     if (std::optional<DocIndex> p = copies_.Remove(s)) promoted.push_back(*p);
   }
   for (DocIndex p : promoted) {
-    if (alive(p) && !copies_.IsCopy(p)) lsh_->Insert(p, SketchOf(p));
+    if (alive(p) && !copies_.IsCopy(p)) IndexInsert(p, SketchOf(p));
   }
   live_ -= static_cast<int64_t>(plan.removed.size());
   ApplyParts(plan.deleted_clusters, plan.parts);
@@ -1656,7 +1701,54 @@ void IngestIndex::ApplyRemove(const RemovePlan& plan) {
   next_event_seq_ = plan.next_event_seq;
   split_events_ += static_cast<int64_t>(plan.events.size());
   const int64_t dead = static_cast<int64_t>(slots_.size()) - live_;
-  if (dead > live_) RebuildLsh();
+  if (dead > live_) {
+    RebuildLsh();
+  } else if (!hot_.empty()) {
+    RegroupHotKeys();  // Split clusters regrouped, removed documents dropped.
+  }
+}
+
+void IngestIndex::IndexInsert(DocIndex slot, const SketchedDocument& sketch) {
+  lsh_->Insert(slot, sketch);
+  if (sketch.num_shingles == 0) return;
+  const uint32_t* const signature = sketch.signature.values().data();
+  for (int band = 0; band < lsh_params_.bands; ++band) {
+    const LshIndex::KeyRef key = lsh_->KeyRefOf(signature, band);
+    auto it = hot_.find(HotCode(key));
+    if (it == hot_.end()) {
+      if (lsh_->KeyCount(key) > kHotKeyDocs) GroupHotKey(key);
+      continue;
+    }
+    HotKey& hot = it->second;
+    auto [g, is_new] = hot.group_of.try_emplace(slots_[slot].cluster, static_cast<uint32_t>(hot.groups.size()));
+    if (is_new) hot.groups.emplace_back();
+    hot.groups[g->second].push_back(slot);
+  }
+}
+
+void IngestIndex::GroupHotKey(const LshIndex::KeyRef& key) {
+  std::vector<DocIndex> docs;
+  lsh_->KeyDocs(key, &docs);
+  HotKey hot;
+  for (DocIndex d : docs) {
+    if (!alive(d) || copies_.IsCopy(d)) continue;  // A tombstone, or a stale entry.
+    auto [g, is_new] = hot.group_of.try_emplace(slots_[d].cluster, static_cast<uint32_t>(hot.groups.size()));
+    if (is_new) hot.groups.emplace_back();
+    hot.groups[g->second].push_back(d);
+  }
+  hot_[HotCode(key)] = std::move(hot);
+}
+
+void IngestIndex::BuildHotKeys() {
+  hot_.clear();
+  for (const LshIndex::KeyRef& key : lsh_->LargeKeys(kHotKeyDocs)) GroupHotKey(key);
+}
+
+void IngestIndex::RegroupHotKeys() {
+  std::vector<LshIndex::KeyRef> keys;
+  keys.reserve(hot_.size());
+  for (const auto& [code, hot] : hot_) keys.push_back({static_cast<int>(code >> 32), static_cast<uint32_t>(code)});
+  for (const LshIndex::KeyRef& key : keys) GroupHotKey(key);
 }
 
 void IngestIndex::RebuildLsh() {
@@ -1694,6 +1786,7 @@ void IngestIndex::RebuildLsh() {
     if (!copies_.IsCopy(s)) lsh_->Insert(s, SketchOf(s));
   }
   stale_lsh_ = 0;
+  BuildHotKeys();
 }
 
 // -----------------------------------------------------------------------------------
@@ -1707,6 +1800,7 @@ IndexStats IngestIndex::Stats() const {
     s.chrome_lines = static_cast<int64_t>(chrome_->chrome_lines());
     s.chrome_history = static_cast<int64_t>(chrome_->documents());
     s.exact_copies = copies_.copies();
+    s.hot_keys = static_cast<int64_t>(hot_.size());
     s.clusters = static_cast<int64_t>(clusters_.size());
     for (const auto& [id, c] : clusters_) s.duplicate_clusters += c.members.size() > 1;
     s.duplicates = s.documents - s.clusters;
@@ -2017,44 +2111,35 @@ absl::StatusOr<VerifyReport> IngestIndex::VerifyFile(const std::string& path, co
 
   // The clusters a batch run computes from the stored signatures must be the stored ones.
   if (!options.quick && report.problems.empty()) {
-    DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<LshIndex> index, LshIndex::Create(lsh, k));
-    std::vector<uint32_t> parent(docs.size());
-    auto find = [&](uint32_t x) {
-      while (parent[x] != x) x = parent[x] = parent[parent[x]];
-      return x;
-    };
-    std::vector<DocIndex> candidates;
+    IndexParams banded = p;
+    banded.lsh = lsh;
     const uint64_t fp = SketchFingerprint(p.sketch);
-    // Copies (internal/copy_classes.h) join the first document with their sketch and are
-    // not indexed: it stands for them, so n copies cost O(n).
-    absl::flat_hash_map<uint64_t, uint32_t> first_with_key;
-    for (uint32_t i = 0; i < docs.size(); ++i) {
-      parent[i] = i;
-      const uint32_t* const signature = &sigs[size_t{i} * k];
-      if (docs[i].n > 0) {
+    // Copies (internal/copy_classes.h): each joins the first document with its sketch.
+    std::vector<int64_t> copy_class(docs.size());
+    {
+      absl::flat_hash_map<uint64_t, uint32_t> first_with_key;
+      for (uint32_t i = 0; i < docs.size(); ++i) {
+        copy_class[i] = i;
+        const uint32_t* const signature = &sigs[size_t{i} * k];
+        if (docs[i].n == 0) continue;
         auto [first, is_new] = first_with_key.try_emplace(internal::CopyKey(signature, docs[i].n, k), i);
         const uint32_t f = first->second;
         if (!is_new && internal::IsCopyPair(&sigs[size_t{f} * k], docs[f].n, signature, docs[i].n, k, p.match)) {
-          parent[i] = find(f);
-          continue;
+          copy_class[i] = f;
         }
       }
-      SketchedDocument sd;
-      sd.signature = Signature(std::vector<uint32_t>(&sigs[size_t{i} * k], &sigs[size_t{i} * k] + k), fp);
-      sd.num_shingles = docs[i].n;
-      candidates.clear();
-      index->Query(sd, &candidates);
-      for (DocIndex c : candidates) {
-        uint32_t a = find(c), b = find(i);
-        if (a == b) continue;  // Already one component: the pair would change nothing.
-        if (!SharesBand(&sigs[size_t{c} * k], &sigs[size_t{i} * k], lsh)) continue;  // A key collision.
-        const PairEstimate e = EstimatePair(&sigs[size_t{c} * k], docs[c].n, &sigs[size_t{i} * k], docs[i].n, k);
-        if (Classify(e, docs[c].n, docs[i].n, p.match) == MatchKind::kNone) continue;
-        if (a > b) std::swap(a, b);
-        parent[b] = a;
-      }
-      index->Insert(i, sd);
     }
+    DEDUP_ASSIGN_OR_RETURN(const std::vector<uint32_t> root_of,
+                           BatchComponents(
+                               banded, /*threads=*/0, docs.size(), [&](uint32_t i) { return copy_class[i]; },
+                               [&](uint32_t i) {
+                                 SketchedDocument sd;
+                                 sd.signature = Signature(
+                                     std::vector<uint32_t>(&sigs[size_t{i} * k], &sigs[size_t{i} * k] + k), fp);
+                                 sd.num_shingles = docs[i].n;
+                                 return sd;
+                               }));
+    auto find = [&](uint32_t x) { return root_of[x]; };
     // Same partition: each stored cluster is one component, and each component one cluster.
     absl::flat_hash_map<uint32_t, int64_t> cluster_of_root;
     absl::flat_hash_map<int64_t, uint32_t> root_of_cluster;

@@ -286,6 +286,7 @@ struct IndexStats {
   int64_t chrome_lines = 0;         // (Scope, line) pairs the chrome model holds.
   int64_t exact_copies = 0;         // Documents whose sketch equals an earlier one's in their
                                     // cluster: looked up through it (internal/copy_classes.h).
+  int64_t hot_keys = 0;             // LSH keys of more than 64 documents, grouped by cluster.
   int64_t chrome_history = 0;       // Documents it learned from (removed ones included).
   LshParams lsh;
   std::string sketch_description;
@@ -523,6 +524,25 @@ class IngestIndex {
   // Only representatives of copy classes are in lsh_ (internal/copy_classes.h).
   std::unique_ptr<LshIndex> lsh_;
   internal::CopyClasses copies_;
+  // Hot keys: LSH keys holding more than kHotKeyDocs documents -- one footer or page
+  // template shared by many pages, with chrome removal off or the chrome inside a line.
+  // Their documents are grouped by cluster, and a query walks each group only until one
+  // member verifies, and not at all when its cluster already matched: n pages that share
+  // a key and match cost O(n) verifications and group visits, not n^2 / 2. (The pair
+  // counts then leave out the pairs skipped, as a batch run's giant runs do.) Groups
+  // hold one cluster's documents: regrouped whenever clusters split or documents are
+  // re-signed; merges keep them valid (merged groups are in one cluster).
+  static constexpr size_t kHotKeyDocs = 64;
+  struct HotKey {
+    std::vector<std::vector<DocIndex>> groups;
+    absl::flat_hash_map<int64_t, uint32_t> group_of;  // Cluster -> its group.
+  };
+  absl::flat_hash_map<uint64_t, HotKey> hot_;  // band << 32 | key31.
+  static uint64_t HotCode(const LshIndex::KeyRef& k) { return uint64_t{static_cast<uint32_t>(k.band)} << 32 | k.key31; }
+  void IndexInsert(DocIndex slot, const SketchedDocument& sketch);  // Into lsh_ and hot_.
+  void GroupHotKey(const LshIndex::KeyRef& key);  // (Re)builds hot_'s entry from lsh_.
+  void BuildHotKeys();    // Every large key of lsh_ (after building or rebuilding it).
+  void RegroupHotKeys();  // After clusters split or documents were re-signed.
   int64_t live_ = 0;                    // Live slots.
   int64_t stale_lsh_ = 0;               // LSH entries of signatures since re-made.
   int64_t next_seq_ = 1;

@@ -252,6 +252,57 @@ void LshIndex::Query(const SketchedDocument& sketch, std::vector<DocIndex>* out)
   out->erase(std::unique(out->begin() + first, out->end()), out->end());
 }
 
+void LshIndex::Query(const SketchedDocument& sketch, std::vector<DocIndex>* out, size_t max_per_key,
+                     std::vector<KeyRef>* large) const {
+  if (IsEmpty(sketch)) return;
+  DEDUP_CHECK(sketch.signature.size() == num_perm_);
+  absl::InlinedVector<uint32_t, 64> keys(static_cast<size_t>(params_.bands));
+  PrefetchHomes(sketch.signature.values().data(), keys.data());
+  const size_t first = out->size();
+  for (int band = 0; band < params_.bands; ++band) {
+    const KeyRef key{band, keys[band]};
+    if (KeyCount(key) > max_per_key) {
+      large->push_back(key);
+    } else {
+      Lookup(bands_[band], keys[band], out);
+    }
+  }
+  std::sort(out->begin() + first, out->end());
+  out->erase(std::unique(out->begin() + first, out->end()), out->end());
+}
+
+void LshIndex::KeyDocs(const KeyRef& key, std::vector<DocIndex>* out) const {
+  Lookup(bands_[key.band], key.key31, out);
+}
+
+size_t LshIndex::KeyCount(const KeyRef& key) const {
+  const Band& b = bands_[key.band];
+  if (b.capacity == 0) return 0;
+  const Slot* s = b.slots.data();
+  size_t count = 0;
+  for (size_t i = Home(b, key.key31);; ++i) {
+    const Slot slot = s[i];
+    if (slot.value == kEmpty) return count;
+    const uint32_t k = slot.tag >> 1;
+    if (k < key.key31) continue;
+    if (k > key.key31) return count;
+    if (slot.tag & 1) return count + b.overflow[slot.value].size();
+    ++count;
+  }
+}
+
+std::vector<LshIndex::KeyRef> LshIndex::LargeKeys(size_t min_docs) const {
+  std::vector<KeyRef> keys;
+  for (int band = 0; band < params_.bands; ++band) {
+    const Band& b = bands_[band];
+    for (const Slot& s : b.slots) {
+      if (s.value == kEmpty || !(s.tag & 1)) continue;
+      if (kInlinePerKey + b.overflow[s.value].size() > min_docs) keys.push_back(KeyRef{band, s.tag >> 1});
+    }
+  }
+  return keys;
+}
+
 size_t LshIndex::MemoryBytes() const {
   size_t bytes = bands_.capacity() * sizeof(Band);
   for (const Band& b : bands_) {

@@ -130,6 +130,24 @@ class LshIndex final : public CandidateIndex {
   // XXH3 of band `band`'s r slots, seeded by the band number.
   uint64_t BandKey(const uint32_t* signature, int band) const;
 
+  // Large keys, for callers that group them (IngestIndex's hot keys): a key is named by
+  // its band and the 31 bits of its band key the tables hold.
+  struct KeyRef {
+    int band;
+    uint32_t key31;
+    friend bool operator==(const KeyRef&, const KeyRef&) = default;
+  };
+  KeyRef KeyRefOf(const uint32_t* signature, int band) const { return {band, KeyOf(BandKey(signature, band))}; }
+  // Query() that leaves out keys holding more than max_per_key documents and appends
+  // them to *large instead (each once).
+  void Query(const SketchedDocument& sketch, std::vector<DocIndex>* out, size_t max_per_key,
+             std::vector<KeyRef>* large) const;
+  // The documents under a key, in insertion order; and their number.
+  void KeyDocs(const KeyRef& key, std::vector<DocIndex>* out) const;
+  size_t KeyCount(const KeyRef& key) const;
+  // Every key holding more than min_docs documents (min_docs >= kInlinePerKey).
+  std::vector<KeyRef> LargeKeys(size_t min_docs) const;
+
   // Heap bytes held by the index's tables: slot arrays at their capacity, overflow
   // buckets at their capacity, and the per-band headers.
   size_t MemoryBytes() const;

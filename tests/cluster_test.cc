@@ -613,7 +613,7 @@ TEST_F(ClusterTest, GiantRunsGiveTheClustersOfAllPairs) {
         for (int m = 0; m < 1 + static_cast<int>(SplitMix64(&state) % 3); ++m) {
           std::vector<uint32_t> v = base;
           for (uint32_t& x : v) {
-            if (SplitMix64(&state) % 10 < 2 * m) x = static_cast<uint32_t>(SplitMix64(&state));
+            if (SplitMix64(&state) % 10 < static_cast<uint64_t>(2 * m)) x = static_cast<uint32_t>(SplitMix64(&state));
           }
           docs.push_back(doc(std::move(v), count + m));
         }

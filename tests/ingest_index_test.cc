@@ -1562,5 +1562,77 @@ TEST(IngestIndexCopiesTest, OneGiantClassOfCopies) {
   ExpectVerifies(*index, "giant class");
 }
 
+// --- Hot keys (ingest_index.h): LSH keys of more than 64 documents, grouped by cluster ---
+
+// One-line pages from 3 templates of 40 words, each with a tail of its own: short tails
+// (the pages match their template's others), long ones (they match through containment
+// or not at all), and pages that join two templates (bridges between their clusters).
+std::vector<Document> TemplateCorpus(uint64_t seed, int n) {
+  uint64_t s = seed;
+  std::vector<Document> docs;
+  for (int i = 0; i < n; ++i) {
+    const int t = static_cast<int>(Uniform(&s, 3));
+    std::string text = Words(700 + static_cast<uint64_t>(t), 40);
+    const size_t kind = Uniform(&s, 10);
+    const int tail = kind < 6 ? 1 + static_cast<int>(Uniform(&s, 5)) : kind < 9 ? 30 + static_cast<int>(Uniform(&s, 40)) : 0;
+    if (tail > 0) text += " " + Words(5000 + static_cast<uint64_t>(i), tail);
+    if (kind == 9) text += " " + Words(700 + static_cast<uint64_t>((t + 1) % 3), 40);
+    docs.push_back(Document{absl::StrFormat("t%04d", i), text + "\n", ""});
+  }
+  return docs;
+}
+
+TEST(IngestIndexHotKeyTest, TemplatePagesMatchBatchThroughRemovals) {
+  TempDir dir;
+  std::vector<Document> docs = TemplateCorpus(17, 700);
+  const ClusterResult batch = BatchRun(WriteDocs(dir, docs), PipelineOptions{});
+  for (size_t max_batch : {1, 16, 100}) {
+    const std::string label = absl::StrFormat("max batch %d", max_batch);
+    const std::string path = dir.File(absl::StrFormat("t%d.dedup", max_batch));
+    IngestInSessions(path, docs, IndexParams{}, /*seed=*/max_batch + 7, max_batch);
+    std::unique_ptr<IngestIndex> index = OpenOrDie(path);
+    ASSERT_NE(index, nullptr);
+    EXPECT_GT(index->Stats().hot_keys, 0) << label;
+    ExpectSameClusters(batch, index->ExportClusters(true), /*same_pair_counts=*/false, label);
+    ExpectVerifies(*index, label);
+  }
+  // Removals split clusters (the bridges go first) and regroup the hot keys; documents
+  // inserted afterwards find the groups as they now are.
+  std::unique_ptr<IngestIndex> index = OpenOrDie(dir.File("t16.dedup"));
+  ASSERT_NE(index, nullptr);
+  std::vector<bool> keep(docs.size(), true);
+  uint64_t s = 3;
+  int64_t splits = 0;
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      const bool bridge = docs[i].text.size() > 500;
+      if (keep[i] && ((bridge && round == 0) || Uniform(&s, 6) == 0)) {
+        ids.push_back(docs[i].id);
+        keep[i] = false;
+      }
+    }
+    absl::StatusOr<RemoveResult> removed = index->Remove(ids);
+    ASSERT_TRUE(removed.ok()) << removed.status();
+    splits += removed->clusters_split;
+    std::vector<Document> more = TemplateCorpus(100 + round, 40);
+    for (Document& d : more) d.id = absl::StrFormat("round%d-%s", round, d.id);
+    ASSERT_TRUE(index->CheckAndInsert(more).ok());
+    std::vector<Document> rest;
+    for (size_t i = 0; i < docs.size(); ++i) {
+      if (keep[i]) rest.push_back(docs[i]);
+    }
+    for (Document& d : more) {
+      docs.push_back(d);
+      keep.push_back(true);
+      rest.push_back(d);
+    }
+    const std::string label = absl::StrFormat("removal round %d", round);
+    ExpectSameClusters(BatchRun(WriteDocs(dir, rest), PipelineOptions{}), index->ExportClusters(true), false, label);
+    ExpectVerifies(*index, label);
+  }
+  EXPECT_GT(splits, 0);
+}
+
 }  // namespace
 }  // namespace dedup

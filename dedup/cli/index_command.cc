@@ -533,7 +533,7 @@ int RunStats(const ReadFlags& f) {
               << ", \"canonical\": \"" << CanonicalRuleName(p.canonical) << "\", \"bands\": " << s.lsh.bands
               << ", \"rows\": " << s.lsh.rows << ", \"chrome\": " << JsonQuote(DescribeChromeRule(p.chrome))
               << ", \"chrome_lines\": " << s.chrome_lines << ", \"chrome_history\": " << s.chrome_history
-              << ", \"exact_copies\": " << s.exact_copies << "}\n";
+              << ", \"exact_copies\": " << s.exact_copies << ", \"hot_keys\": " << s.hot_keys << "}\n";
     return kExitOk;
   }
   std::cout << absl::StrFormat("index       %s\n", f.path)
@@ -546,6 +546,7 @@ int RunStats(const ReadFlags& f) {
                                s.verified_pairs)
             << absl::StrFormat("copies      %d documents are exact copies of an earlier one (looked up through it)\n",
                                s.exact_copies)
+            << absl::StrFormat("hot keys    %d LSH keys hold more than 64 documents (grouped by cluster)\n", s.hot_keys)
             << absl::StrFormat("inserted    %s .. %s\n", s.documents ? FormatTime(s.oldest_inserted) : "-",
                                s.documents ? FormatTime(s.newest_inserted) : "-")
             << absl::StrFormat("published   %s .. %s\n", FormatTime(s.oldest_published),
