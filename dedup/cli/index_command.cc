@@ -22,6 +22,7 @@
 #include "dedup/ingest_index.h"
 #include "dedup/output_file.h"
 #include "dedup/report.h"
+#include "dedup/serve/answers.h"
 
 namespace dedup::cli {
 namespace {
@@ -304,15 +305,7 @@ struct CheckFlags {
 
 void PrintResult(const CheckResult& r, bool jsonl, std::ostream& out) {
   if (jsonl) {
-    out << "{\"id\":" << JsonQuote(r.id) << ",\"decision\":\"" << DecisionName(r.decision)
-        << "\",\"cluster\":" << r.cluster << ",\"canonical\":" << JsonQuote(r.canonical)
-        << ",\"similarity\":" << Num(r.similarity) << ",\"containment\":" << Num(r.containment);
-    if (!r.merged.empty()) {
-      out << ",\"merged\":[";
-      for (size_t i = 0; i < r.merged.size(); ++i) out << (i ? "," : "") << r.merged[i];
-      out << "]";
-    }
-    out << "}\n";
+    out << serve::CheckResultJson(r) << '\n';  // The same bytes as `dedup serve` answers.
   } else {
     out << TsvEscape(r.id) << '\t' << DecisionName(r.decision) << '\t' << r.cluster << '\t' << TsvEscape(r.canonical)
         << '\t' << Num(r.similarity) << '\t' << Num(r.containment) << '\n';
