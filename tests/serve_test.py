@@ -466,8 +466,16 @@ def test_startup():
         f.write("hello")
     r = subprocess.run([DEDUP, "serve", bad, "--listen", "127.0.0.1:0"], capture_output=True, text=True, timeout=30)
     check("an index that does not open: exit 1 with the reason", r.returncode == 1 and "error" in r.stderr, r.stderr)
-    s = Server(os.path.join(TMP, "wide.dedup"), name="wide")
-    s.stop()
+    # A missing index is created with the parameter flags; an existing one must match them.
+    s = Server(os.path.join(TMP, "wide.dedup"), "--threshold", "0.6", "--num-perm", "64", name="wide")
+    check("created with the parameter flags: exit 0", s.stop() == 0)
+    r = cli("index", "stats", os.path.join(TMP, "wide.dedup"), "--format", "json")
+    stats = json.loads(r.stdout) if r.returncode == 0 else {}
+    check("created with --threshold 0.6", stats.get("threshold") == 0.6, r.stdout + r.stderr)
+    r = subprocess.run([DEDUP, "serve", os.path.join(TMP, "wide.dedup"), "--listen", "127.0.0.1:0", "--threshold",
+                        "0.9"], capture_output=True, text=True, timeout=30)
+    check("an existing index with other parameters: exit 1 naming them", r.returncode == 1 and "0.9" in r.stderr,
+          r.stderr)
     s.proc = subprocess.Popen([DEDUP, "serve", os.path.join(TMP, "wide.dedup"), "--listen", "0.0.0.0:0"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     SERVERS.append(s)

@@ -5,7 +5,7 @@
 // Start-up: the listener comes up first (its address is the first line on stderr,
 // {"event":"listening","address":"127.0.0.1:PORT"}, and --port-file gets the port), then
 // the index opens on a background thread (/readyz answers 503 until it is open; a missing
-// index is created with the default parameters). SIGTERM or SIGINT: stop accepting,
+// index is created with the parameter flags, as `dedup index create` takes them). SIGTERM or SIGINT: stop accepting,
 // finish the requests in flight and their commits, close the index, exit 0.
 // Every request is logged as one JSON line on stderr: method, route template, status,
 // duration, body sizes, peer -- never a token or a document's text or id.
@@ -24,6 +24,7 @@
 
 #include "absl/strings/str_format.h"
 #include "dedup/cli/commands.h"
+#include "dedup/cli/param_flags.h"
 #include "dedup/ingest_index.h"
 #include "dedup/report.h"
 #include "dedup/serve/group_commit.h"
@@ -50,6 +51,7 @@ struct ServeFlags {
   int max_connections = 1024;
   double request_timeout = 30;
   double idle_timeout = 60;
+  ParamFlags params;
 };
 
 std::mutex log_mu;
@@ -102,7 +104,11 @@ bool IsLoopback(const std::string& host) {
   return host == "::1" || host.rfind("127.", 0) == 0 || host == "localhost";
 }
 
-int RunServe(const ServeFlags& f) {
+int RunServe(CLI::App* app, const ServeFlags& f) {
+  // The parameters of an index created here (a missing INDEX); for an existing one, each
+  // flag given must equal its stored value.
+  absl::StatusOr<IndexParams> create_params = f.params.Apply(app, IndexParams{}, /*all=*/true);
+  if (!create_params.ok()) return Fail(create_params.status(), kExitUsage);
   serve::ServerOptions server_options;
   absl::Status st = ParseListen(f.listen, &server_options.host, &server_options.port);
   if (!st.ok()) return Fail(st, kExitUsage);
@@ -173,8 +179,13 @@ int RunServe(const ServeFlags& f) {
     absl::StatusOr<std::unique_ptr<IngestIndex>> opened = IngestIndex::Open(f.path, options);
     bool created = false;
     if (absl::IsNotFound(opened.status())) {
+      options.params = *create_params;
       opened = IngestIndex::Create(f.path, options);
       created = true;
+    } else if (opened.ok() && f.params.AnyGiven(app)) {
+      absl::StatusOr<IndexParams> expected = f.params.Apply(app, (*opened)->params(), /*all=*/false);
+      absl::Status same = expected.ok() ? (*opened)->CheckParams(*expected) : expected.status();
+      if (!same.ok()) opened = same;
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!opened.ok()) {
@@ -227,9 +238,9 @@ Command RegisterServeCommand(CLI::App& app) {
       "document or {\"documents\": [...]}), POST /v1/query, GET|DELETE /v1/documents/{id},\n"
       "GET /v1/clusters/{id}, POST /v1/expire, GET /healthz, /readyz, /metrics. Concurrent\n"
       "inserts share one commit (group commit); each answer is sent once it is durable.\n"
-      "Opens INDEX (created with the default parameters if missing) after the listener is up.\n"
+      "Opens INDEX (created with the parameter flags if missing) after the listener is up.\n"
       "SIGTERM/SIGINT: stop accepting, finish requests in flight, exit 0. See README.md.");
-  cmd->add_option("INDEX", f->path, "The index file (created with `dedup index create`, or here if missing)")
+  cmd->add_option("INDEX", f->path, "The index file (created here with the parameter flags if missing)")
       ->required();
   cmd->add_option("--listen", f->listen,
                   "Address to listen on, HOST:PORT ([::1]:PORT for IPv6); port 0 picks a free port, printed "
@@ -273,12 +284,15 @@ Command RegisterServeCommand(CLI::App& app) {
                   "Seconds a connection may wait for a request's header (keep-alive idle time)")
       ->check(CLI::Range(0.001, 86400.0))
       ->capture_default_str();
+  f->params.Register(cmd);
   cmd->footer(
-      "\nEnvironment: DEDUP_TOKEN, the bearer token when --token-file is not given.\n"
+      "\nThe parameter flags (--shingle ... --boilerplate-source-min-contexts) set the parameters of\n"
+      "an index created here; for an existing index each one given must equal its stored value.\n"
+      "Environment: DEDUP_TOKEN, the bearer token when --token-file is not given.\n"
       "Statuses: 400 bad JSON or field (named), 401 token, 404, 405, 409 id replayed with another\n"
       "text, 413 body or batch over the limit, 415 not application/json, 431 header too large,\n"
       "503 index loading or too many connections, 507 index file size limit.");
-  return Command{cmd, [f] { return RunServe(*f); }};
+  return Command{cmd, [cmd, f] { return RunServe(cmd, *f); }};
 }
 
 }  // namespace dedup::cli
