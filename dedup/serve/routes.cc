@@ -211,8 +211,11 @@ HttpResponse Router::Dispatch(const HttpRequest& request, std::string_view path)
   const bool allowed = request.method == allow.substr(0, allow.find(',')) ||
                        (allow.find(',') != std::string_view::npos && request.method == allow.substr(allow.rfind(' ') + 1));
   if (!allowed) {
+    // The method is the client's text: quoted only when it is a short UTF-8 word.
+    const bool printable = request.method.size() <= 32 && IsValidUtf8(request.method);
     HttpResponse r = Error(405, "method_not_allowed",
-                           absl::StrFormat("%s is not allowed on %s (allowed: %s)", request.method, tmpl, allow));
+                           absl::StrFormat("%s is not allowed on %s (allowed: %s)",
+                                           printable ? request.method : "this method", tmpl, allow));
     r.headers.emplace_back("Allow", std::string(allow));
     r.route = std::string(tmpl);  // The method is not one of the route's.
     return r;
