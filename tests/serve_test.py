@@ -162,6 +162,8 @@ def test_main_server():
     check("415 text/plain", st == 415 and error_of(body).get("code") == "unsupported_media_type", f"{st} {body}")
     st, body = s.json("POST", "/v1/documents", docs[0], content_type=None)
     check("415 without Content-Type", st == 415, f"{st}")
+    st, _, _ = s.request("POST", "/v1/query", json.dumps(docs[0]), headers={"Expect": "100-continue"})
+    check("Expect: 100-continue", st == 200, f"{st}")
     check("charset parameter accepted",
           s.json("POST", "/v1/query", docs[0], content_type="application/json; charset=utf-8")[0] == 200)
     st, body = s.json("POST", "/v1/documents", "{not json")
