@@ -87,9 +87,12 @@ void GroupCommitter::CommitGroup(std::vector<std::shared_ptr<Unit>> group) {
       }
       return;
     }
+    // Each caller gets a Status of its own: copies share a reference-counted payload, and
+    // callers on other threads should not share state with this one (nor with each other).
+    auto own = [](const absl::Status& s) { return absl::Status(s.code(), std::string(s.message())); };
     if (failed >= batch.size()) {  // Nobody to blame: the whole group fails.
       for (const auto& u : group) {
-        u->outcome.status = results.status();
+        u->outcome.status = own(results.status());
         u->outcome.failed = u->docs.size();
         finish(u);
       }
@@ -97,7 +100,7 @@ void GroupCommitter::CommitGroup(std::vector<std::shared_ptr<Unit>> group) {
     }
     size_t u = group.size() - 1;
     while (start[u] > failed) --u;
-    group[u]->outcome.status = results.status();
+    group[u]->outcome.status = own(results.status());
     group[u]->outcome.failed = failed - start[u];
     finish(group[u]);
     group.erase(group.begin() + static_cast<ptrdiff_t>(u));

@@ -45,7 +45,8 @@ struct HttpServer::Impl {
   Handler handler;
   Logger logger;
   net::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  // On a strand of its own: its accept handler and Drain's close() never run at once.
+  tcp::acceptor acceptor{net::make_strand(ioc)};
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::unique_ptr<net::thread_pool> workers;
   std::vector<std::thread> io_threads;
@@ -305,7 +306,7 @@ std::string HttpServer::address() const { return impl_->address; }
 void HttpServer::Drain() {
   if (impl_->draining.exchange(true)) return;
   Impl* impl = impl_.get();
-  net::post(impl->ioc, [impl] {
+  net::post(impl->acceptor.get_executor(), [impl] {
     beast::error_code ec;
     impl->acceptor.close(ec);
     impl->CloseIdleSessions();
