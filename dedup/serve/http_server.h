@@ -9,9 +9,10 @@
 // Limits, each answered with a JSON error and the connection closed:
 //   - header bigger than max_header_bytes: 431;
 //   - body bigger than max_body_bytes (by Content-Length or as it arrives): 413;
-//   - a request not complete within request_timeout of its first byte being awaited, or
-//     a response not written within it: the connection is closed (408 when nothing was
-//     in flight is not worth a write to a stalled client);
+//   - no request header within idle_timeout (an idle keep-alive connection, or a client
+//     that stalls in its header), a body not received within request_timeout of its
+//     header, or a response not written within request_timeout: the connection is closed
+//     without an answer (a stalled client would not read one);
 //   - more than max_connections open connections: the new one gets 503 and is closed;
 //   - a malformed request: 400.
 //
