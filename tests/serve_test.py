@@ -452,6 +452,60 @@ def raw_status(port, data):
     return int(m.group(1)) if m else None
 
 
+def test_loading():
+    """/readyz is 503 while the index opens (after the listener is up), then 200."""
+    import random
+    rnd = random.Random(5)
+    words = [f"w{i}" for i in range(5000)]
+    corpus = os.path.join(TMP, "load.jsonl")
+    with open(corpus, "w") as f:
+        for i in range(60000):
+            f.write(json.dumps({"id": f"g{i}", "text": " ".join(rnd.choice(words) for _ in range(150))}) + "\n")
+    index = os.path.join(TMP, "load.dedup")
+    cli("index", "create", index)
+    r = cli("index", "add", index, corpus, "--batch-size", "5000", "--sync", "normal", "--format", "jsonl")
+    check("built the loading index", r.returncode == 0, r.stderr)
+    port_file = os.path.join(TMP, "load.port")
+    proc = subprocess.Popen([DEDUP, "serve", index, "--listen", "127.0.0.1:0", "--port-file", port_file],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    holder = Server.__new__(Server)
+    holder.proc = proc
+    SERVERS.append(holder)
+    deadline = time.time() + 30
+    while not os.path.exists(port_file) and time.time() < deadline:
+        time.sleep(0.001)
+    port = int(open(port_file).read())
+    seen = []
+    healthy_while_loading = None
+    write_while_loading = None
+    while time.time() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/readyz")
+        r = conn.getresponse()
+        body = r.read()
+        seen.append(r.status)
+        if r.status == 503 and healthy_while_loading is None:
+            conn.request("GET", "/healthz")
+            resp = conn.getresponse()
+            resp.read()
+            healthy_while_loading = resp.status
+            conn.request("POST", "/v1/query", json.dumps({"id": "q", "text": "w1 w2 w3"}),
+                         {"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            write_while_loading = (resp.status, json.loads(resp.read()))
+        conn.close()
+        if r.status == 200:
+            break
+    check("readyz 503 while loading", 503 in seen, str(seen[:5]))
+    check("readyz 200 once loaded", seen and seen[-1] == 200, str(seen[-3:]))
+    check("healthz 200 while loading", healthy_while_loading in (200, None), str(healthy_while_loading))
+    check("a query while loading: 503 unavailable", write_while_loading is None or
+          (write_while_loading[0] == 503 and write_while_loading[1]["error"]["code"] == "unavailable"),
+          str(write_while_loading))
+    proc.send_signal(signal.SIGTERM)
+    check("stopped after loading: exit 0", proc.wait(30) == 0)
+
+
 def test_startup():
     """Usage errors, the warning beyond loopback, a bad index, --help."""
     r = cli("serve", "--help")
@@ -491,7 +545,7 @@ def test_startup():
 
 def main():
     try:
-        for t in [test_startup, test_main_server, test_small_server]:
+        for t in [test_startup, test_loading, test_main_server, test_small_server]:
             try:
                 t()
             except Exception as e:  # A crash of one group is a failure, not a hang.
