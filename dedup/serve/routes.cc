@@ -230,7 +230,9 @@ HttpResponse Router::Dispatch(const HttpRequest& request, std::string_view path)
   if (request.method == "POST" && !IsJson(request.content_type)) {
     return with_route(Error(415, "unsupported_media_type",
                             absl::StrFormat("Content-Type must be application/json, not \"%s\"",
-                                            IsValidUtf8(request.content_type) ? request.content_type : "?")));
+                                            request.content_type.size() <= 100 && IsValidUtf8(request.content_type)
+                                                ? request.content_type
+                                                : "?")));
   }
   if (tmpl == "/healthz") return with_route(Json(200, "{\"status\":\"alive\"}"));
   if (tmpl == "/readyz") return with_route(Ready());
