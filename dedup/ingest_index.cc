@@ -2161,4 +2161,34 @@ absl::StatusOr<VerifyReport> IngestIndex::VerifyFile(const std::string& path, co
   return report;
 }
 
+std::optional<StoredDocument> IngestIndex::FindDocument(std::string_view id) const {
+  std::shared_lock<std::shared_mutex> read(state_mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  const Slot& x = slots_[*it];
+  StoredDocument d;
+  d.id = ids_[*it];
+  d.cluster = x.cluster;
+  d.canonical = ids_[clusters_.at(x.cluster).canonical];
+  d.published = x.published;
+  d.inserted = x.inserted;
+  d.num_shingles = x.num_shingles;
+  return d;
+}
+
+std::optional<StoredCluster> IngestIndex::FindCluster(int64_t cluster) const {
+  std::shared_lock<std::shared_mutex> read(state_mu_);
+  auto it = clusters_.find(cluster);
+  if (it == clusters_.end()) return std::nullopt;
+  StoredCluster c;
+  c.id = cluster;
+  c.canonical = ids_[it->second.canonical];
+  c.created = it->second.created;
+  std::vector<DocIndex> members = it->second.members;
+  std::sort(members.begin(), members.end());  // Slots ascend in insertion order.
+  c.members.reserve(members.size());
+  for (DocIndex m : members) c.members.push_back(ids_[m]);
+  return c;
+}
+
 }  // namespace dedup

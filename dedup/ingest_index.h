@@ -293,6 +293,24 @@ struct IndexStats {
   IndexParams params;
 };
 
+// One stored document as the index holds it (its text is not returned).
+struct StoredDocument {
+  std::string id;
+  int64_t cluster = 0;
+  std::string canonical;  // Id of its cluster's canonical member.
+  int64_t published = kNoTime;  // Unix s, or kNoTime.
+  int64_t inserted = 0;         // Unix s.
+  uint32_t num_shingles = 0;
+};
+
+// One stored cluster: its canonical member and its members in insertion order.
+struct StoredCluster {
+  int64_t id = 0;
+  std::string canonical;
+  int64_t created = 0;  // Unix s.
+  std::vector<std::string> members;
+};
+
 struct VerifyOptions {
   // PRAGMA quick_check instead of integrity_check, and no re-clustering check.
   bool quick = false;
@@ -349,6 +367,12 @@ class IngestIndex {
   absl::StatusOr<RemoveResult> Expire(int64_t before, ExpireBy by);
 
   IndexStats Stats() const;
+
+  // Readers for one document or one cluster (for `dedup serve`): the stored document
+  // with this id, O(1); the cluster with this id, O(its members). nullopt when there is
+  // none (a cluster id merged away or deleted included).
+  std::optional<StoredDocument> FindDocument(std::string_view id) const;
+  std::optional<StoredCluster> FindCluster(int64_t cluster) const;
 
   // Merge and split events, oldest first (all of them when `cluster` is unset, else
   // those naming it as old or new cluster).

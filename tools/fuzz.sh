@@ -18,7 +18,7 @@ seconds=$1
 shift
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(record_parser normalize html published_time index)
+  targets=(record_parser normalize html published_time index serve_request)
 fi
 bash tools/install-deps.sh --fuzz
 

@@ -14,6 +14,7 @@ packages=(
   libcli11-dev        # CLI11: subcommands, options and --help
   libxml2-dev         # libxml2: HTML input (forgiving parser, character references)
   libsqlite3-dev      # SQLite: the durable ingestion index
+  libboost1.81-dev    # Boost.Beast + Boost.Asio (header-only): the `dedup serve` HTTP server
   libgtest-dev libgmock-dev  # GoogleTest
   libbenchmark-dev    # Google Benchmark
 )

@@ -13,6 +13,7 @@ Command RegisterVersionCommand(CLI::App& app);  // dedup version
 Command RegisterEvalCommand(CLI::App& app);     // dedup eval
 Command RegisterExplainCommand(CLI::App& app);  // dedup explain
 Command RegisterIndexCommand(CLI::App& app);    // dedup index create|add|query|...
+Command RegisterServeCommand(CLI::App& app);    // dedup serve
 
 // "dedup 0.1.0" plus library versions, one per line.
 std::string VersionText();

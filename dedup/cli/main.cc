@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("dedup ") + dedup::kVersion);
   std::vector<Command> commands = {RegisterClusterCommand(app), RegisterCompareCommand(app), RegisterEvalCommand(app), RegisterExplainCommand(app),
-                                   RegisterIndexCommand(app), RegisterVersionCommand(app)};
+                                   RegisterIndexCommand(app), RegisterServeCommand(app), RegisterVersionCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
