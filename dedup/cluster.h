@@ -274,6 +274,9 @@ struct ClusterStats {
 struct ClusterResult {
   std::vector<DocumentResult> documents;           // In input order.
   std::vector<std::vector<DocIndex>> clusters;     // Members in input order, by cluster number.
+  // When not empty, what reports print for each cluster number (one per cluster): the
+  // ingestion index's stable cluster ids; when empty, the number itself.
+  std::vector<int64_t> cluster_ids;
   ClusterStats stats;
   LshParams lsh;                                    // Used (zero with exact).
   // With record_pairs: (earlier, later) input positions of every verified pair.

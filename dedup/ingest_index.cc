@@ -1868,19 +1868,20 @@ ClusterResult IngestIndex::ExportClusters(bool dense_ids) const {
     position[s] = static_cast<DocIndex>(order.size());
     order.push_back(s);
   }
-  absl::flat_hash_map<int64_t, uint32_t> number;  // Stable id -> reported cluster number.
-  if (!dense_ids) r.clusters.resize(static_cast<size_t>(next_cluster_));
+  // Clusters numbered by their first document; without dense_ids, labelled with their
+  // stable ids (ClusterResult::cluster_ids). Sized by the live clusters, not the ids issued.
+  absl::flat_hash_map<int64_t, uint32_t> number;  // Stable id -> cluster number.
+  number.reserve(clusters_.size());
+  r.clusters.reserve(clusters_.size());
   r.documents.reserve(order.size());
   for (DocIndex s : order) {
     const Slot& x = slots_[s];
-    uint32_t n;
-    if (dense_ids) {
-      auto [it, inserted] = number.emplace(x.cluster, static_cast<uint32_t>(r.clusters.size()));
-      if (inserted) r.clusters.emplace_back();
-      n = it->second;
-    } else {
-      n = static_cast<uint32_t>(x.cluster);
+    auto [it, inserted] = number.emplace(x.cluster, static_cast<uint32_t>(r.clusters.size()));
+    if (inserted) {
+      r.clusters.emplace_back();
+      if (!dense_ids) r.cluster_ids.push_back(x.cluster);
     }
+    const uint32_t n = it->second;
     r.clusters[n].push_back(position[s]);
     DocumentResult d;
     d.id = ids_[s];

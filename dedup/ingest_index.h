@@ -380,10 +380,10 @@ class IngestIndex {
 
   // The stored clusters as a batch ClusterResult (report.h writes it): documents in
   // insertion order; representative = canonical member; similarity, containment and
-  // relation to it as Clusterer::Finish() computes them. With `dense_ids`, clusters are
-  // numbered 0, 1, ... by their first document, as in batch mode; otherwise
-  // DocumentResult::cluster is the stable cluster id and `clusters` is indexed by it
-  // (ids of clusters that no longer exist have no members). Snippets are empty.
+  // relation to it as Clusterer::Finish() computes them. Clusters are numbered 0, 1, ...
+  // by their first document, as in batch mode; without `dense_ids`, cluster_ids gives
+  // each number's stable cluster id (int64), which reports print instead. Memory is
+  // O(live documents + live clusters), whatever the ids issued. Snippets are empty.
   ClusterResult ExportClusters(bool dense_ids) const;
 
   // Checks the file on its own connection: PRAGMA integrity_check, the header, meta

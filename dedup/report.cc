@@ -27,6 +27,11 @@ std::string CsvField(std::string_view s) {
   return out;
 }
 
+// What reports print for cluster number c (cluster.h, ClusterResult::cluster_ids).
+int64_t ClusterLabel(const ClusterResult& r, uint32_t c) {
+  return r.cluster_ids.empty() ? int64_t{c} : r.cluster_ids[c];
+}
+
 void WriteDelimited(const ClusterResult& r, bool csv, std::ostream& out) {
   const char sep = csv ? ',' : '\t';
   out << "id" << sep << "cluster" << sep << "representative" << sep << "similarity" << sep << "relation" << sep
@@ -34,9 +39,10 @@ void WriteDelimited(const ClusterResult& r, bool csv, std::ostream& out) {
   for (const DocumentResult& d : r.documents) {
     const std::string& rep = r.documents[d.representative].id;
     if (csv) {
-      out << CsvField(d.id) << ',' << d.cluster << ',' << CsvField(rep) << ',' << Num(d.similarity);
+      out << CsvField(d.id) << ',' << ClusterLabel(r, d.cluster) << ',' << CsvField(rep) << ',' << Num(d.similarity);
     } else {
-      out << TsvEscape(d.id) << '\t' << d.cluster << '\t' << TsvEscape(rep) << '\t' << Num(d.similarity);
+      out << TsvEscape(d.id) << '\t' << ClusterLabel(r, d.cluster) << '\t' << TsvEscape(rep) << '\t'
+          << Num(d.similarity);
     }
     out << sep << RelationName(d.relation) << sep << Num(d.containment) << '\n';
   }
@@ -44,21 +50,22 @@ void WriteDelimited(const ClusterResult& r, bool csv, std::ostream& out) {
 
 void WriteJsonl(const ClusterResult& r, std::ostream& out) {
   for (const DocumentResult& d : r.documents) {
-    out << "{\"id\":" << JsonQuote(d.id) << ",\"cluster\":" << d.cluster
+    out << "{\"id\":" << JsonQuote(d.id) << ",\"cluster\":" << ClusterLabel(r, d.cluster)
         << ",\"representative\":" << JsonQuote(r.documents[d.representative].id)
         << ",\"similarity\":" << Num(d.similarity) << ",\"relation\":\"" << RelationName(d.relation)
         << "\",\"containment\":" << Num(d.containment) << "}\n";
   }
 }
 
-// Cluster numbers of clusters with >= 2 members, largest first, then by number.
+// Cluster numbers of clusters with >= 2 members, largest first, then by label.
 std::vector<uint32_t> DuplicateClustersBySize(const ClusterResult& r) {
   std::vector<uint32_t> order;
   for (uint32_t c = 0; c < r.clusters.size(); ++c) {
     if (r.clusters[c].size() > 1) order.push_back(c);
   }
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    return r.clusters[a].size() > r.clusters[b].size();
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    if (r.clusters[a].size() != r.clusters[b].size()) return r.clusters[a].size() > r.clusters[b].size();
+    return ClusterLabel(r, a) < ClusterLabel(r, b);
   });
   return order;
 }
@@ -83,7 +90,7 @@ void WriteJson(const ClusterResult& r, const ReportInfo& info, std::ostream& out
   bool first_cluster = true;
   for (uint32_t c : DuplicateClustersBySize(r)) {
     const auto& members = r.clusters[c];
-    out << (first_cluster ? "\n" : ",\n") << "    {\"cluster\": " << c << ", \"size\": " << members.size()
+    out << (first_cluster ? "\n" : ",\n") << "    {\"cluster\": " << ClusterLabel(r, c) << ", \"size\": " << members.size()
         << ", \"representative\": " << JsonQuote(r.documents[r.documents[members[0]].representative].id)
         << ", \"members\": [";
     first_cluster = false;
@@ -110,7 +117,7 @@ void WriteText(const ClusterResult& r, const ReportInfo& info, std::ostream& out
                          Num(info.threshold), LshDescription(r, info));
   for (uint32_t c : DuplicateClustersBySize(r)) {
     const auto& members = r.clusters[c];
-    out << absl::StrFormat("\ncluster %d: %d documents\n", c, members.size());
+    out << absl::StrFormat("\ncluster %d: %d documents\n", ClusterLabel(r, c), members.size());
     size_t width = 0;
     for (DocIndex m : members) width = std::max(width, r.documents[m].id.size());
     width = std::min<size_t>(width, 48);

@@ -262,7 +262,7 @@ TEST_P(EquivalenceTest, SyntheticCorpusMatchesBatch) {
       if (members.empty()) continue;
       const CheckResult& first = decisions[members[0]];
       EXPECT_EQ(first.decision, Decision::kNew) << label << " " << first.id;
-      EXPECT_EQ(static_cast<int64_t>(stable.documents[members[0]].cluster), first.cluster) << label;
+      EXPECT_EQ(stable.cluster_ids[stable.documents[members[0]].cluster], first.cluster) << label;
     }
     const IndexStats stats = index->Stats();
     EXPECT_EQ(stats.merges, news - stats.clusters) << label;
@@ -498,9 +498,9 @@ TEST(IngestIndexTest, MergeKeepsTheOlderIdAndRemovalSplits) {
     EXPECT_EQ(removed->clusters_split, 1);
     const ClusterResult r = index->ExportClusters(false);
     ASSERT_EQ(r.documents.size(), 3u);  // A, B, D in insertion order.
-    EXPECT_EQ(r.documents[0].cluster, 1u);  // A: the earliest member keeps the id.
-    EXPECT_EQ(r.documents[1].cluster, 3u);  // B and D: a new id.
-    EXPECT_EQ(r.documents[2].cluster, 3u);
+    EXPECT_EQ(r.cluster_ids[r.documents[0].cluster], 1);  // A: the earliest member keeps the id.
+    EXPECT_EQ(r.cluster_ids[r.documents[1].cluster], 3);  // B and D: a new id.
+    EXPECT_EQ(r.cluster_ids[r.documents[2].cluster], 3);
     EXPECT_EQ(r.documents[r.documents[2].representative].id, "B");
     auto events = index->ClusterEvents(3);
     ASSERT_TRUE(events.ok());
@@ -1040,7 +1040,7 @@ TEST(IngestIndexTest, OpensTheFormatVersion2Fixture) {
       const auto& [id, cluster, representative, relation] = expected[i];
       const DocumentResult& d = r.documents[i];
       EXPECT_EQ(d.id, id);
-      EXPECT_EQ(d.cluster, cluster) << id;
+      EXPECT_EQ(r.cluster_ids[d.cluster], cluster) << id;
       ASSERT_LT(d.representative, r.documents.size());
       EXPECT_EQ(r.documents[d.representative].id, representative) << id;
       EXPECT_EQ(d.relation, relation) << id;
@@ -1390,6 +1390,34 @@ TEST(IngestIndexChromeTest, FailedCommitAfterReexaminationLeavesTheFileState) {
   EXPECT_EQ(index->Stats().chrome_lines, 4);
 }
 
+
+// The export's clusters are the live ones, labelled with their stable ids, however many
+// ids were issued before (they were once sized by the ids issued, and narrowed to 32 bits).
+TEST(IngestIndexTest, ExportIsSizedByLiveClustersAndLabelledByStableIds) {
+  TempDir dir;
+  auto created = IngestIndex::Create(dir.File("x.dedup"), {});
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::unique_ptr<IngestIndex> index = std::move(*created);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) {
+    ids.push_back(absl::StrFormat("d%03d", i));
+    ASSERT_TRUE(index->CheckAndInsert(Document{ids.back(), Body(i), ""}).ok());
+  }
+  ASSERT_TRUE(index->Remove(absl::MakeConstSpan(ids).subspan(0, 290)).ok());
+  const ClusterResult r = index->ExportClusters(false);
+  EXPECT_EQ(index->Stats().next_cluster, 301);
+  ASSERT_EQ(r.clusters.size(), 10u);
+  ASSERT_EQ(r.cluster_ids.size(), 10u);
+  for (size_t n = 0; n < 10; ++n) {
+    ASSERT_EQ(r.clusters[n].size(), 1u);
+    EXPECT_EQ(r.cluster_ids[n], 291 + static_cast<int64_t>(n));  // Ids from 1, in insertion order.
+    EXPECT_EQ(r.documents[r.clusters[n][0]].cluster, n);
+  }
+  std::ostringstream tsv;
+  WriteReport(r, ReportInfo{}, ReportFormat::kTsv, tsv);
+  EXPECT_NE(tsv.str().find("d299\t300\td299\t"), std::string::npos) << tsv.str();
+  EXPECT_TRUE(index->ExportClusters(true).cluster_ids.empty());
+}
 
 // --- Copy classes (internal/copy_classes.h) ---------------------------------------------
 //
