@@ -1391,6 +1391,32 @@ TEST(IngestIndexChromeTest, FailedCommitAfterReexaminationLeavesTheFileState) {
 }
 
 
+// Readers leave no -wal or -shm behind (a read-only SQLite connection cannot remove
+// what it had to create), and still cannot write.
+TEST(IngestIndexTest, ReadersLeaveNoWalFiles) {
+  TempDir dir;
+  const std::string path = dir.File("r.dedup");
+  {
+    auto created = IngestIndex::Create(path, {});
+    ASSERT_TRUE(created.ok()) << created.status();
+    ASSERT_TRUE((*created)->CheckAndInsert(Document{"a", Body(1), ""}).ok());
+  }
+  EXPECT_FALSE(fs::exists(path + "-wal"));
+  EXPECT_FALSE(fs::exists(path + "-shm"));
+  {
+    IngestOptions read_only;
+    read_only.read_only = true;
+    std::unique_ptr<IngestIndex> index = OpenOrDie(path, read_only);
+    ASSERT_NE(index, nullptr);
+    EXPECT_EQ(index->Stats().documents, 1);
+    EXPECT_EQ(index->ExportClusters(true).documents.size(), 1u);
+    ExpectVerifies(*index, "read-only");
+    EXPECT_FALSE(index->CheckAndInsert(Document{"b", Body(2), ""}).ok());
+  }
+  EXPECT_FALSE(fs::exists(path + "-wal"));
+  EXPECT_FALSE(fs::exists(path + "-shm"));
+}
+
 // The export's clusters are the live ones, labelled with their stable ids, however many
 // ids were issued before (they were once sized by the ids issued, and narrowed to 32 bits).
 TEST(IngestIndexTest, ExportIsSizedByLiveClustersAndLabelledByStableIds) {

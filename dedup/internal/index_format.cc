@@ -288,6 +288,15 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> OpenForReading(const std::string& path
   const bool folder_writable = ::access(dir.empty() ? "." : dir.c_str(), W_OK) == 0;
   *immutable = !folder_writable && ::stat((path + "-wal").c_str(), &st) != 0 &&
                ::stat((path + "-shm").c_str(), &st) != 0;
+  if (!*immutable && folder_writable && ::access(path.c_str(), W_OK) == 0) {
+    // Read-write for SQLite, but query_only: no statement can write. A read-only
+    // connection cannot remove the -wal and -shm files it had to create, so every reader
+    // left them behind; this one, when it is the last to close, checkpoints and removes
+    // them as any SQLite client does.
+    DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE));
+    DEDUP_RETURN_IF_ERROR(db->Exec("PRAGMA query_only = ON", path));
+    return db;
+  }
   if (!*immutable) return SqliteDb::Open(path, flags);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   unsigned char versions[2] = {0, 0};

@@ -73,7 +73,10 @@ std::string DiffParams(const IndexParams& stored, const LshParams& stored_lsh, c
 
 absl::Status CheckFileHeader(const std::string& path);
 
-// Opens the index at `path` without write access. In WAL mode a reader needs the -shm
+// Opens the index at `path` for reading. Where this process may write the file and its
+// folder, the connection is read-write with PRAGMA query_only (no statement can write),
+// so that the last connection to close removes the -wal and -shm files, as any SQLite
+// client does; elsewhere it is read-only. In WAL mode a reader needs the -shm
 // file and creates it when missing, which fails in a folder this process cannot write (a
 // read-only mount, a folder of another user). There, when neither -wal nor -shm exists
 // -- no writer has the index open, and every commit is in the main file -- the file is
