@@ -40,6 +40,16 @@
 //   part gets a new id, recorded as a split event. A cluster whose members all go is
 //   deleted.
 //
+//   Giant clusters stay linear. Exact copies (equal signature and shingle count) are one
+//   class with one LSH entry (internal/copy_classes.h); an LSH key of more than 64
+//   documents (a footer or template shared by many pages) is walked one member per
+//   cluster until one verifies ("Hot keys" below); verification and re-clustering after a
+//   removal or a re-examination are one batch run (Clusterer, whose giant runs are
+//   linear, cluster.h) over the classes' first members. n copies of one text, or n pages
+//   that share a footer and match, cost O(n) to insert, verify or remove from, not
+//   n^2 / 2 verifications (BENCHMARKS.md: 1M of each). What stays quadratic is inherent to
+//   pairwise matching: n pages that share an LSH key yet do not match one another.
+//
 //   Replays are idempotent. Inserting an id that is already indexed with the same text
 //   (the same XXH3-64 of its bytes) changes nothing and answers kExisting with the document's
 //   current cluster, so a client may resend a batch it is unsure about. The same id
