@@ -1492,7 +1492,7 @@ absl::Status IngestIndex::CommitInsert(const InsertPlan& plan, const Reexaminati
   }
   DEDUP_RETURN_IF_ERROR(WriteCounters(db, plan.next_seq, plan.next_cluster, candidate_pairs_ + plan.candidate_pairs,
                                       verified_pairs_ + plan.verified_pairs, *chrome_));
-  return txn.Commit();
+  return TimedCommit(&txn);
 }
 
 void IngestIndex::ApplyInsert(const InsertPlan& plan) {
@@ -1677,7 +1677,7 @@ absl::Status IngestIndex::CommitRemove(const RemovePlan& plan) {
   DEDUP_RETURN_IF_ERROR(InsertEvents(db, plan.events));
   DEDUP_RETURN_IF_ERROR(
       WriteCounters(db, next_seq_, plan.next_cluster, candidate_pairs_, verified_pairs_, *chrome_));
-  return txn.Commit();
+  return TimedCommit(&txn);
 }
 
 void IngestIndex::ApplyRemove(const RemovePlan& plan) {
@@ -1706,6 +1706,15 @@ void IngestIndex::ApplyRemove(const RemovePlan& plan) {
   } else if (!hot_.empty()) {
     RegroupHotKeys();  // Split clusters regrouped, removed documents dropped.
   }
+}
+
+absl::Status IngestIndex::TimedCommit(SqliteTransaction* txn) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status st = txn->Commit();
+  commit_nanos_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+                              .count());
+  commits_.fetch_add(1);
+  return st;
 }
 
 void IngestIndex::IndexInsert(DocIndex slot, const SketchedDocument& sketch) {
@@ -1801,6 +1810,8 @@ IndexStats IngestIndex::Stats() const {
     s.chrome_history = static_cast<int64_t>(chrome_->documents());
     s.exact_copies = copies_.copies();
     s.hot_keys = static_cast<int64_t>(hot_.size());
+    s.commits = commits_.load();
+    s.commit_sync_seconds = static_cast<double>(commit_nanos_.load()) * 1e-9;
     s.clusters = static_cast<int64_t>(clusters_.size());
     for (const auto& [id, c] : clusters_) s.duplicate_clusters += c.members.size() > 1;
     s.duplicates = s.documents - s.clusters;

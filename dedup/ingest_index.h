@@ -169,6 +169,7 @@ namespace dedup {
 
 namespace internal {
 class SqliteDb;
+class SqliteTransaction;
 struct ClusterRow;
 }  // namespace internal
 
@@ -297,6 +298,10 @@ struct IndexStats {
   int64_t exact_copies = 0;         // Documents whose sketch equals an earlier one's in their
                                     // cluster: looked up through it (internal/copy_classes.h).
   int64_t hot_keys = 0;             // LSH keys of more than 64 documents, grouped by cluster.
+  // Write transactions this IngestIndex committed, and the seconds spent in their SQLite
+  // COMMIT: writing the WAL and, with Durability::kFull, its fsync (in this process only).
+  int64_t commits = 0;
+  double commit_sync_seconds = 0;
   int64_t chrome_history = 0;       // Documents it learned from (removed ones included).
   LshParams lsh;
   std::string sketch_description;
@@ -574,6 +579,10 @@ class IngestIndex {
   absl::flat_hash_map<uint64_t, HotKey> hot_;  // band << 32 | key31.
   static uint64_t HotCode(const LshIndex::KeyRef& k) { return uint64_t{static_cast<uint32_t>(k.band)} << 32 | k.key31; }
   void IndexInsert(DocIndex slot, const SketchedDocument& sketch);  // Into lsh_ and hot_.
+  // txn->Commit(), timed into commits_ and commit_nanos_.
+  absl::Status TimedCommit(internal::SqliteTransaction* txn);
+  std::atomic<int64_t> commits_{0};
+  std::atomic<int64_t> commit_nanos_{0};
   void GroupHotKey(const LshIndex::KeyRef& key);  // (Re)builds hot_'s entry from lsh_.
   void BuildHotKeys();    // Every large key of lsh_ (after building or rebuilding it).
   void RegroupHotKeys();  // After clusters split or documents were re-signed.

@@ -305,6 +305,10 @@ def test_main_server():
                  'dedup_decisions_total{decision="new"}', 'dedup_decisions_total{decision="duplicate"}',
                  "dedup_commit_seconds_count", "dedup_index_candidate_pairs_total"]:
         check(f"metric {name}", metric(text, name) is not None)
+    sync_seconds = metric(text, "dedup_index_commit_sync_seconds_total")
+    check("COMMIT (fsync) time: each group commit counted, time spent",
+          (metric(text, "dedup_index_commits_total") or 0) >= commits and sync_seconds is not None and sync_seconds > 0,
+          f"{metric(text, 'dedup_index_commits_total')} index commits, {commits} group commits, {sync_seconds} s")
     check("requests by route and status",
           'dedup_http_requests_total{route="POST /v1/documents",status="409"}' in text)
     check("latency histogram", 'dedup_http_request_duration_seconds_bucket{route="POST /v1/documents",le="+Inf"}'
@@ -421,6 +425,9 @@ def test_small_server():
         c.close()
     check("idle connections closed after --idle-timeout", closed == 3, f"{closed}")
     check("served again after idle ones closed", s.request("GET", "/healthz")[0] == 200)
+    metrics = s.request("GET", "/metrics", token=TOKEN)[2].decode()
+    check("the refused connection is counted", 'route="refused",status="503"' in metrics,
+          [l for l in metrics.splitlines() if "refused" in l])
 
     # A request whose body never completes is dropped after --request-timeout.
     c = socket.create_connection(("127.0.0.1", s.port))
@@ -436,6 +443,8 @@ def test_small_server():
     c.close()
     check("malformed request: 400", raw_status(s.port, b"NOT HTTP AT ALL\r\n\r\n") == 400)
     check("SIGINT: exit 0", s.stop(signal.SIGINT) == 0)
+    check("the refused connection is logged", any(r.get("route") == "refused" and r.get("status") == 503
+                                                   for r in s.log_lines()))
 
 
 def raw_status(port, data):

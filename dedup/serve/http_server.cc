@@ -238,10 +238,19 @@ void HttpServer::Impl::Accept() {
             body.size(), body);
       }();
       beast::error_code ignored;
+      AccessRecord record;  // Logged and counted like any answer.
+      record.method = "-";
+      record.route = "refused";
+      record.status = 503;
+      record.response_bytes = kBusy.size();
+      const tcp::endpoint remote = socket.remote_endpoint(ignored);
+      if (!ignored) record.remote = EndpointText(remote);
+      ignored = {};
       socket.non_blocking(true, ignored);
       socket.write_some(net::buffer(kBusy), ignored);
       socket.shutdown(tcp::socket::shutdown_send, ignored);
       socket.close(ignored);
+      if (logger) logger(record);
     } else {
       std::make_shared<Session>(std::move(socket), this)->Start();
     }

@@ -54,7 +54,8 @@ struct ServerOptions {
 // One finished request, for the access log: no body, no header values.
 struct AccessRecord {
   std::string method;
-  std::string route;  // The route template ("unmatched", or "-" for a request that never parsed).
+  std::string route;  // The route template ("unmatched"; "-" for a request that never parsed;
+                      // "refused" for a connection over max_connections, closed after its 503).
   int status = 0;
   double seconds = 0;       // First byte read to response written.
   size_t request_bytes = 0;  // Body bytes.

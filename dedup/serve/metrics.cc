@@ -123,6 +123,12 @@ std::string Metrics::Render(const IndexStats* stats) const {
           stats->verified_pairs);
     gauge("dedup_index_file_bytes", "gauge", "Size of the index file.", stats->file_bytes);
     gauge("dedup_index_wal_bytes", "gauge", "Size of its write-ahead log.", stats->wal_bytes);
+    gauge("dedup_index_commits_total", "counter", "Write transactions committed by this process.", stats->commits);
+    absl::StrAppendFormat(&out,
+                          "# HELP dedup_index_commit_sync_seconds_total Seconds in SQLite COMMIT: writing the WAL "
+                          "and its fsync.\n# TYPE dedup_index_commit_sync_seconds_total counter\n"
+                          "dedup_index_commit_sync_seconds_total %s\n",
+                          Double(stats->commit_sync_seconds));
   }
   return out;
 }

@@ -10,6 +10,9 @@
 //   dedup_index_documents, dedup_index_clusters,     gauges from IngestIndex::Stats()
 //   dedup_index_candidate_pairs_total, dedup_index_verified_pairs_total,
 //   dedup_index_file_bytes, dedup_index_wal_bytes
+//   dedup_index_commits_total,                       counters from IngestIndex::Stats(): the
+//   dedup_index_commit_sync_seconds_total            transactions and their time in COMMIT
+//                                                    (WAL write + fsync)
 //   dedup_index_load_seconds, dedup_index_ready      gauges
 //
 // `route` is a route template ("POST /v1/documents", "GET /v1/documents/{id}"), never a
