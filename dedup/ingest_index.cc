@@ -1308,6 +1308,17 @@ absl::Status IngestIndex::PlanReexamination(const std::vector<DocIndex>& slots, 
 
 void IngestIndex::ApplyReexamination(const Reexamination& r) {
   const int k = params_.sketch.num_perm;
+  // Hot keys to regroup: those the re-signed documents were in (old bands), are in now,
+  // and those of every document whose cluster changes.
+  absl::flat_hash_set<uint64_t> regroup;
+  HotKeysOf(r.resigned, &regroup);
+  for (const ClusterPart& p : r.parts) {
+    std::vector<DocIndex> changed;
+    for (DocIndex m : p.members) {
+      if (slots_[m].cluster != p.cluster) changed.push_back(m);
+    }
+    HotKeysOf(changed, &regroup);
+  }
   // The re-signed documents leave their copy classes; a class whose representative left
   // is stood for by its earliest remaining copy, now in the LSH tables (its sketch is
   // unchanged). Then the re-signed ones form their new classes.
@@ -1335,12 +1346,24 @@ void IngestIndex::ApplyReexamination(const Reexamination& r) {
   ApplyParts(r.gone, r.parts);
   // A new class whose sketch a stored class has (in the same cluster now, as copies
   // always are) joins it: one representative per sketch, as Load() finds them.
+  // (A copy shares every band: one key is enough, and a hot one only in x's cluster's group.)
   std::vector<DocIndex> candidates;
+  std::vector<LshIndex::KeyRef> large;
   for (size_t i = 0; i < r.resigned.size(); ++i) {
     if (r.class_first[i] != i || r.sketches[i].num_shingles == 0) continue;
     const DocIndex x = r.resigned[i];
     candidates.clear();
-    lsh_->Query(r.sketches[i], &candidates);
+    large.clear();
+    lsh_->Query(r.sketches[i], &candidates, kHotKeyDocs, &large);
+    if (candidates.empty() && !large.empty()) {
+      if (auto h = hot_.find(HotCode(large[0])); h != hot_.end()) {
+        if (auto g = h->second.group_of.find(slots_[x].cluster); g != h->second.group_of.end()) {
+          candidates = h->second.groups[g->second];
+        }
+      } else {
+        lsh_->KeyDocs(large[0], &candidates);
+      }
+    }
     for (DocIndex c : candidates) {
       if (c == x || !alive(c) || copies_.IsCopy(c) || copies_.IsCopy(x) || slots_[c].cluster != slots_[x].cluster ||
           !internal::IsCopyPair(sig(c), slots_[c].num_shingles, sig(x), slots_[x].num_shingles, k, params_.match)) {
@@ -1349,7 +1372,8 @@ void IngestIndex::ApplyReexamination(const Reexamination& r) {
       copies_.Join(c, x);
     }
   }
-  RegroupHotKeys();
+  HotKeysOf(r.resigned, &regroup);
+  for (uint64_t code : regroup) GroupHotKey({static_cast<int>(code >> 32), static_cast<uint32_t>(code)});
   next_cluster_ = r.next_cluster;
   next_event_seq_ = r.next_event_seq;
   merge_events_ += r.merges;
@@ -1682,6 +1706,13 @@ absl::Status IngestIndex::CommitRemove(const RemovePlan& plan) {
 
 void IngestIndex::ApplyRemove(const RemovePlan& plan) {
   std::unique_lock<std::shared_mutex> write(state_mu_);
+  // Hot keys to regroup: those of the removed documents and of the ones moved to a new
+  // cluster by a split.
+  absl::flat_hash_set<uint64_t> regroup;
+  HotKeysOf(plan.removed, &regroup);
+  for (const ClusterPart& p : plan.parts) {
+    if (p.moved) HotKeysOf(p.members, &regroup);
+  }
   for (DocIndex s : plan.removed) {
     by_id_.erase(s);  // Before its id is cleared: the set hashes slots by their ids.
     std::string().swap(ids_[s]);
@@ -1703,8 +1734,8 @@ void IngestIndex::ApplyRemove(const RemovePlan& plan) {
   const int64_t dead = static_cast<int64_t>(slots_.size()) - live_;
   if (dead > live_) {
     RebuildLsh();
-  } else if (!hot_.empty()) {
-    RegroupHotKeys();  // Split clusters regrouped, removed documents dropped.
+  } else {
+    for (uint64_t code : regroup) GroupHotKey({static_cast<int>(code >> 32), static_cast<uint32_t>(code)});
   }
 }
 
@@ -1753,11 +1784,15 @@ void IngestIndex::BuildHotKeys() {
   for (const LshIndex::KeyRef& key : lsh_->LargeKeys(kHotKeyDocs)) GroupHotKey(key);
 }
 
-void IngestIndex::RegroupHotKeys() {
-  std::vector<LshIndex::KeyRef> keys;
-  keys.reserve(hot_.size());
-  for (const auto& [code, hot] : hot_) keys.push_back({static_cast<int>(code >> 32), static_cast<uint32_t>(code)});
-  for (const LshIndex::KeyRef& key : keys) GroupHotKey(key);
+void IngestIndex::HotKeysOf(const std::vector<DocIndex>& docs, absl::flat_hash_set<uint64_t>* codes) const {
+  if (hot_.empty()) return;
+  for (DocIndex d : docs) {
+    if (slots_[d].num_shingles == 0) continue;
+    for (int band = 0; band < lsh_params_.bands; ++band) {
+      const uint64_t code = HotCode(lsh_->KeyRefOf(sig(d), band));
+      if (hot_.contains(code)) codes->insert(code);
+    }
+  }
 }
 
 void IngestIndex::RebuildLsh() {

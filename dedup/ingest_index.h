@@ -569,8 +569,9 @@ class IngestIndex {
   // member verifies, and not at all when its cluster already matched: n pages that share
   // a key and match cost O(n) verifications and group visits, not n^2 / 2. (The pair
   // counts then leave out the pairs skipped, as a batch run's giant runs do.) Groups
-  // hold one cluster's documents: regrouped whenever clusters split or documents are
-  // re-signed; merges keep them valid (merged groups are in one cluster).
+  // hold one cluster's documents: the keys of documents whose cluster changes by a split
+  // or a re-examination, or that are re-signed or removed, are regrouped; merges keep
+  // groups valid (merged groups are in one cluster).
   static constexpr size_t kHotKeyDocs = 64;
   struct HotKey {
     std::vector<std::vector<DocIndex>> groups;
@@ -585,7 +586,10 @@ class IngestIndex {
   std::atomic<int64_t> commit_nanos_{0};
   void GroupHotKey(const LshIndex::KeyRef& key);  // (Re)builds hot_'s entry from lsh_.
   void BuildHotKeys();    // Every large key of lsh_ (after building or rebuilding it).
-  void RegroupHotKeys();  // After clusters split or documents were re-signed.
+  // Adds to *codes the hot keys that documents `docs` are in, by their current
+  // signatures: those to regroup after their cluster changes or they are re-signed or
+  // removed (each GroupHotKey() costs the key's documents).
+  void HotKeysOf(const std::vector<DocIndex>& docs, absl::flat_hash_set<uint64_t>* codes) const;
   int64_t live_ = 0;                    // Live slots.
   int64_t stale_lsh_ = 0;               // LSH entries of signatures since re-made.
   int64_t next_seq_ = 1;
