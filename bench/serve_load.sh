@@ -8,8 +8,9 @@
 # (group commit) and batches of 100, at 1, 16 and 64 connections. Prints one table row per
 # run: requests/s, documents/s, p50 and p99 latency. The texts sent are 2,000 documents of
 # CORPUS after the first DOCS (or its first ones when it has no more; TEXTS=N for another
-# number); inserts use new ids. Reports to stderr the time to /readyz, the server's RSS and
-# the load average before and after each row.
+# number); inserts use new ids. The server runs with --workers 128 (WORKERS=N for another).
+# Reports to stderr the time to /readyz, the server's RSS and the load average before and
+# after each row.
 #
 # Needs wrk (Debian: apt-get install wrk; not part of tools/install-deps.sh: only this
 # benchmark uses it) and curl. Example, as in BENCHMARKS.md:
@@ -22,7 +23,7 @@ if [[ ${1:-} == --index ]]; then
   shift 2
 fi
 if [[ $# -lt 3 ]]; then
-  sed -n '2,19p' "$0" >&2
+  sed -n '2,18p' "$0" >&2
   exit 2
 fi
 DEDUP=$(realpath "$1")
@@ -68,7 +69,7 @@ PY
 rss() { awk '/^VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVER/status"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 start=$(date +%s.%N)
-"$DEDUP" serve "$IDX" --listen 127.0.0.1:0 --port-file "$TMP/port" --sync full --workers 128 2>"$TMP/server.log" &
+"$DEDUP" serve "$IDX" --listen 127.0.0.1:0 --port-file "$TMP/port" --sync full --workers "${WORKERS:-128}" 2>"$TMP/server.log" &
 SERVER=$!
 for _ in $(seq 6000); do
   [[ -s $TMP/port ]] && curl -sf "http://127.0.0.1:$(cat "$TMP/port")/readyz" >/dev/null && break
