@@ -8,7 +8,7 @@
 # (group commit) and batches of 100, at 1, 16 and 64 connections. Prints one table row per
 # run: requests/s, documents/s, p50 and p99 latency. The texts sent are 2,000 documents of
 # CORPUS after the first DOCS (or its first ones when it has no more; TEXTS=N for another
-# number); inserts use new ids. The server runs with --workers 128 (WORKERS=N for another).
+# number); inserts use new ids. The server runs with its default --workers (WORKERS=N for another).
 # Reports to stderr the time to /readyz, the server's RSS and the load average before and
 # after each row.
 #
@@ -69,7 +69,7 @@ PY
 rss() { awk '/^VmRSS/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVER/status"; }
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 start=$(date +%s.%N)
-"$DEDUP" serve "$IDX" --listen 127.0.0.1:0 --port-file "$TMP/port" --sync full --workers "${WORKERS:-128}" 2>"$TMP/server.log" &
+"$DEDUP" serve "$IDX" --listen 127.0.0.1:0 --port-file "$TMP/port" --sync full ${WORKERS:+--workers "$WORKERS"} 2>"$TMP/server.log" &
 SERVER=$!
 for _ in $(seq 6000); do
   [[ -s $TMP/port ]] && curl -sf "http://127.0.0.1:$(cat "$TMP/port")/readyz" >/dev/null && break

@@ -43,7 +43,7 @@ struct ServeFlags {
   bool auth_reads = false;
   std::string sync = "full";
   int threads = 1;
-  int workers = 64;
+  int workers = 16;
   int io_threads = 2;
   int64_t max_body_bytes = int64_t{32} << 20;
   int64_t max_header_bytes = 16 << 10;

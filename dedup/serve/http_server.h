@@ -43,7 +43,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";  // An IPv4 or IPv6 address (not a name).
   uint16_t port = 8080;            // 0: an ephemeral port (see address()).
   int io_threads = 2;
-  int workers = 64;                // Requests handled at once; the others wait in a queue.
+  int workers = 16;                // Requests handled at once; the others wait in a queue. More do
+                                   // not help on few cores: at 1M documents, 16 inserted 1.4-2x
+                                   // faster than 128 (BENCHMARKS.md).
   size_t max_body_bytes = size_t{32} << 20;
   size_t max_header_bytes = 16 << 10;
   int max_connections = 1024;
