@@ -18,11 +18,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "dedup/html.h"
+#include "dedup/internal/json_type_name.h"
 #include "dedup/internal/line_reader.h"
 #include "simdjson.h"
 
 namespace dedup {
 namespace {
+
+using internal::JsonTypeName;
 
 namespace fs = std::filesystem;
 
@@ -106,20 +109,6 @@ bool IsUnnamedJsonl(const std::string& path, const std::string& text_field) {
 bool IsBlank(std::string_view line) {
   return std::all_of(line.begin(), line.end(),
                      [](char c) { return c == ' ' || c == '\t' || c == '\r'; });
-}
-
-const char* JsonTypeName(simdjson::dom::element_type t) {
-  switch (t) {
-    case simdjson::dom::element_type::ARRAY: return "an array";
-    case simdjson::dom::element_type::OBJECT: return "an object";
-    case simdjson::dom::element_type::INT64:
-    case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE: return "a number";
-    case simdjson::dom::element_type::STRING: return "a string";
-    case simdjson::dom::element_type::BOOL: return "a boolean";
-    case simdjson::dom::element_type::NULL_VALUE: return "null";
-  }
-  return "an unknown type";
 }
 
 // Reads `path` whole; `name` is how messages call it. A file over `max_bytes` is an

@@ -8,11 +8,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 #include "dedup/corpus.h"
+#include "dedup/internal/json_type_name.h"
 #include "dedup/report.h"
 #include "dedup/serve/answers.h"
 
 namespace dedup::serve {
 namespace {
+
+using internal::JsonTypeName;
 
 // The times /v1/expire accepts, as `dedup index expire` does: years 0001..9999.
 constexpr int64_t kMinTime = -62135596800;
@@ -54,20 +57,6 @@ bool PercentDecode(std::string_view in, std::string* out) {
     i += 2;
   }
   return true;
-}
-
-const char* JsonTypeName(simdjson::dom::element_type t) {
-  switch (t) {
-    case simdjson::dom::element_type::ARRAY: return "an array";
-    case simdjson::dom::element_type::OBJECT: return "an object";
-    case simdjson::dom::element_type::INT64:
-    case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE: return "a number";
-    case simdjson::dom::element_type::STRING: return "a string";
-    case simdjson::dom::element_type::BOOL: return "a boolean";
-    case simdjson::dom::element_type::NULL_VALUE: return "null";
-  }
-  return "a value";
 }
 
 bool IsJson(std::string_view content_type) {
