@@ -19,12 +19,13 @@ uint64_t CopyKey(const uint32_t* signature, uint32_t n, int k) {
 
 void CopyClasses::Add(DocIndex rep, DocIndex copy) {
   auto [it, is_new] = class_of_.try_emplace(rep, static_cast<uint32_t>(classes_.size()));
+  const uint32_t id = it->second;  // A copy: the emplace below may rehash and move it.
   if (is_new) classes_.push_back(Class{rep, {}, 0, 0});
-  Class& c = classes_[it->second];
+  Class& c = classes_[id];
   c.copies.push_back(copy);
   ++c.live;
   ++copies_;
-  class_of_.emplace(copy, it->second);
+  class_of_.emplace(copy, id);
 }
 
 DocIndex CopyClasses::Join(DocIndex a, DocIndex b) {
