@@ -42,6 +42,24 @@ bool IsCopyPair(const uint32_t* a, uint32_t n_a, const uint32_t* b, uint32_t n_b
 // A hash of what copies share (the k slots and the shingle count), for grouping.
 uint64_t CopyKey(const uint32_t* signature, uint32_t n, int k);
 
+// Grouping documents offered in order into copy classes: the earliest document offered
+// with the same CopyKey as document i, when i is a copy of it (IsCopyPair), else i itself
+// (i is then the first of its key when no earlier document has it). `first_with_key` maps
+// each key to the first document offered with it; sig_of(j) and count_of(j) give document
+// j's signature (k slots) and shingle count. A document of no shingles is never a copy.
+// Cost: one hash and at most one comparison of k slots per document.
+template <typename Doc, typename SigOf, typename CountOf>
+Doc FirstCopyOf(Doc i, absl::flat_hash_map<uint64_t, Doc>* first_with_key, int k, const MatchOptions& match,
+                SigOf sig_of, CountOf count_of) {
+  const uint32_t n = count_of(i);
+  if (n == 0) return i;
+  const uint32_t* const signature = sig_of(i);
+  auto [first, is_new] = first_with_key->try_emplace(CopyKey(signature, n, k), i);
+  const Doc f = first->second;
+  if (is_new || !IsCopyPair(sig_of(f), count_of(f), signature, n, k, match)) return i;
+  return f;
+}
+
 class CopyClasses {
  public:
   // `copy` joins the class of `rep`. rep must be a representative (not a copy) and copy
