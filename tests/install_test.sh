@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The install test, as Abseil's: installs this build of dedup into a temporary prefix
 # (cmake --install), then configures, builds and runs tests/install_consumer -- a project
-# that finds dedup with find_package(dedup REQUIRED), signs, clusters and indexes three
-# documents, and checks the result -- with the same compiler, launcher, generator and
-# build type. Also checks the installed files: headers (with the generated version.h),
+# that finds dedup with find_package(dedup REQUIRED), compiles every installed header,
+# signs, clusters and indexes three documents, and checks the result -- with the same
+# compiler, launcher, generator and build type. Also checks the installed files: headers (with the generated version.h),
 # the library, the CMake package, and the dedup binary, which must print the version.
 #
 # Usage: tests/install_test.sh CMAKE BUILD_DIR CONSUMER_SOURCE VERSION GENERATOR CXX BUILD_TYPE [LAUNCHER]
