@@ -69,6 +69,14 @@ def options(name: str) -> list[tuple[str, str, str]]:
     return [(k, d, desc) for k, d, desc, _flag in _OPTION_TABLES[name]()]
 
 
+def _default(name: str, keyword: str) -> str:
+    """The CLI's default of one option, as text."""
+    for k, d, _desc, _flag in _OPTION_TABLES[name]():
+        if k == keyword:
+            return d
+    raise KeyError(keyword)
+
+
 def _options_doc(name: str) -> str:
     # Indented as the docstrings it is appended to (4 spaces), for inspect.cleandoc / help().
     lines = ["", "    Keyword options (the CLI's flags; default in brackets):", ""]
@@ -194,8 +202,8 @@ def cluster(documents: Union[_Iterable, str, _os.PathLike], **options: Any) -> C
     learned in a first pass over that file). Errors name a document by its 1-based
     position: ``documents:3: field "id" is missing``.
     """
-    id_field = options.get("id_field") or "id"
-    text_field = options.get("text_field") or "text"
+    id_field = options.get("id_field") or _default("cluster", "id_field")
+    text_field = options.get("text_field") or _default("cluster", "text_field")
     if isinstance(documents, (str, _os.PathLike)):
         return ClusterResult(_dedup._cluster_inputs([_os.fspath(documents)], **options))
     with _tempfile.TemporaryDirectory(prefix="dedup-") as tmp:
@@ -215,8 +223,7 @@ cluster.__doc__ += _options_doc("cluster")
 
 # --- explain --------------------------------------------------------------------------
 
-def explain(a: str, b: str, *, corpus: Union[None, str, _os.PathLike, list] = None, passages: int = 5,
-            **options: Any) -> dict:
+def explain(a: str, b: str, *, corpus: Union[None, str, _os.PathLike, list] = None, **options: Any) -> dict:
     """Why two documents are, or are not, grouped: ``dedup explain --format json``.
 
     Without ``corpus``, ``a`` and ``b`` are the two texts; with ``corpus`` (a path or a
@@ -226,7 +233,8 @@ def explain(a: str, b: str, *, corpus: Union[None, str, _os.PathLike, list] = No
     Returns a dict: a and b (id, tokens, shingles, boilerplate_lines_removed), exact and
     estimated (jaccard, a_in_b, b_in_a), decision and decision_exact ("similar",
     "a_in_b", "b_in_a" or "none"), shared_passages, longest_passages (up to ``passages``)
-    and sketch. Without a corpus the ids are "A" and "B".
+    and sketch. Without a corpus the ids are "A" and "B". Options: those of cluster, and
+    ``passages`` (shared passages to list).
     """
     with _tempfile.TemporaryDirectory(prefix="dedup-") as tmp:
         if corpus is None:
@@ -238,13 +246,13 @@ def explain(a: str, b: str, *, corpus: Union[None, str, _os.PathLike, list] = No
                 with open(p, "w", encoding="utf-8", errors="surrogatepass") as f:
                     f.write(text)
                 paths.append(p)
-            out = _json.loads(_dedup._explain(paths[0], paths[1], [], passages=passages, **options))
+            out = _json.loads(_dedup._explain(paths[0], paths[1], [], **options))
             for side, name, p in (("a", "A", paths[0]), ("b", "B", paths[1])):
                 if out[side]["id"] == p:
                     out[side]["id"] = name
             return out
         corpora = [corpus] if isinstance(corpus, (str, _os.PathLike)) else list(corpus)
-        return _json.loads(_dedup._explain(a, b, [_os.fspath(c) for c in corpora], passages=passages, **options))
+        return _json.loads(_dedup._explain(a, b, [_os.fspath(c) for c in corpora], **options))
 
 
 explain.__doc__ += _options_doc("explain")
@@ -283,8 +291,8 @@ class Index:
     options and defaults). Options given when opening must equal the stored ones
     (FailedPreconditionError otherwise), as with ``dedup index add``.
 
-    Other arguments: ``read_only`` (queries and export only), ``sync`` ("full": fsync
-    every commit; "normal": at checkpoints), ``threads`` (0: all cores), ``now`` (a fixed
+    Other arguments: ``read_only`` (queries and export only), ``sync`` ("full", the
+    default: fsync every commit; "normal": at checkpoints), ``threads`` (0: all cores), ``now`` (a fixed
     clock: a time as ``expire`` takes it; for backfills and tests).
 
     Documents are dicts with the JSONL fields (``id``, ``text``, optional ``published``,
@@ -295,7 +303,7 @@ class Index:
     """
 
     def __init__(self, path: Union[str, _os.PathLike], *, create: bool = False, read_only: bool = False,
-                 sync: str = "full", threads: int = 0, now: Optional[_TimeLike] = None, **options: Any):
+                 sync: Optional[str] = None, threads: int = 0, now: Optional[_TimeLike] = None, **options: Any):
         self._path = _os.fspath(path)
         self._now = None if now is None else _unix_seconds("now", now)
         self._index = _dedup._Index(self._path, create=create, read_only=read_only, sync=sync, threads=threads,

@@ -46,7 +46,7 @@ py::tuple RemoveTuple(const RemoveResult& r) {
 
 class PyIndex {
  public:
-  PyIndex(const std::string& path, bool create, bool read_only, const std::string& sync, int threads,
+  PyIndex(const std::string& path, bool create, bool read_only, const std::optional<std::string>& sync, int threads,
           std::optional<int64_t> now, const py::kwargs& kwargs) {
     cli::ParamFlags params;
     cli::InputFlags input;
@@ -57,15 +57,15 @@ class PyIndex {
     corpus_ = input.ToOptions();
     corpus_.reject_duplicate_ids = false;  // The index decides about repeated ids.
     ThrowIfError(ValidateThreads(threads));
-    if (sync != "full" && sync != "normal") {
+    if (sync.has_value() && *sync != "full" && *sync != "normal") {
       throw StatusError(absl::StatusCode::kInvalidArgument,
-                        "Index(): sync must be \"full\" or \"normal\", not \"" + sync + "\"");
+                        "Index(): sync must be \"full\" or \"normal\", not \"" + *sync + "\"");
     }
     if (create && read_only) throw StatusError(absl::StatusCode::kInvalidArgument, "Index(): create and read_only");
     IngestOptions options;
     options.read_only = read_only;
     options.threads = threads;
-    options.durability = sync == "normal" ? Durability::kNormal : Durability::kFull;
+    if (sync.has_value()) options.durability = *sync == "normal" ? Durability::kNormal : Durability::kFull;
     if (now.has_value()) {
       CheckTime("now", *now);
       const int64_t t = *now;
@@ -219,10 +219,10 @@ py::list IndexOptionTable() {
 
 void RegisterIndex(py::module_& m) {
   py::class_<PyIndex>(m, "_Index")
-      .def(py::init<const std::string&, bool, bool, const std::string&, int, std::optional<int64_t>,
+      .def(py::init<const std::string&, bool, bool, const std::optional<std::string>&, int, std::optional<int64_t>,
                     const py::kwargs&>(),
            py::arg("path"), py::kw_only(), py::arg("create") = false, py::arg("read_only") = false,
-           py::arg("sync") = "full", py::arg("threads") = 0, py::arg("now") = py::none())
+           py::arg("sync") = py::none(), py::arg("threads") = 0, py::arg("now") = py::none())
       .def("check", &PyIndex::Check, py::arg("lines"), py::arg("insert"))
       .def("remove", &PyIndex::Remove, py::arg("ids"))
       .def("expire", &PyIndex::Expire, py::arg("before"), py::arg("by"))
