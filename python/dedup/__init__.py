@@ -156,24 +156,14 @@ def _json_default(value: Any) -> Any:
     raise TypeError("a %s is not a JSON value" % type(value).__name__)
 
 
-def _document_lines(documents: _Iterable, id_field: str, text_field: str):
-    """Each document as one JSON line (the CLI's JSONL input), with its position for errors."""
+def _dumps(value: Any) -> str:
+    """JSON for a document's non-str value (a number, None, a datetime -> its ISO 8601 text)."""
+    return _json.dumps(value, default=_json_default)
+
+
+def _check_documents(documents: Any) -> None:
     if isinstance(documents, (str, bytes, dict)):
         raise TypeError("documents: expected an iterable of documents, not a single %s" % type(documents).__name__)
-    for i, doc in enumerate(documents):
-        if isinstance(doc, dict):
-            record = doc
-        elif isinstance(doc, (tuple, list)) and len(doc) == 2:
-            record = {id_field: doc[0], text_field: doc[1]}
-        else:
-            raise TypeError("documents[%d]: expected a dict or an (id, text) pair, not %s"
-                            % (i, type(doc).__name__ if not isinstance(doc, (tuple, list)) else
-                               "a %s of %d items" % (type(doc).__name__, len(doc))))
-        try:
-            line = _json.dumps(record, ensure_ascii=False, default=_json_default)
-        except (TypeError, ValueError) as e:
-            raise TypeError("documents[%d]: %s" % (i, e)) from None
-        yield line
 
 
 # "<path>:<line>: ..." in messages about the temporary JSONL file -> "documents:<line>: ...".
@@ -197,10 +187,12 @@ def cluster(documents: Union[_Iterable, str, _os.PathLike], **options: Any) -> C
     rows of ``dedup cluster --format tsv`` with the same options (``to_tsv()`` prints
     them byte for byte), with ``to_pandas()`` and ``stats``.
 
-    The documents are written as JSONL to a temporary file and run through the same
-    pipeline as the CLI (sketching on all cores, GIL released; boilerplate lines are
-    learned in a first pass over that file). Errors name a document by its 1-based
-    position: ``documents:3: field "id" is missing``.
+    The documents are written as JSONL to a temporary file (by C++, strings quoted in
+    place) and run through the same pipeline as the CLI (sketching on all cores, GIL
+    released; boilerplate lines are learned in a first pass over that file). Errors in a
+    document's fields name it by its 1-based position, as the CLI names a line:
+    ``documents:3: field "id" is missing``; a wrong Python type is a TypeError naming
+    ``documents[2]`` (0-based).
     """
     id_field = options.get("id_field") or _default("cluster", "id_field")
     text_field = options.get("text_field") or _default("cluster", "text_field")
@@ -208,10 +200,8 @@ def cluster(documents: Union[_Iterable, str, _os.PathLike], **options: Any) -> C
         return ClusterResult(_dedup._cluster_inputs([_os.fspath(documents)], **options))
     with _tempfile.TemporaryDirectory(prefix="dedup-") as tmp:
         path = _os.path.join(tmp, "documents.jsonl")
-        with open(path, "w", encoding="utf-8", errors="surrogatepass", newline="\n") as f:
-            for line in _document_lines(documents, id_field, text_field):
-                f.write(line)
-                f.write("\n")
+        _check_documents(documents)
+        _dedup._write_documents(path, documents, id_field, text_field, _dumps)
         try:
             return ClusterResult(_dedup._cluster_inputs([path], **options))
         except Error as e:
@@ -317,9 +307,6 @@ class Index:
     def closed(self) -> bool:
         return self._index.closed
 
-    def _lines(self, documents):
-        return list(_document_lines(documents, self._index.id_field, self._index.text_field))
-
     @staticmethod
     def _one(documents) -> bool:
         return isinstance(documents, dict) or (
@@ -335,7 +322,8 @@ class Index:
         """
         if self._one(documents):
             return self.check_and_insert([documents])[0]
-        return [CheckResult(*r) for r in self._index.check(self._lines(documents), True)]
+        _check_documents(documents)
+        return [CheckResult(*r) for r in self._index.check(documents, True, _dumps)]
 
     def query(self, documents):
         """What check_and_insert would answer for each document, inserting nothing.
@@ -345,7 +333,8 @@ class Index:
         """
         if self._one(documents):
             return self.query([documents])[0]
-        return [CheckResult(*r) for r in self._index.check(self._lines(documents), False)]
+        _check_documents(documents)
+        return [CheckResult(*r) for r in self._index.check(documents, False, _dumps)]
 
     def remove(self, ids) -> RemoveResult:
         """Deletes the documents with these ids (one id or an iterable) and re-clusters what remains."""

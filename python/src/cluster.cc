@@ -1,4 +1,5 @@
 // dedup.cluster (the batch pipeline over inputs) and dedup.explain (the CLI's command).
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -11,6 +12,7 @@
 #include "dedup/cli/commands.h"
 #include "dedup/cli/common.h"
 #include "dedup/pipeline.h"
+#include "documents.h"
 #include "module.h"
 #include "options.h"
 #include "status.h"
@@ -133,6 +135,19 @@ std::string Explain(const std::string& a, const std::string& b, const std::vecto
   return out.str();
 }
 
+// Writes `documents` to `path` as JSONL (documents.h), for the pipeline to read.
+void WriteDocuments(const std::string& path, const py::iterable& documents, const std::string& id_field,
+                    const std::string& text_field, const py::object& dumps) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw StatusError(absl::StatusCode::kUnavailable, path + ": cannot create");
+  ForEachDocumentLine(documents, id_field, text_field, dumps, [&](const std::string& line) {
+    out.write(line.data(), static_cast<std::streamsize>(line.size()));
+    out.put('\n');
+  });
+  out.close();
+  if (!out) throw StatusError(absl::StatusCode::kUnavailable, path + ": write failed (disk full?)");
+}
+
 py::list ClusterOptionTable() {
   cli::ClusterFlags flags;
   CLI::App app;
@@ -144,6 +159,8 @@ py::list ClusterOptionTable() {
 
 void RegisterCluster(py::module_& m) {
   m.def("_cluster_inputs", &ClusterInputs, py::arg("inputs"));
+  m.def("_write_documents", &WriteDocuments, py::arg("path"), py::arg("documents"), py::arg("id_field"),
+        py::arg("text_field"), py::arg("dumps"));
   m.def("_explain", &Explain, py::arg("a"), py::arg("b"), py::arg("corpus"));
   m.def("_cluster_options", &ClusterOptionTable);
 }

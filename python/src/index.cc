@@ -13,6 +13,7 @@
 #include "dedup/corpus.h"
 #include "dedup/ingest_index.h"
 #include "dedup/threads.h"
+#include "documents.h"
 #include "module.h"
 #include "options.h"
 #include "status.h"
@@ -94,23 +95,26 @@ class PyIndex {
     index_ = std::shared_ptr<IngestIndex>(std::move(*index));
   }
 
-  // Documents from JSONL lines (python/dedup/__init__.py serializes each document so),
-  // parsed as `dedup index add` parses its input: fields, UTF-8, published times, HTML.
+  // Documents from their JSONL lines (documents.h), parsed as `dedup index add` parses
+  // its input: fields, UTF-8, published times, HTML.
   // Errors name "documents:N", N the 1-based position.
-  std::vector<Document> Parse(const std::vector<std::string>& lines) const {
+  std::vector<Document> Parse(std::vector<std::string>& lines) const {
     std::vector<Document> docs(lines.size());
     RecordParser parser(corpus_);
     for (size_t i = 0; i < lines.size(); ++i) {
       RawRecord record;
-      record.bytes = lines[i];
+      record.bytes = std::move(lines[i]);
       record.where = SourceLocation{"documents", static_cast<int64_t>(i) + 1};
       ThrowIfError(parser.Parse(&record, &docs[i]));
     }
     return docs;
   }
 
-  py::list Check(const std::vector<std::string>& lines, bool insert) {
+  py::list Check(const py::iterable& documents, bool insert, const py::object& dumps) {
     std::shared_ptr<IngestIndex> index = Get();
+    std::vector<std::string> lines;
+    ForEachDocumentLine(documents, corpus_.id_field, corpus_.text_field, dumps,
+                        [&](const std::string& line) { lines.push_back(line); });
     std::vector<Document> docs;
     absl::StatusOr<std::vector<CheckResult>> results;
     {
@@ -223,7 +227,7 @@ void RegisterIndex(py::module_& m) {
                     const py::kwargs&>(),
            py::arg("path"), py::kw_only(), py::arg("create") = false, py::arg("read_only") = false,
            py::arg("sync") = py::none(), py::arg("threads") = 0, py::arg("now") = py::none())
-      .def("check", &PyIndex::Check, py::arg("lines"), py::arg("insert"))
+      .def("check", &PyIndex::Check, py::arg("documents"), py::arg("insert"), py::arg("dumps"))
       .def("remove", &PyIndex::Remove, py::arg("ids"))
       .def("expire", &PyIndex::Expire, py::arg("before"), py::arg("by"))
       .def("export", &PyIndex::Export, py::arg("dense_ids"))

@@ -85,6 +85,25 @@ def test_tsv_escapes_ids(cli, tmp_path):
     assert dedup.cluster(docs)[1].representative == "a\tb\\c\nd"
 
 
+def test_documents_are_written_as_the_cli_reads_them(cli, tmp_path):
+    # Quotes, backslashes, control characters, non-ASCII and astral code points survive the
+    # C++ JSONL writer: the rows equal the CLI's over json.dumps of the same documents.
+    text = 'He said "no" \\ then\x01 left \u00e9t\u00e9 \U0001F600 \u4e2d\u6587\u65b0\u95fb\ttab\r\nline two three four'
+    docs = [{"id": "q\"1", "text": text, "source": "s.example", "published": "2023-03-20T06:40:00Z",
+             "url": "https://s.example/a", "extra": [1, {"x": None}], "n": 3.5},
+            {"id": "q2", "text": text + " five", "published": datetime.datetime(2023, 3, 19, tzinfo=datetime.timezone.utc)},
+            ("q3", text)]
+    path = tmp_path / "d.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        for d in docs:
+            d = d if isinstance(d, dict) else {"id": d[0], "text": d[1]}
+            d = {k: (v.isoformat() if isinstance(v, datetime.datetime) else v) for k, v in d.items()}
+            f.write(json.dumps(d) + "\n")
+    expected = run_cli(cli, "cluster", path, "--format", "tsv").stdout
+    assert dedup.cluster(docs).to_tsv() == expected
+    assert [r.cluster for r in dedup.cluster(docs)] == [0, 0, 0]
+
+
 def test_cluster_errors_name_the_document():
     with pytest.raises(dedup.InvalidArgumentError, match=r"^documents:2: .*duplicate id"):
         dedup.cluster([("a", "x y z"), ("a", "x y z")])
@@ -94,6 +113,16 @@ def test_cluster_errors_name_the_document():
         dedup.cluster([{"id": 5, "text": "x"}])
     with pytest.raises(TypeError, match=r"documents\[1\]: expected a dict or an \(id, text\) pair, not int"):
         dedup.cluster([("a", "b"), 7])
+    with pytest.raises(TypeError, match=r"documents\[1\]: expected a dict or an \(id, text\) pair, not a tuple of 3"):
+        dedup.cluster([("a", "b"), ("c", "d", "e")])
+    with pytest.raises(TypeError, match=r"documents\[0\]: keys must be str, not int"):
+        dedup.cluster([{"id": "a", "text": "b", 1: "x"}])
+    with pytest.raises(TypeError, match=r"documents\[0\]: .*object is not JSON serializable|documents\[0\]: a object"):
+        dedup.cluster([{"id": "a", "text": "b", "x": object()}])
+    with pytest.raises(dedup.InvalidArgumentError, match=r"^documents:2: .*lone surrogate"):
+        dedup.cluster([("a", "b"), ("c", "bad \ud800 text")])
+    with pytest.raises(dedup.InvalidArgumentError, match=r"^documents:1: field \"id\" is a number"):
+        dedup.cluster([(5, "text")])
     with pytest.raises(TypeError, match="single bytes"):
         dedup.cluster(b"bytes")
     with pytest.raises(dedup.NotFoundError, match="no such file"):
