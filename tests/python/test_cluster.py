@@ -47,6 +47,15 @@ def test_cluster_of_pairs_and_of_a_folder_equal_the_cli(cli):
     assert dedup.cluster(iter(pairs)).to_tsv() == expected  # Any iterable, read once.
 
 
+@pytest.mark.parametrize("folder", ["tiny", "seeds"])
+def test_other_fixture_folders_as_pairs_equal_the_cli(cli, folder):
+    # tiny: empty, whitespace-only and shorter-than-a-shingle documents; seeds: real pages.
+    path = FIXTURES / folder
+    expected = run_cli(cli, "cluster", path, "--format", "tsv", "--html", "off").stdout
+    pairs = [(p.name, p.read_bytes().decode("utf-8")) for p in sorted(path.iterdir()) if p.is_file()]
+    assert dedup.cluster(pairs, html="off").to_tsv() == expected
+
+
 def test_rows_and_pandas(news_docs):
     result = dedup.cluster(news_docs)
     row = result[1]
