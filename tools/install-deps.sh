@@ -17,6 +17,14 @@ packages=(
   libboost1.81-dev    # Boost.Beast + Boost.Asio (header-only): the `dedup serve` HTTP server
   libgtest-dev libgmock-dev  # GoogleTest
   libbenchmark-dev    # Google Benchmark
+  # The Python package (python/, `import dedup`), for Debian's /usr/bin/python3:
+  pybind11-dev        # pybind11's headers and CMake package: the bindings
+  python3-dev         # Python.h and libpython, which the extension builds against
+  python3-numpy       # signatures are NumPy uint32 arrays
+  python3-pytest      # tests/python (ctest label "python")
+  python3-pandas      # ClusterResult.to_pandas() (optional at import; its test needs it)
+  python3-setuptools python3-wheel  # the build backend of pyproject.toml / setup.py
+  python3-pip         # `python3 -m pip install --no-build-isolation .` (README, "Python")
 )
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(
