@@ -224,6 +224,7 @@ absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>
   result.text_bytes = reader->text_bytes();
   result.sketch_description = DescribeSketchOptions(options.sketch);
   result.boilerplate_lines = static_cast<int64_t>(boilerplate.corpus_lines() + boilerplate.source_lines());
+  if (options.keep_boilerplate_model) result.boilerplate_model = std::move(boilerplate);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
