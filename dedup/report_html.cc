@@ -140,7 +140,7 @@ absl::StatusOr<PairData> PairJson(const PairExplainer& explainer, const Document
 
 std::string HistogramSvg(const std::array<int64_t, 20>& bins) {
   const int64_t top = std::max<int64_t>(1, *std::max_element(bins.begin(), bins.end()));
-  constexpr int kWidth = 600, kHeight = 140, kBar = 28, kGap = 2, kLeft = 10;
+  constexpr int kWidth = 600, kHeight = 140, kBar = 28, kGap = 2, kLeft = 16;
   std::string out = absl::StrFormat(
       "<svg class=\"hist\" role=\"img\" aria-labelledby=\"hist-title\" viewBox=\"0 0 %d %d\" width=\"%d\" "
       "height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"hist-title\">Members by similarity to their "
@@ -153,7 +153,7 @@ std::string HistogramSvg(const std::array<int64_t, 20>& bins) {
         kLeft + i * (kBar + kGap), kHeight - h, kBar, h, i / 20.0, (i + 1) / 20.0, bins[i]);
   }
   for (int i = 0; i <= 4; ++i) {
-    out += absl::StrFormat("<text x=\"%d\" y=\"%d\">%.2f</text>", kLeft + i * 5 * (kBar + kGap), kHeight + 18,
+    out += absl::StrFormat("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.2f</text>", kLeft + i * 5 * (kBar + kGap), kHeight + 18,
                            i / 4.0);
   }
   return out + "</svg>";

@@ -18,7 +18,7 @@
 //     the decision and excerpt direction -- all computed by PairExplainer (explain.h),
 //     the computation of `dedup explain MEMBER CANONICAL --corpus INPUTS`. The page opens
 //     one on load from a URL fragment "#cluster=LABEL&member=I" (I: the member's place in
-//     the cluster's table, 0 the canonical member).
+//     the cluster's table, 0 the canonical member), and "#filter=TEXT" fills the filter.
 // Every string from the input (ids, sources, texts) reaches the page either
 // HTML-escaped or inside the JSON block with <, >, & escaped as \u003c, \u003e, \u0026
 // (so "</script>" cannot end it), and the script writes it with textContent only.

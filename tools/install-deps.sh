@@ -17,6 +17,8 @@ packages=(
   libboost1.81-dev    # Boost.Beast + Boost.Asio (header-only): the `dedup serve` HTTP server
   libgtest-dev libgmock-dev  # GoogleTest
   libbenchmark-dev    # Google Benchmark
+  chromium            # headless Chromium: the HTML report's browser test (tests/report_browser_test.py); large, but
+                      # the only way to check the page's script and Content-Security-Policy in a real browser
 )
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(

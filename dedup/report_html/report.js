@@ -165,19 +165,22 @@
         el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: '' }), el('th', { scope: 'col', text: 'exact' }),
           el('th', { scope: 'col', text: 'estimated' }))),
         el('tbody', {}, row('Jaccard', p.xj, p.ej), row('A contained in B', p.xab, p.eab), row('B contained in A', p.xba, p.eba))),
-      el('p', { class: 'passages', text: p.np + ' shared passages, the longest ' + p.lp + ' tokens; highlighted below' }),
+      el('p', { class: 'passages', text: p.np + (p.np === 1 ? ' shared passage' : ' shared passages') + (p.np ? ', the longest ' + p.lp + ' tokens; highlighted below' : '') }),
       el('div', { class: 'sides' }, side('A (this member)', doc(member), data.texts[member], p.sa),
         side('B (canonical)', doc(canonical), data.texts[canonical], p.sb)));
   }
 
-  // "#cluster=LABEL&member=I" opens that member's side-by-side view.
+  // "#cluster=LABEL&member=I" opens that member's side-by-side view; "filter=TEXT" fills
+  // the filter box.
   function openFromHash() {
     const params = new URLSearchParams(location.hash.slice(1));
+    filterBox.value = params.get('filter') || '';
+    apply();
+    page = 0;
+    render();
     if (!params.has('cluster')) return;
     const label = Number(params.get('cluster'));
     const member = Number(params.get('member') || '0');
-    filterBox.value = '';
-    apply();
     const at = shown.findIndex((x) => x.c.c === label);
     if (at < 0) return;
     page = Math.floor(at / PAGE);
@@ -194,8 +197,6 @@
   prev.addEventListener('click', () => { --page; render(); });
   next.addEventListener('click', () => { ++page; render(); });
   window.addEventListener('hashchange', openFromHash);
-  apply();
-  render();
   openFromHash();
   document.body.setAttribute('data-rendered', 'true');
 })();
