@@ -666,6 +666,47 @@ for bits in 16 8; do
 done
 
 # ---------------------------------------------------------------------------
+# --format html (report_html.h; tests/report_browser_test.py renders it).
+
+run cluster "$NEWS" --format html
+expect_rc "cluster --format html" 0
+cp "$OUT" "$TMP/report.html"
+check "html: a page" grep -q '^<!DOCTYPE html>' "$TMP/report.html"
+check "html: a Content-Security-Policy that allows no network" grep -q "content=\"default-src 'none'; script-src 'sha256-" "$TMP/report.html"
+check "html: nothing from the network" bash -c "! grep -qE '(src|href)=\"(https?:)?//' \"\$1\"" _ "$TMP/report.html"
+run cluster "$NEWS" --format html -o "$TMP/report_o.html" --threads 1
+expect_rc "cluster --format html -o" 0
+check "html: -o and one thread give stdout's bytes" same_file "$TMP/report.html" "$TMP/report_o.html"
+"$DEDUP" cluster fixtures/news.jsonl --format html >"$TMP/report_jsonl.html" 2>/dev/null
+"$DEDUP" cluster - --format html <fixtures/news.jsonl >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "cluster - --format html (stdin read twice)" 0
+check "html: stdin gives the file's bytes" same_file "$TMP/report_jsonl.html" "$OUT"
+# Every side-by-side view says what `dedup explain MEMBER CANONICAL --corpus` says.
+check "html: every side-by-side view agrees with dedup explain" python3 -c '
+import json, re, subprocess, sys
+dedup, news, path = sys.argv[1:4]
+page = open(path, encoding="utf-8").read()
+data = json.loads(re.search(r"<script type=\"application/json\" id=\"data\">(.*?)</script>", page, re.S).group(1))
+pairs = 0
+for c in data["clusters"]:
+    canonical = data["docs"][str(c["m"][0][0])][0]
+    for m in c["m"][1:]:
+        p = data["pairs"][str(m[0])]
+        member = data["docs"][str(m[0])][0]
+        x = json.loads(subprocess.run([dedup, "explain", member, canonical, "--corpus", news, "--format", "json"],
+                                      check=True, capture_output=True).stdout)
+        got = (p["np"], p["d"], p["ej"], p["eab"], p["eba"], p["xj"], p["xab"], p["xba"])
+        want = (x["shared_passages"], x["decision"], x["estimated"]["jaccard"], x["estimated"]["a_in_b"],
+                x["estimated"]["b_in_a"], x["exact"]["jaccard"], x["exact"]["a_in_b"], x["exact"]["b_in_a"])
+        assert got == want, (member, canonical, got, want)
+        pairs += 1
+assert pairs == 34, pairs' "$DEDUP" "$NEWS" "$TMP/report.html"
+run cluster "$NEWS" --format htm
+expect_rc "unknown format" 2
+err_has "unknown format names html" "text, json, jsonl, tsv, csv or html"
+
+# ---------------------------------------------------------------------------
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
