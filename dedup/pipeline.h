@@ -26,6 +26,7 @@
 #include "dedup/boilerplate.h"
 #include "dedup/cluster.h"
 #include "dedup/corpus.h"
+#include "dedup/progress.h"
 #include "dedup/sketch.h"
 
 namespace dedup {
@@ -47,6 +48,9 @@ struct PipelineOptions {
   // Return the boilerplate model in PipelineResult::boilerplate_model (for reports that
   // explain pairs with it, explain.h).
   bool keep_boilerplate_model = false;
+  // Told the phases and the documents and bytes read (progress.h); not owned; may be null.
+  // Never changes the result.
+  ProgressObserver* progress = nullptr;
 };
 
 struct PipelineResult {

@@ -235,9 +235,15 @@ absl::StatusOr<absl::flat_hash_map<DocIndex, Document>> ReadReportDocuments(cons
     }
     if (i >= result.documents.size() || doc.id != result.documents[i].id) break;
     if (want[i] == 0) continue;
-    if (want[i] == 1) doc.text.clear();
-    out.emplace(i, std::move(doc));
-    doc = Document();
+    if (want[i] == 1) {  // Id and source only (a cleared text would keep its capacity).
+      Document kept;
+      kept.id = doc.id;
+      kept.source = doc.source;
+      out.emplace(i, std::move(kept));
+    } else {
+      out.emplace(i, std::move(doc));
+      doc = Document();
+    }
   }
   return absl::FailedPreconditionError(
       "the inputs changed while the report was written: reading them again gave other documents");

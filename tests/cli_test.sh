@@ -707,6 +707,30 @@ expect_rc "unknown format" 2
 err_has "unknown format names html" "text, json, jsonl, tsv, csv or html"
 
 # ---------------------------------------------------------------------------
+# Progress (progress.h): on stderr only; never changes stdout or the report's bytes.
+
+for format in tsv html; do
+  run cluster "$NEWS" --format "$format"
+  cp "$OUT" "$TMP/quiet.$format"
+  run cluster "$NEWS" --format "$format" --progress
+  expect_rc "--progress --format $format" 0
+  check "--progress: stdout unchanged ($format)" same_file "$TMP/quiet.$format" "$OUT"
+  check "--progress without a terminal: phase lines" grep -qx 'dedup: signing' "$ERR"
+  check "--progress: the reading pass's totals" grep -qE '^dedup: signing done: 48 documents, [0-9.]+ MB, [0-9.]+ MB/s$' "$ERR"
+  run cluster "$NEWS" --format "$format" --progress -o "$TMP/progress.$format"
+  check "--progress: -o file unchanged ($format)" same_file "$TMP/quiet.$format" "$TMP/progress.$format"
+done
+check "--progress: the html phase" grep -qx "dedup: reading the report's texts" "$ERR"
+run cluster "$NEWS" --progress --quiet
+check "--quiet wins over --progress" test ! -s "$ERR"
+run cluster "$NEWS"
+check "no progress when stderr is not a terminal" test ! -s "$ERR"
+run cluster "$NEWS" -v -q
+expect_rc "-v" 0
+check "-v: a one-line summary" grep -qxE 'dedup: 48 documents, 14 clusters, [0-9.]+ s, [0-9.]+ MB/s of text, peak memory [0-9]+ MB' "$ERR"
+err_one_line "-v -q: only the summary"
+
+# ---------------------------------------------------------------------------
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
