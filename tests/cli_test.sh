@@ -731,6 +731,36 @@ check "-v: a one-line summary" grep -qxE 'dedup: 48 documents, 14 clusters, [0-9
 err_one_line "-v -q: only the summary"
 
 # ---------------------------------------------------------------------------
+# --help-all and shell completion: generated from the option definitions.
+
+run --help-all
+expect_rc "--help-all" 0
+for word in cluster explain "index" add export serve completion --progress --format --dense-ids; do
+  check "--help-all mentions $word" grep -qF -- "$word" "$OUT"
+done
+run completion bash
+expect_rc "completion bash" 0
+cp "$OUT" "$TMP/dedup.bash"
+check "completion bash: valid bash" bash -n "$TMP/dedup.bash"
+# complete_words WORDS...: what the script offers for the last word (the one being typed).
+complete_words() {
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _dedup; printf "%s\n" "${COMPREPLY[@]}"' \
+    _ "$TMP/dedup.bash" "$@"
+}
+export -f complete_words
+export TMP
+check "completion: subcommands" bash -c 'complete_words dedup clu | grep -qx cluster'
+check "completion: a subcommand's options" bash -c 'complete_words dedup cluster x --prog | grep -qx -- --progress'
+check "completion: nested subcommands" bash -c 'complete_words dedup index ex | grep -qx export'
+check "completion: a nested subcommand's options" bash -c 'complete_words dedup index export f --dense | grep -qx -- --dense-ids'
+check "completion: options belong to their subcommand" bash -c '! complete_words dedup explain --prog | grep -q -- --progress'
+run completion zsh
+expect_rc "completion zsh" 0
+check "completion zsh: bash function through bashcompinit" grep -q 'bashcompinit' "$OUT"
+run completion fish
+expect_rc "completion fish" 2
+
+# ---------------------------------------------------------------------------
 
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
