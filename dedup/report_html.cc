@@ -222,7 +222,9 @@ absl::StatusOr<absl::flat_hash_map<DocIndex, Document>> ReadReportDocuments(cons
     for (DocIndex m : result.clusters[c]) want[m] = 1;
   }
   for (DocIndex m : with_text) want[m] = 2;
-  absl::StatusOr<std::unique_ptr<CorpusReader>> reader = CorpusReader::Open(inputs, options);
+  CorpusOptions quiet = options;  // The run has warned (skipped lines, notes) already.
+  quiet.on_warning = [](const std::string&) {};
+  absl::StatusOr<std::unique_ptr<CorpusReader>> reader = CorpusReader::Open(inputs, quiet);
   if (!reader.ok()) return reader.status();
   absl::flat_hash_map<DocIndex, Document> out;
   Document doc;

@@ -327,6 +327,23 @@ cp "$OUT" "$TMP/whole.tsv"
 run cluster "$TMP"/parts/x* --format tsv
 expect_rc "cluster the parts of a split .jsonl" 0
 check "the parts of a split .jsonl give the whole file's report" same_file "$OUT" "$TMP/whole.tsv"
+check "a note says a part is read as JSONL" grep -qF "parts/xaa: read as JSONL: its first line is a JSON object with \"text\"" "$ERR"
+check "one note per part" test "$(grep -c 'read as JSONL' "$ERR")" = "$(ls "$TMP"/parts | wc -l)"
+run cluster "$TMP"/parts/x* --format tsv --input-format jsonl
+check "--input-format jsonl: the same report, no note" bash -c 'cmp -s "$1" "$2" && test ! -s "$3"' _ "$OUT" "$TMP/whole.tsv" "$ERR"
+run cluster "$TMP/parts/xaa" "$TMP/parts/xab" --format tsv --input-format text
+expect_rc "--input-format text" 0
+check "--input-format text: one document per file" test "$(tail -n +2 "$OUT" | cut -f1 | tr '\n' ' ')" = "$TMP/parts/xaa $TMP/parts/xab "
+cp fixtures/news.jsonl "$TMP/news_as.txt"
+run cluster "$TMP/news_as.txt" --format tsv --input-format jsonl
+check "--input-format jsonl reads a .txt file as JSONL" same_file "$OUT" "$TMP/whole.tsv"
+printf '<html><body><p>alpha beta gamma delta</p></body></html>' >"$TMP/page.dat"
+cp "$TMP/page.dat" "$TMP/page2.dat"
+run cluster "$TMP/page.dat" "$TMP/page2.dat" --format text --input-format html
+check "--input-format html: HTML documents, their text extracted" \
+  bash -c 'grep -q "page2.dat  alpha beta gamma delta$" "$1" && ! grep -q "<p>" "$1"' _ "$OUT"
+run cluster "$TMP/page.dat" --input-format xml
+expect_rc "--input-format xml: a usage error" 2
 
 # ---------------------------------------------------------------------------
 # Inputs that can be read only once (pipes, FIFOs, process substitution, stdin) are
@@ -735,7 +752,7 @@ err_one_line "-v -q: only the summary"
 
 run --help-all
 expect_rc "--help-all" 0
-for word in cluster explain "index" add export serve completion --progress --format --dense-ids; do
+for word in cluster explain "index" add export serve completion --progress --input-format --format --dense-ids; do
   check "--help-all mentions $word" grep -qF -- "$word" "$OUT"
 done
 run completion bash
