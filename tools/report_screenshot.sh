@@ -9,6 +9,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$dedup" cluster fixtures/news --format html -o "$work/report.html"
 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$work/profile" \
-  --virtual-time-budget=5000 --window-size=1000,1300 --screenshot="$PWD/docs/report.png" \
+  --virtual-time-budget=5000 --window-size=1000,1480 --screenshot="$PWD/docs/report.png" \
   "file://$work/report.html#filter=short_02&cluster=7&member=1" 2>/dev/null
 ls -l docs/report.png

@@ -188,7 +188,7 @@
     const section = document.getElementById('cluster-' + label);
     const button = section.querySelector('button[data-member="' + member + '"]');
     if (button && button.getAttribute('aria-expanded') !== 'true') toggle(section, shown[at].c, member, button);
-    (button || section).scrollIntoView();
+    (button || section).scrollIntoView({ block: 'nearest' });
     if (button) button.focus();
   }
 
