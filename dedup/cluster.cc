@@ -1,4 +1,5 @@
 #include "dedup/cluster.h"
+#include "dedup/progress.h"
 
 #include <xxhash.h>
 
@@ -642,9 +643,10 @@ DocIndex Clusterer::Add(std::string_view id, std::string_view snippet, SketchedD
   return doc;
 }
 
-ClusterResult Clusterer::Finish() {
+ClusterResult Clusterer::Finish(ProgressObserver* progress) {
   DEDUP_CHECK(!finished_);
   finished_ = true;
+  if (progress != nullptr) progress->StartPhase("candidate join and verification", -1);
   if (!options_.exact) JoinBands();
   if (openings_ > 1) JoinOpenings();
   // The candidate index only serves Add() (with `exact`): free it before the results
@@ -652,6 +654,7 @@ ClusterResult Clusterer::Finish() {
   index_.reset();
   Release(candidates_);
   const DocIndex n = static_cast<DocIndex>(parent_.size());
+  if (progress != nullptr) progress->StartPhase("clustering", -1);
   // 1. While the signatures exist, each document's representative, similarity,
   // containment and relation, in columns (21 bytes per document): the result records
   // (5x that) are allocated only once the signatures are freed.

@@ -129,6 +129,8 @@
 
 namespace dedup {
 
+class ProgressObserver;  // progress.h
+
 // Chosen on the hard generated corpora with word 3-shingles (README, "Defaults"): 0.5 keeps
 // every same-topic hard negative apart (their Jaccard is below 0.1) and finds copies with
 // a paragraph dropped and 5% of words edited; containment 0.7 is judged on the estimate's
@@ -322,7 +324,9 @@ class Clusterer {
   // parallel (oneTBB, in the caller's task arena: run Finish() inside a
   // tbb::task_arena to bound its threads); the radix sort and the merging of verified
   // pairs are serial. The result does not depend on the number of threads.
-  ClusterResult Finish();
+  // `progress` (progress.h), if not null, is told the phases: "candidate join and
+  // verification", then "clustering".
+  ClusterResult Finish(ProgressObserver* progress = nullptr);
 
   // Heap bytes of the indexed state (see ClustererMemory). Cost O(1). After Finish():
   // only what is left, the Clusterer being spent.

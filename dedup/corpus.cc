@@ -565,7 +565,10 @@ absl::StatusOr<std::unique_ptr<CorpusReader>> CorpusReader::Open(std::vector<std
     if (auto it = options.spooled_inputs.find(path); it != options.spooled_inputs.end()) {
       // Pipes and FIFOs keep their name's kind (their content is not looked at: a run
       // that reads them once, unspooled, could not look without consuming it).
-      in.kind = IsJsonlPath(path) ? Input::Kind::kJsonl : Input::Kind::kTextFile;
+      in.kind = options.input_format == CorpusOptions::InputFormat::kJsonl ||
+                        (options.input_format == CorpusOptions::InputFormat::kAuto && IsJsonlPath(path))
+                    ? Input::Kind::kJsonl
+                    : Input::Kind::kTextFile;
       in.path = path;
       in.open_path = it->second;
       resolved.push_back(std::move(in));
@@ -583,8 +586,22 @@ absl::StatusOr<std::unique_ptr<CorpusReader>> CorpusReader::Open(std::vector<std
       absl::Status listed = ListFolder(path, "", &in.folder_files);
       if (!listed.ok()) return listed;
       std::sort(in.folder_files.begin(), in.folder_files.end());
-    } else if (IsJsonlPath(path) || (fs::is_regular_file(status) && IsUnnamedJsonl(path, options.text_field))) {
+    } else if (options.input_format != CorpusOptions::InputFormat::kAuto) {
+      in.kind = options.input_format == CorpusOptions::InputFormat::kJsonl ? Input::Kind::kJsonl
+                                                                           : Input::Kind::kTextFile;
+    } else if (IsJsonlPath(path)) {
       in.kind = Input::Kind::kJsonl;
+    } else if (fs::is_regular_file(status) && IsUnnamedJsonl(path, options.text_field)) {
+      in.kind = Input::Kind::kJsonl;
+      const std::string note = absl::StrFormat(
+          "%s: read as JSONL: its first line is a JSON object with \"%s\" (--input-format text reads it as one "
+          "document)",
+          path, options.text_field);
+      if (options.on_warning) {
+        options.on_warning(note);
+      } else {
+        std::cerr << "dedup: note: " << note << "\n";
+      }
     } else {
       in.kind = Input::Kind::kTextFile;
     }

@@ -85,6 +85,12 @@ struct CorpusOptions {
   // HTML (html.h: LooksLikeHtml), kOn converts every text, kOff none. Converted text
   // (HtmlToText) replaces the markup in Document::text.
   enum class Html { kAuto, kOn, kOff } html = Html::kAuto;
+  // How a file named as an input (not a folder's file, not stdin, which is JSONL) is read:
+  // kAuto by its name and, for a name that says neither JSONL nor text, its first line
+  // (see the top of this file; a note then says it is read as JSONL: through on_warning
+  // when set, else on stderr); kJsonl always as JSONL; kText and kHtml always as one
+  // document (kHtml: the CLI also sets html = kOn).
+  enum class InputFormat { kAuto, kJsonl, kText, kHtml } input_format = InputFormat::kAuto;
   // Inputs read from another file: the input as given ("-" for standard input) -> the
   // file to read instead. The input's name (its kind: .jsonl or not; its ids and
   // messages) stays the one given. Filled by internal::InputSpool, so that a reader

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_format.h"
 #include "dedup/internal/input_spool.h"
+#include "dedup/progress.h"
 #include "dedup/status_macros.h"
 #include "dedup/threads.h"
 #include "oneapi/tbb/enumerable_thread_specific.h"
@@ -25,6 +26,7 @@ constexpr size_t kBatchBytes = 1 << 20;
 
 struct Item {
   RawRecord record;
+  size_t record_bytes = 0;  // For progress: record.bytes is freed once parsed.
   absl::Status parsed;  // RecordParser's: a bad line, which skip_bad_lines may skip.
   absl::Status mapped;  // `map`'s: always ends the run.
   Document doc;
@@ -44,7 +46,8 @@ using Batch = std::vector<Item>;
 // and the first error come out in input order, as a serial reader's would.
 template <typename Map, typename Consume>
 absl::Status StreamCorpus(CorpusReader& reader, const CorpusOptions& corpus, int threads, const Map& map,
-                          const Consume& consume) {
+                          const Consume& consume, ProgressObserver* progress) {
+  int64_t documents_done = 0, bytes_done = 0;
   absl::Status read_status;
   absl::Status consume_status;
   std::atomic<bool> failed{false};  // Set by the last stage: stop reading.
@@ -65,6 +68,7 @@ absl::Status StreamCorpus(CorpusReader& reader, const CorpusOptions& corpus, int
       }
       if (!*more) break;
       bytes += item.record.bytes.size();
+      item.record_bytes = item.record.bytes.size();
       batch->push_back(std::move(item));
     }
     if (batch->empty()) {
@@ -97,7 +101,10 @@ absl::Status StreamCorpus(CorpusReader& reader, const CorpusOptions& corpus, int
       }
       if (*accepted) consume(item);
       std::string().swap(item.doc.text);  // Counted by Accept; not needed any more.
+      documents_done += *accepted ? 1 : 0;
+      bytes_done += static_cast<int64_t>(item.record_bytes);
     }
+    if (progress != nullptr) progress->Advance(documents_done, bytes_done);
   };
   tbb::task_arena arena(threads);
   arena.execute([&] {
@@ -149,6 +156,7 @@ absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>
   CorpusOptions corpus = options.corpus;
   corpus.on_warning = [](const std::string&) {};  // Pass 2 reports skipped lines.
   DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> reader, CorpusReader::Open(inputs, corpus));
+  if (options.progress != nullptr) options.progress->StartPhase("reading and chrome pass", InputBytes(inputs, corpus));
   tbb::enumerable_thread_specific<TokenizedText> scratch;
   const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
   DEDUP_RETURN_IF_ERROR(StreamCorpus(
@@ -159,7 +167,8 @@ absl::StatusOr<BoilerplateModel> LearnBoilerplate(const std::vector<std::string>
         item.line_keys = ComputeLineKeys(tokens);
         return absl::OkStatus();
       },
-      [&](Item& item) { detector.AddLineKeys(SourceKey(item.doc.source), std::move(item.line_keys)); }));
+      [&](Item& item) { detector.AddLineKeys(SourceKey(item.doc.source), std::move(item.line_keys)); },
+      options.progress));
   reader.reset();  // Its set of ids (duplicate checks) is not needed by the search.
   scratch.clear();
 #if defined(__GLIBC__)
@@ -203,6 +212,7 @@ absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>
 
   DEDUP_ASSIGN_OR_RETURN(std::unique_ptr<CorpusReader> reader, CorpusReader::Open(inputs, effective.corpus));
   const bool keep_shingles = options.cluster.exact;
+  if (options.progress != nullptr) options.progress->StartPhase("signing", InputBytes(inputs, effective.corpus));
   tbb::enumerable_thread_specific<SketchScratch> scratch;
   DEDUP_RETURN_IF_ERROR(StreamCorpus(
       *reader, effective.corpus, threads,
@@ -215,15 +225,17 @@ absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>
       [&](Item& item) {
         clusterer->Add(std::move(item.doc.id), std::move(item.snippet), std::move(item.sketch),
                        item.doc.published_time);
-      }));
+      },
+      options.progress));
 
   PipelineResult result;
   tbb::task_arena arena(threads);
-  arena.execute([&] { result.clusters = clusterer->Finish(); });
+  arena.execute([&] { result.clusters = clusterer->Finish(options.progress); });
   result.skipped_lines = reader->skipped_lines();
   result.text_bytes = reader->text_bytes();
   result.sketch_description = DescribeSketchOptions(options.sketch);
   result.boilerplate_lines = static_cast<int64_t>(boilerplate.corpus_lines() + boilerplate.source_lines());
+  if (options.keep_boilerplate_model) result.boilerplate_model = std::move(boilerplate);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -26,6 +26,7 @@
 #include "dedup/boilerplate.h"
 #include "dedup/cluster.h"
 #include "dedup/corpus.h"
+#include "dedup/progress.h"
 #include "dedup/sketch.h"
 
 namespace dedup {
@@ -44,6 +45,12 @@ struct PipelineOptions {
   bool ordered_containment = true;
   int threads = 0;           // 0: all cores (oneTBB's default); at most kMaxThreads (threads.h).
   size_t snippet_chars = 0;  // Keep this many characters of each text for reports.
+  // Return the boilerplate model in PipelineResult::boilerplate_model (for reports that
+  // explain pairs with it, explain.h).
+  bool keep_boilerplate_model = false;
+  // Told the phases and the documents and bytes read (progress.h); not owned; may be null.
+  // Never changes the result.
+  ProgressObserver* progress = nullptr;
 };
 
 struct PipelineResult {
@@ -53,6 +60,7 @@ struct PipelineResult {
   double seconds = 0;
   std::string sketch_description;  // DescribeSketchOptions().
   int64_t boilerplate_lines = 0;   // Distinct boilerplate lines found (corpus + per source).
+  BoilerplateModel boilerplate_model;  // With PipelineOptions::keep_boilerplate_model.
 };
 
 // Pass 1 of a run with boilerplate removal: the boilerplate model of the inputs.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "dedup/report_html.h"
 
 namespace dedup {
 namespace {
@@ -25,11 +26,6 @@ std::string CsvField(std::string_view s) {
   }
   out.push_back('"');
   return out;
-}
-
-// What reports print for cluster number c (cluster.h, ClusterResult::cluster_ids).
-int64_t ClusterLabel(const ClusterResult& r, uint32_t c) {
-  return r.cluster_ids.empty() ? int64_t{c} : r.cluster_ids[c];
 }
 
 void WriteDelimited(const ClusterResult& r, bool csv, std::ostream& out) {
@@ -55,19 +51,6 @@ void WriteJsonl(const ClusterResult& r, std::ostream& out) {
         << ",\"similarity\":" << Num(d.similarity) << ",\"relation\":\"" << RelationName(d.relation)
         << "\",\"containment\":" << Num(d.containment) << "}\n";
   }
-}
-
-// Cluster numbers of clusters with >= 2 members, largest first, then by label.
-std::vector<uint32_t> DuplicateClustersBySize(const ClusterResult& r) {
-  std::vector<uint32_t> order;
-  for (uint32_t c = 0; c < r.clusters.size(); ++c) {
-    if (r.clusters[c].size() > 1) order.push_back(c);
-  }
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    if (r.clusters[a].size() != r.clusters[b].size()) return r.clusters[a].size() > r.clusters[b].size();
-    return ClusterLabel(r, a) < ClusterLabel(r, b);
-  });
-  return order;
 }
 
 std::string LshDescription(const ClusterResult& r, const ReportInfo& info) {
@@ -141,14 +124,29 @@ void WriteText(const ClusterResult& r, const ReportInfo& info, std::ostream& out
 
 }  // namespace
 
+int64_t ClusterLabel(const ClusterResult& r, uint32_t c) { return r.cluster_ids.empty() ? int64_t{c} : r.cluster_ids[c]; }
+
+std::vector<uint32_t> DuplicateClustersBySize(const ClusterResult& r) {
+  std::vector<uint32_t> order;
+  for (uint32_t c = 0; c < r.clusters.size(); ++c) {
+    if (r.clusters[c].size() > 1) order.push_back(c);
+  }
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    if (r.clusters[a].size() != r.clusters[b].size()) return r.clusters[a].size() > r.clusters[b].size();
+    return ClusterLabel(r, a) < ClusterLabel(r, b);
+  });
+  return order;
+}
+
 absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name) {
   if (name == "text") return ReportFormat::kText;
   if (name == "json") return ReportFormat::kJson;
   if (name == "jsonl") return ReportFormat::kJsonl;
   if (name == "tsv") return ReportFormat::kTsv;
   if (name == "csv") return ReportFormat::kCsv;
+  if (name == "html") return ReportFormat::kHtml;
   return absl::InvalidArgumentError(
-      absl::StrFormat("unknown format \"%s\" (expected text, json, jsonl, tsv or csv)", name));
+      absl::StrFormat("unknown format \"%s\" (expected text, json, jsonl, tsv, csv or html)", name));
 }
 
 std::string TsvEscape(std::string_view s) {
@@ -199,6 +197,7 @@ void WriteReport(const ClusterResult& result, const ReportInfo& info, ReportForm
     case ReportFormat::kJsonl: WriteJsonl(result, out); break;
     case ReportFormat::kTsv: WriteDelimited(result, /*csv=*/false, out); break;
     case ReportFormat::kCsv: WriteDelimited(result, /*csv=*/true, out); break;
+    case ReportFormat::kHtml: WriteHtmlReport(result, info, /*texts=*/nullptr, out).IgnoreError(); break;  // Fails only explaining pairs.
   }
 }
 

@@ -16,6 +16,8 @@
 //          (members in input order, with their similarity to the representative).
 //   text:  the same for a person: a summary, then clusters by size (largest first)
 //          with each member's similarity and the start of its text.
+//   html:  a self-contained page for a person (report_html.h); WriteReport writes it
+//          without texts, WriteHtmlReport with them.
 // Similarities are written with up to 6 significant digits ("%.6g"); the
 // representative's is 1. Output is byte-identical for identical results.
 //
@@ -28,15 +30,16 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "dedup/cluster.h"
 
 namespace dedup {
 
-enum class ReportFormat { kText, kJson, kJsonl, kTsv, kCsv };
+enum class ReportFormat { kText, kJson, kJsonl, kTsv, kCsv, kHtml };
 
-// "text", "json", "jsonl", "tsv" or "csv".
+// "text", "json", "jsonl", "tsv", "csv" or "html".
 absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name);
 
 // Run facts printed in the text and JSON summaries.
@@ -51,6 +54,13 @@ struct ReportInfo {
 
 void WriteReport(const ClusterResult& result, const ReportInfo& info, ReportFormat format,
                  std::ostream& out);
+
+// What reports print for cluster number c: ClusterResult::cluster_ids[c] when set, else c.
+int64_t ClusterLabel(const ClusterResult& result, uint32_t c);
+
+// Cluster numbers of the clusters with two or more members, largest first, then by label:
+// the order every cluster report lists them in.
+std::vector<uint32_t> DuplicateClustersBySize(const ClusterResult& result);
 
 // A TSV field: tab, newline, carriage return, backslash and NUL written as
 // \t \n \r \\ \0.

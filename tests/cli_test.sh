@@ -327,6 +327,23 @@ cp "$OUT" "$TMP/whole.tsv"
 run cluster "$TMP"/parts/x* --format tsv
 expect_rc "cluster the parts of a split .jsonl" 0
 check "the parts of a split .jsonl give the whole file's report" same_file "$OUT" "$TMP/whole.tsv"
+check "a note says a part is read as JSONL" grep -qF "parts/xaa: read as JSONL: its first line is a JSON object with \"text\"" "$ERR"
+check "one note per part" test "$(grep -c 'read as JSONL' "$ERR")" = "$(ls "$TMP"/parts | wc -l)"
+run cluster "$TMP"/parts/x* --format tsv --input-format jsonl
+check "--input-format jsonl: the same report, no note" bash -c 'cmp -s "$1" "$2" && test ! -s "$3"' _ "$OUT" "$TMP/whole.tsv" "$ERR"
+run cluster "$TMP/parts/xaa" "$TMP/parts/xab" --format tsv --input-format text
+expect_rc "--input-format text" 0
+check "--input-format text: one document per file" test "$(tail -n +2 "$OUT" | cut -f1 | tr '\n' ' ')" = "$TMP/parts/xaa $TMP/parts/xab "
+cp fixtures/news.jsonl "$TMP/news_as.txt"
+run cluster "$TMP/news_as.txt" --format tsv --input-format jsonl
+check "--input-format jsonl reads a .txt file as JSONL" same_file "$OUT" "$TMP/whole.tsv"
+printf '<html><body><p>alpha beta gamma delta</p></body></html>' >"$TMP/page.dat"
+cp "$TMP/page.dat" "$TMP/page2.dat"
+run cluster "$TMP/page.dat" "$TMP/page2.dat" --format text --input-format html
+check "--input-format html: HTML documents, their text extracted" \
+  bash -c 'grep -q "page2.dat  alpha beta gamma delta$" "$1" && ! grep -q "<p>" "$1"' _ "$OUT"
+run cluster "$TMP/page.dat" --input-format xml
+expect_rc "--input-format xml: a usage error" 2
 
 # ---------------------------------------------------------------------------
 # Inputs that can be read only once (pipes, FIFOs, process substitution, stdin) are
@@ -664,6 +681,101 @@ for bits in 16 8; do
   expect_rc "--signature-bits $bits" 0
   check "--signature-bits $bits: same clusters" same_file "$TMP/bits32" <(cut -f1,2 "$OUT")
 done
+
+# ---------------------------------------------------------------------------
+# --format html (report_html.h; tests/report_browser_test.py renders it).
+
+run cluster "$NEWS" --format html
+expect_rc "cluster --format html" 0
+cp "$OUT" "$TMP/report.html"
+check "html: a page" grep -q '^<!DOCTYPE html>' "$TMP/report.html"
+check "html: a Content-Security-Policy that allows no network" grep -q "content=\"default-src 'none'; script-src 'sha256-" "$TMP/report.html"
+check "html: nothing from the network" bash -c "! grep -qE '(src|href)=\"(https?:)?//' \"\$1\"" _ "$TMP/report.html"
+run cluster "$NEWS" --format html -o "$TMP/report_o.html" --threads 1
+expect_rc "cluster --format html -o" 0
+check "html: -o and one thread give stdout's bytes" same_file "$TMP/report.html" "$TMP/report_o.html"
+"$DEDUP" cluster fixtures/news.jsonl --format html >"$TMP/report_jsonl.html" 2>/dev/null
+"$DEDUP" cluster - --format html <fixtures/news.jsonl >"$OUT" 2>"$ERR"
+RC=$?
+expect_rc "cluster - --format html (stdin read twice)" 0
+check "html: stdin gives the file's bytes" same_file "$TMP/report_jsonl.html" "$OUT"
+# Every side-by-side view says what `dedup explain MEMBER CANONICAL --corpus` says.
+check "html: every side-by-side view agrees with dedup explain" python3 -c '
+import json, re, subprocess, sys
+dedup, news, path = sys.argv[1:4]
+page = open(path, encoding="utf-8").read()
+data = json.loads(re.search(r"<script type=\"application/json\" id=\"data\">(.*?)</script>", page, re.S).group(1))
+pairs = 0
+for c in data["clusters"]:
+    canonical = data["docs"][str(c["m"][0][0])][0]
+    for m in c["m"][1:]:
+        p = data["pairs"][str(m[0])]
+        member = data["docs"][str(m[0])][0]
+        x = json.loads(subprocess.run([dedup, "explain", member, canonical, "--corpus", news, "--format", "json"],
+                                      check=True, capture_output=True).stdout)
+        got = (p["np"], p["d"], p["ej"], p["eab"], p["eba"], p["xj"], p["xab"], p["xba"])
+        want = (x["shared_passages"], x["decision"], x["estimated"]["jaccard"], x["estimated"]["a_in_b"],
+                x["estimated"]["b_in_a"], x["exact"]["jaccard"], x["exact"]["a_in_b"], x["exact"]["b_in_a"])
+        assert got == want, (member, canonical, got, want)
+        pairs += 1
+assert pairs == 34, pairs' "$DEDUP" "$NEWS" "$TMP/report.html"
+run cluster "$NEWS" --format htm
+expect_rc "unknown format" 2
+err_has "unknown format names html" "text, json, jsonl, tsv, csv or html"
+
+# ---------------------------------------------------------------------------
+# Progress (progress.h): on stderr only; never changes stdout or the report's bytes.
+
+for format in tsv html; do
+  run cluster "$NEWS" --format "$format"
+  cp "$OUT" "$TMP/quiet.$format"
+  run cluster "$NEWS" --format "$format" --progress
+  expect_rc "--progress --format $format" 0
+  check "--progress: stdout unchanged ($format)" same_file "$TMP/quiet.$format" "$OUT"
+  check "--progress without a terminal: phase lines" grep -qx 'dedup: signing' "$ERR"
+  check "--progress: the reading pass's totals" grep -qE '^dedup: signing done: 48 documents, [0-9.]+ MB, [0-9.]+ MB/s$' "$ERR"
+  run cluster "$NEWS" --format "$format" --progress -o "$TMP/progress.$format"
+  check "--progress: -o file unchanged ($format)" same_file "$TMP/quiet.$format" "$TMP/progress.$format"
+done
+check "--progress: the html phase" grep -qx "dedup: reading the report's texts" "$ERR"
+run cluster "$NEWS" --progress --quiet
+check "--quiet wins over --progress" test ! -s "$ERR"
+run cluster "$NEWS"
+check "no progress when stderr is not a terminal" test ! -s "$ERR"
+run cluster "$NEWS" -v -q
+expect_rc "-v" 0
+check "-v: a one-line summary" grep -qxE 'dedup: 48 documents, 14 clusters, [0-9.]+ s, [0-9.]+ MB/s of text, peak memory [0-9]+ MB' "$ERR"
+err_one_line "-v -q: only the summary"
+
+# ---------------------------------------------------------------------------
+# --help-all and shell completion: generated from the option definitions.
+
+run --help-all
+expect_rc "--help-all" 0
+for word in cluster explain "index" add export serve completion --progress --input-format --format --dense-ids; do
+  check "--help-all mentions $word" grep -qF -- "$word" "$OUT"
+done
+run completion bash
+expect_rc "completion bash" 0
+cp "$OUT" "$TMP/dedup.bash"
+check "completion bash: valid bash" bash -n "$TMP/dedup.bash"
+# complete_words WORDS...: what the script offers for the last word (the one being typed).
+complete_words() {
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _dedup; printf "%s\n" "${COMPREPLY[@]}"' \
+    _ "$TMP/dedup.bash" "$@"
+}
+export -f complete_words
+export TMP
+check "completion: subcommands" bash -c 'complete_words dedup clu | grep -qx cluster'
+check "completion: a subcommand's options" bash -c 'complete_words dedup cluster x --prog | grep -qx -- --progress'
+check "completion: nested subcommands" bash -c 'complete_words dedup index ex | grep -qx export'
+check "completion: a nested subcommand's options" bash -c 'complete_words dedup index export f --dense | grep -qx -- --dense-ids'
+check "completion: options belong to their subcommand" bash -c '! complete_words dedup explain --prog | grep -q -- --progress'
+run completion zsh
+expect_rc "completion zsh" 0
+check "completion zsh: bash function through bashcompinit" grep -q 'bashcompinit' "$OUT"
+run completion fish
+expect_rc "completion fish" 2
 
 # ---------------------------------------------------------------------------
 

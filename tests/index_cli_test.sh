@@ -116,6 +116,18 @@ for format in tsv csv jsonl json; do
   cp "$OUT" "$TMP/batch.$format"
   check "export --dense-ids --format $format equals dedup cluster" same_file "$TMP/export.$format" "$TMP/batch.$format"
 done
+# The HTML report from the index: the clusters, without texts (the index stores none).
+run index export "$TMP/off.dedup" --format html --dense-ids -o "$TMP/export.html"
+expect_rc "export --format html" 0
+check "export --format html: a page" grep -q '^<!DOCTYPE html>' "$TMP/export.html"
+check "export --format html: says it has no texts" grep -q 'the index does not store texts' "$TMP/export.html"
+check "export --format html: the clusters of the json export" python3 -c '
+import json, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+data = json.loads(re.search(r"<script type=\"application/json\" id=\"data\">(.*?)</script>", page, re.S).group(1))
+want = [[c["cluster"], len(c["members"])] for c in json.load(open(sys.argv[2]))["clusters"]]
+assert [[c["c"], len(c["m"])] for c in data["clusters"]] == want, (data["clusters"], want)
+assert data["pairs"] == {} and data["texts"] == {}' "$TMP/export.html" "$TMP/export.json"
 # Stable ids: the export's cluster column is the id `add` printed for each document.
 run index export "$IDX" --format tsv
 check "export: stable ids are the ids add printed" same_file \

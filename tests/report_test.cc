@@ -631,7 +631,7 @@ TEST(ParseReportFormatTest, UnknownNamesAreErrorsNamingThem) {
     ASSERT_FALSE(f.ok()) << bad;
     EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(f.status().message(), HasSubstr("\"" + std::string(bad) + "\""));
-    EXPECT_THAT(f.status().message(), HasSubstr("text, json, jsonl, tsv or csv"));
+    EXPECT_THAT(f.status().message(), HasSubstr("text, json, jsonl, tsv, csv or html"));
   }
 }
 

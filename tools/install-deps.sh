@@ -25,6 +25,8 @@ packages=(
   python3-pandas      # ClusterResult.to_pandas() (optional at import; its test needs it)
   python3-setuptools python3-wheel  # the build backend of pyproject.toml / setup.py
   python3-pip         # `python3 -m pip install --no-build-isolation .` (README, "Python")
+  chromium            # headless Chromium: the HTML report's browser test (tests/report_browser_test.py); large, but
+                      # the only way to check the page's script and Content-Security-Policy in a real browser
 )
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(

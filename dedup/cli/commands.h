@@ -14,6 +14,7 @@ Command RegisterEvalCommand(CLI::App& app);     // dedup eval
 Command RegisterExplainCommand(CLI::App& app);  // dedup explain
 Command RegisterIndexCommand(CLI::App& app);    // dedup index create|add|query|...
 Command RegisterServeCommand(CLI::App& app);    // dedup serve
+Command RegisterCompletionCommand(CLI::App& app);  // dedup completion bash|zsh
 
 // "dedup 0.1.0" plus library versions, one per line.
 std::string VersionText();

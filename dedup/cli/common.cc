@@ -92,6 +92,12 @@ void InputFlags::Register(CLI::App* app, bool with_skip) {
                   "Extract the text of HTML documents: auto (*.html/*.htm files and texts that look like HTML), on, off")
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
+  app->add_option("--input-format", input_format,
+                  "How a file named as an input is read: auto (by its name; a file whose name says neither\n"
+                  "JSONL nor text and whose first line is a JSON object with the text field is JSONL, with a\n"
+                  "note), jsonl, text (one document), html (one HTML document; implies --html on)")
+      ->check(CLI::IsMember({"auto", "jsonl", "text", "html"}))
+      ->capture_default_str();
   app->add_option("--max-document-bytes", max_document_bytes,
                   "Refuse a document (JSONL line or file) longer than this; a run's peak memory is about\n"
                   "16x its largest document")
@@ -110,6 +116,11 @@ CorpusOptions InputFlags::ToOptions() const {
   options.skip_bad_lines = skip_bad_lines;
   options.max_document_bytes = max_document_bytes;
   options.html = html == "on" ? CorpusOptions::Html::kOn : html == "off" ? CorpusOptions::Html::kOff : CorpusOptions::Html::kAuto;
+  options.input_format = input_format == "jsonl"  ? CorpusOptions::InputFormat::kJsonl
+                         : input_format == "text" ? CorpusOptions::InputFormat::kText
+                         : input_format == "html" ? CorpusOptions::InputFormat::kHtml
+                                                  : CorpusOptions::InputFormat::kAuto;
+  if (options.input_format == CorpusOptions::InputFormat::kHtml) options.html = CorpusOptions::Html::kOn;
   return options;
 }
 

@@ -46,6 +46,7 @@ struct InputFlags {
   std::string id_field = "id";
   std::string text_field = "text";
   std::string html = "auto";
+  std::string input_format = "auto";
   bool skip_bad_lines = false;
   int64_t max_document_bytes = CorpusOptions{}.max_document_bytes;
 

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
 #include "dedup/boilerplate.h"
+#include "dedup/explain.h"
 #include "dedup/cli/commands.h"
 #include "dedup/internal/input_spool.h"
 #include "dedup/pipeline.h"
@@ -23,38 +24,6 @@ struct ExplainFlags {
   std::string format = "text";
 };
 
-struct Side {
-  Document doc;
-  TokenizedText tokens, kept;
-  std::vector<std::pair<size_t, size_t>> removed;  // Boilerplate token ranges in `tokens`.
-  std::vector<uint64_t> ordered;                    // Shingle hashes in text order.
-  std::vector<uint64_t> set;                        // Sorted, unique.
-  SketchedDocument sketch;
-};
-
-struct Passage {
-  size_t first_token = 0, tokens = 0;  // In A's kept tokens.
-};
-
-// Maximal runs of A's word shingles that B also has, longest first.
-std::vector<Passage> SharedPassages(const Side& a, const Side& b, int k) {
-  std::vector<Passage> out;
-  const size_t n = a.ordered.size();
-  if (a.kept.size() < static_cast<size_t>(k)) return out;  // One whole-text shingle: no passages.
-  for (size_t i = 0; i < n;) {
-    if (!std::binary_search(b.set.begin(), b.set.end(), a.ordered[i])) {
-      ++i;
-      continue;
-    }
-    size_t j = i;
-    while (j + 1 < n && std::binary_search(b.set.begin(), b.set.end(), a.ordered[j + 1])) ++j;
-    out.push_back({i, j - i + static_cast<size_t>(k)});
-    i = j + 1;
-  }
-  std::stable_sort(out.begin(), out.end(), [](const Passage& x, const Passage& y) { return x.tokens > y.tokens; });
-  return out;
-}
-
 std::string Clip(std::string_view s, size_t max) {
   if (s.size() <= max) return std::string(s);
   size_t cut = max;
@@ -70,17 +39,12 @@ int RunExplain(ExplainFlags& f) {
     return Fail(absl::InvalidArgumentError(absl::StrFormat("unknown format \"%s\" (expected text or json)", f.format)),
                 kExitUsage);
   }
-  // As the batch pipeline sketches: with openings when the opening rule is on.
-  SketchOptions sketch_options = options->sketch;
-  if (!options->cluster.exact && options->cluster.opening_threshold > 0) sketch_options.opening = options->cluster.opening;
-  absl::StatusOr<Sketcher> sketcher = Sketcher::Create(sketch_options);
-  if (!sketcher.ok()) return Fail(sketcher.status(), kExitUsage);
   // The corpus is read twice (the pair, then boilerplate): spool stdin, pipes and FIFOs.
   internal::InputSpool spool;
   absl::Status st = spool.Spool(f.corpus, &options->corpus);
   if (!st.ok()) return Fail(st);
-  Side a, b;
-  st = LoadPair(f.a, f.b, f.corpus, options->corpus, &a.doc, &b.doc);
+  Document doc_a, doc_b;
+  st = LoadPair(f.a, f.b, f.corpus, options->corpus, &doc_a, &doc_b);
   if (!st.ok()) return Fail(st);
 
   // Boilerplate is a corpus property: learned from --corpus, or from the two documents.
@@ -90,79 +54,22 @@ int RunExplain(ExplainFlags& f) {
     if (!learned.ok()) return Fail(learned.status());
     model = *std::move(learned);
   }
+  absl::StatusOr<PairExplainer> explainer = PairExplainer::Create(*options, std::move(model));
+  if (!explainer.ok()) return Fail(explainer.status(), kExitUsage);
+  absl::StatusOr<PairExplanation> x = explainer->Explain(doc_a, doc_b);
+  if (!x.ok()) return Fail(x.status());
+  const ExplainedSide& a = x->a;
+  const ExplainedSide& b = x->b;
+  const PairEstimate& exact = x->exact;
+  const PairEstimate& estimate = x->estimate;
+  const MatchKind by_estimate = x->by_estimate, by_exact = x->by_exact;
+  const bool a_is_small = x->a_is_small;
+  const std::vector<TokenRun>& passages = a.passages;
   const ShingleOptions& shingle = options->sketch.shingle;
-  for (Side* s : {&a, &b}) {
-    st = Tokenize(s->doc.text, &s->tokens);
-    if (!st.ok()) return Fail(absl::InvalidArgumentError(s->doc.id + ": " + std::string(st.message())));
-    if (StripBoilerplate(s->tokens, model, SourceKey(s->doc.source), &s->kept, &s->removed) == 0) s->kept = s->tokens;
-    HashShingles(s->kept, shingle, options->sketch.seed, &s->ordered);
-    s->set = s->ordered;
-    SortUnique(&s->set);
-    SketchScratch scratch;
-    st = sketcher->Sketch(s->doc.text, /*keep_shingles=*/true, &scratch, &s->sketch, &model, SourceKey(s->doc.source));
-    if (!st.ok()) return Fail(st);
-  }
-  PairEstimate exact = ExactPair(a.set, b.set);
-  // As the batch pipeline estimates: containment from the slots' order where it can.
-  const bool ordered = options->ordered_containment && options->sketch.engine != MinHashEngine::kOph;
-  PairEstimate estimate =
-      ordered ? EstimateOrderedPair(a.sketch.signature.values().data(), a.sketch.num_shingles,
-                                    b.sketch.signature.values().data(), b.sketch.num_shingles, options->sketch.num_perm)
-              : EstimatePair(a.sketch.signature.values().data(), a.sketch.num_shingles,
-                             b.sketch.signature.values().data(), b.sketch.num_shingles, options->sketch.num_perm);
-  // Opening containment (opening.h): of the smaller document's opening in the larger's.
-  const bool a_is_small = a.set.size() <= b.set.size();
-  const Side& small_side = a_is_small ? a : b;
-  const Side& large_side = a_is_small ? b : a;
-  if (!a.sketch.opening.empty() && !b.sketch.opening.empty() && !a.set.empty() && !b.set.empty()) {
-    estimate.opening = OpeningContainment(small_side.sketch.opening.data(), large_side.sketch.opening.data(),
-                                          static_cast<int>(a.sketch.opening.size()));
-    std::vector<uint64_t> bits, open_small, open_large;
-    OpeningShingles(small_side.ordered, options->cluster.opening.shingles, &open_small, &bits);
-    OpeningShingles(large_side.ordered, options->cluster.opening.shingles, &open_large, &bits);
-    SortUnique(&open_small);
-    SortUnique(&open_large);
-    exact.opening = static_cast<double>(IntersectionSize(open_small, open_large)) / open_small.size();
-  }
-  const MatchOptions match = MatchOptionsOf(options->cluster);
-  const uint32_t na = static_cast<uint32_t>(a.set.size()), nb = static_cast<uint32_t>(b.set.size());
-  const MatchKind by_estimate = Classify(estimate, na, nb, match);
-  const MatchKind by_exact = Classify(exact, na, nb, match);
-  std::vector<Passage> passages;
-  if (shingle.kind == ShingleKind::kWord) passages = SharedPassages(a, b, shingle.size);
-
-  auto verdict = [&](MatchKind m, const PairEstimate& e) -> std::string {
-    switch (m) {
-      case MatchKind::kSimilar: return absl::StrFormat("grouped: Jaccard >= threshold %g", match.threshold);
-      case MatchKind::kAContainedInB:
-        return absl::StrFormat("grouped: A is an excerpt of B (%.0f%% of A is in B; A is %.0f%% of B's size)",
-                               100 * e.a_in_b, 100.0 * na / std::max(nb, 1u));
-      case MatchKind::kBContainedInA:
-        return absl::StrFormat("grouped: B is an excerpt of A (%.0f%% of B is in A; B is %.0f%% of A's size)",
-                               100 * e.b_in_a, 100.0 * nb / std::max(na, 1u));
-      case MatchKind::kNone: break;
-    }
-    std::string why = absl::StrFormat("not grouped: Jaccard below %g", match.threshold);
-    if (match.containment_threshold > 0) {
-      const bool a_smaller = na <= nb;
-      why += absl::StrFormat(
-          ", containment's lower bound %.2f (at %g standard errors) below %g (or the smaller document has "
-          "fewer than %d shingles or is under %.0f%% of the larger's size)",
-          ContainmentLowerBound(e, na, nb, a_smaller, match.containment_z), match.containment_z,
-          match.containment_threshold, match.min_containment_shingles, 100 * match.min_containment_ratio);
-      if (match.opening_threshold > 0) {
-        why += absl::StrFormat(
-            "; not an opening excerpt: needs the smaller document's opening %.0f%% inside the larger's (here %s), "
-            "its size at least %.0f%% of the larger's and the containment's bound at least %g",
-            100 * match.opening_threshold, e.opening < 0 ? std::string("unknown") : absl::StrFormat("%.0f%%", 100 * e.opening),
-            100 * match.opening_min_ratio, match.opening_containment);
-      }
-    }
-    return why;
-  };
+  auto verdict = [&](MatchKind m, const PairEstimate& e) { return explainer->Verdict(m, e, *x); };
 
   if (f.format == "json") {
-    auto side_json = [&](const Side& s) {
+    auto side_json = [&](const ExplainedSide& s) {
       std::string removed = "[";
       for (size_t i = 0; i < s.removed.size(); ++i) {
         removed += (i ? ", " : "") + JsonQuote(s.tokens.span(s.removed[i].first, s.removed[i].second - s.removed[i].first));
@@ -185,7 +92,7 @@ int RunExplain(ExplainFlags& f) {
         JsonQuote(DescribeSketchOptions(options->sketch)));
     return kExitOk;
   }
-  for (const Side* s : {&a, &b}) {
+  for (const ExplainedSide* s : {&a, &b}) {
     std::cout << absl::StrFormat("%s: %s — %d tokens, %d distinct %s shingles after boilerplate removal\n",
                                  s == &a ? "A" : "B", s->doc.id, s->tokens.size(), s->set.size(), ShingleSpec(shingle));
     for (const auto& [first, end] : s->removed) {

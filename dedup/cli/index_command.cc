@@ -592,8 +592,8 @@ Command RegisterIndexCommand(CLI::App& app) {
         "representative = canonical member). The cluster column is the stable cluster id, or with\n"
         "--dense-ids a number 0, 1, ... by first document, exactly as `dedup cluster` numbers them.");
     cmd->add_option("PATH", f->path, "The index file")->required();
-    cmd->add_option("--format", f->format, "text, json, jsonl, tsv or csv")
-        ->check(CLI::IsMember({"text", "json", "jsonl", "tsv", "csv"}))
+    cmd->add_option("--format", f->format, "text, json, jsonl, tsv, csv or html")
+        ->check(CLI::IsMember({"text", "json", "jsonl", "tsv", "csv", "html"}))
         ->capture_default_str();
     cmd->add_option("--output,-o", f->output, "Write to FILE (atomically) instead of stdout");
     cmd->add_flag("--dense-ids", f->dense_ids, "Number clusters 0, 1, ... as `dedup cluster` does");

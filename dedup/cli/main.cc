@@ -11,8 +11,11 @@ int main(int argc, char** argv) {
   app.name("dedup");
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("dedup ") + dedup::kVersion);
+  // Every subcommand's options in one text, from the same definitions as --help (a man page's body).
+  app.set_help_all_flag("--help-all", "Print the help of every subcommand and exit");
   std::vector<Command> commands = {RegisterClusterCommand(app), RegisterCompareCommand(app), RegisterEvalCommand(app), RegisterExplainCommand(app),
-                                   RegisterIndexCommand(app), RegisterServeCommand(app), RegisterVersionCommand(app)};
+                                   RegisterIndexCommand(app), RegisterServeCommand(app), RegisterVersionCommand(app),
+                                   RegisterCompletionCommand(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
