@@ -27,6 +27,7 @@
 #include "dedup/cluster.h"
 #include "dedup/corpus.h"
 #include "dedup/sketch.h"
+#include "dedup/story.h"
 
 namespace dedup {
 
@@ -44,6 +45,11 @@ struct PipelineOptions {
   bool ordered_containment = true;
   int threads = 0;           // 0: all cores (oneTBB's default); at most kMaxThreads (threads.h).
   size_t snippet_chars = 0;  // Keep this many characters of each text for reports.
+  // The story tier (story.h): group the clusters into stories (ClusterResult::stories).
+  // Costs per document its story features (story_terms.h: <= 4 * 96 bytes) until the
+  // clusters are known.
+  bool stories = false;
+  StoryOptions story;
 };
 
 struct PipelineResult {
@@ -53,6 +59,7 @@ struct PipelineResult {
   double seconds = 0;
   std::string sketch_description;  // DescribeSketchOptions().
   int64_t boilerplate_lines = 0;   // Distinct boilerplate lines found (corpus + per source).
+  StoryStats story_stats;          // With `stories`.
 };
 
 // Pass 1 of a run with boilerplate removal: the boilerplate model of the inputs.

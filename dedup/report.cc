@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "dedup/story_report.h"
 
 namespace dedup {
 namespace {
@@ -27,15 +28,10 @@ std::string CsvField(std::string_view s) {
   return out;
 }
 
-// What reports print for cluster number c (cluster.h, ClusterResult::cluster_ids).
-int64_t ClusterLabel(const ClusterResult& r, uint32_t c) {
-  return r.cluster_ids.empty() ? int64_t{c} : r.cluster_ids[c];
-}
-
 void WriteDelimited(const ClusterResult& r, bool csv, std::ostream& out) {
   const char sep = csv ? ',' : '\t';
   out << "id" << sep << "cluster" << sep << "representative" << sep << "similarity" << sep << "relation" << sep
-      << "containment\n";
+      << "containment" << (r.stories.empty() ? "" : (csv ? ",story" : "\tstory")) << '\n';
   for (const DocumentResult& d : r.documents) {
     const std::string& rep = r.documents[d.representative].id;
     if (csv) {
@@ -44,7 +40,9 @@ void WriteDelimited(const ClusterResult& r, bool csv, std::ostream& out) {
       out << TsvEscape(d.id) << '\t' << ClusterLabel(r, d.cluster) << '\t' << TsvEscape(rep) << '\t'
           << Num(d.similarity);
     }
-    out << sep << RelationName(d.relation) << sep << Num(d.containment) << '\n';
+    out << sep << RelationName(d.relation) << sep << Num(d.containment);
+    if (!r.stories.empty()) out << sep << r.stories[d.cluster];
+    out << '\n';
   }
 }
 
@@ -53,7 +51,9 @@ void WriteJsonl(const ClusterResult& r, std::ostream& out) {
     out << "{\"id\":" << JsonQuote(d.id) << ",\"cluster\":" << ClusterLabel(r, d.cluster)
         << ",\"representative\":" << JsonQuote(r.documents[d.representative].id)
         << ",\"similarity\":" << Num(d.similarity) << ",\"relation\":\"" << RelationName(d.relation)
-        << "\",\"containment\":" << Num(d.containment) << "}\n";
+        << "\",\"containment\":" << Num(d.containment);
+    if (!r.stories.empty()) out << ",\"story\":" << r.stories[d.cluster];
+    out << "}\n";
   }
 }
 
@@ -102,7 +102,9 @@ void WriteJson(const ClusterResult& r, const ReportInfo& info, std::ostream& out
     }
     out << "]}";
   }
-  out << (first_cluster ? "]\n}\n" : "\n  ]\n}\n");
+  out << (first_cluster ? "]" : "\n  ]");
+  if (!r.stories.empty()) WriteStoriesJson(r, out);
+  out << "\n}\n";
 }
 
 void WriteText(const ClusterResult& r, const ReportInfo& info, std::ostream& out) {
@@ -134,6 +136,7 @@ void WriteText(const ClusterResult& r, const ReportInfo& info, std::ostream& out
     }
   }
   if (s.duplicate_clusters == 0) out << "\nno duplicates found\n";
+  if (!r.stories.empty()) WriteStoriesText(r, out);
   out << absl::StrFormat("\n%d singleton documents not listed; * marks each cluster's representative (its canonical member);\n"
                          "similarity is Jaccard with it; an excerpt's share of shingles inside it is shown\n",
                          s.clusters - s.duplicate_clusters);
@@ -149,6 +152,10 @@ absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name) {
   if (name == "csv") return ReportFormat::kCsv;
   return absl::InvalidArgumentError(
       absl::StrFormat("unknown format \"%s\" (expected text, json, jsonl, tsv or csv)", name));
+}
+
+int64_t ClusterLabel(const ClusterResult& r, uint32_t c) {
+  return r.cluster_ids.empty() ? int64_t{c} : r.cluster_ids[c];
 }
 
 std::string TsvEscape(std::string_view s) {

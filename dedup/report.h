@@ -11,11 +11,15 @@
 //          written as \0 inside a quoted field.
 //   jsonl: {"id":…,"cluster":…,"representative":…,"similarity":…,"relation":…,
 //          "containment":…} per line.
+//   With the story tier (ClusterResult::stories, `dedup cluster --stories`) each record
+//   ends with one more column, `story`: the story number of the document's cluster.
 // Cluster formats:
 //   json:  a summary, the parameters, and every cluster with two or more members
 //          (members in input order, with their similarity to the representative).
 //   text:  the same for a person: a summary, then clusters by size (largest first)
 //          with each member's similarity and the start of its text.
+//   With the story tier, text and JSON end with the stories of two or more clusters,
+//   nested stories -> clusters -> documents (story_report.h).
 // Similarities are written with up to 6 significant digits ("%.6g"); the
 // representative's is 1. Output is byte-identical for identical results.
 //
@@ -51,6 +55,9 @@ struct ReportInfo {
 
 void WriteReport(const ClusterResult& result, const ReportInfo& info, ReportFormat format,
                  std::ostream& out);
+
+// What reports print for cluster number c: ClusterResult::cluster_ids[c] when set, else c.
+int64_t ClusterLabel(const ClusterResult& r, uint32_t c);
 
 // A TSV field: tab, newline, carriage return, backslash and NUL written as
 // \t \n \r \\ \0.

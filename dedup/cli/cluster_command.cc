@@ -13,6 +13,7 @@ struct ClusterCommandFlags {
   ClusterFlags cluster;
   std::string format = "text";
   std::string output;
+  bool stories = false;
 };
 
 int RunCluster(const ClusterCommandFlags& f) {
@@ -21,6 +22,7 @@ int RunCluster(const ClusterCommandFlags& f) {
   absl::StatusOr<ReportFormat> format = ParseReportFormat(f.format);
   if (!format.ok()) return Fail(format.status(), kExitUsage);
   options->snippet_chars = (*format == ReportFormat::kText) ? 72 : 0;
+  options->stories = f.stories;
   // Before any input is read: -o must not name an input (or a folder, ...).
   absl::Status output_ok = CheckOutputPath(f.output, f.cluster.inputs, {});
   if (!output_ok.ok()) return Fail(output_ok, kExitUsage);
@@ -54,6 +56,9 @@ Command RegisterClusterCommand(CLI::App& app) {
   flags->cluster.Register(cmd);
   cmd->add_option("--format", flags->format, "Report format: text, json, jsonl, tsv or csv")
       ->capture_default_str();
+  cmd->add_flag("--stories", flags->stories,
+                "Also group the clusters into stories (articles about one event; story.h): a story\n"
+                "column at the end of tsv/csv/jsonl, stories nested above clusters in text/json");
   cmd->add_option("--output,-o", flags->output, "Write the report to FILE (atomically) instead of stdout");
   return Command{cmd, [flags] { return RunCluster(*flags); }};
 }
