@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
+#include "oneapi/tbb/enumerable_thread_specific.h"
 #include "oneapi/tbb/parallel_for.h"
 
 namespace dedup {
@@ -214,51 +215,64 @@ StoryResult GroupStories(const std::vector<StoryDocument>& docs, const StoryOpti
   });
   // Farther apart in time than this, d < term_threshold: the pair cannot pass.
   const double max_dt = sigma * std::sqrt(2.0 * std::log(1.0 / options.term_threshold));
-  std::vector<uint64_t> pairs;
   const size_t window = static_cast<size_t>(options.key_window);
-  for (size_t start = 0; start < postings.size();) {
-    size_t end = start;
-    while (end < postings.size() && postings[end].key == postings[start].key) ++end;
-    for (size_t p = start + 1; p < end; ++p) {
-      const Posting& x = postings[p];
-      for (size_t q = p; q > start && p - q < window;) {
-        const Posting& y = postings[--q];
-        if ((x.time == kNoTime) != (y.time == kNoTime)) break;  // Unknown times sort first.
-        if (x.time != kNoTime && static_cast<double>(x.time) - static_cast<double>(y.time) > max_dt) break;
-        const uint32_t a = std::min(x.doc, y.doc), b = std::max(x.doc, y.doc);
-        pairs.push_back(uint64_t{a} << 32 | b);
-      }
-    }
-    start = end;
+  // Per posting, where its list starts; per document, its postings (CSR).
+  std::vector<uint32_t> list_start(postings.size());
+  for (size_t p = 0; p < postings.size(); ++p) {
+    list_start[p] = (p > 0 && postings[p - 1].key == postings[p].key) ? list_start[p - 1] : static_cast<uint32_t>(p);
   }
-  // A pair found in k posting lists shares k indexed keys: keep those sharing enough.
-  std::sort(pairs.begin(), pairs.end());
+  std::vector<uint32_t> doc_begin(n + 1, 0), doc_postings(postings.size());
+  for (const Posting& x : postings) ++doc_begin[x.doc + 1];
+  for (size_t i = 0; i < n; ++i) doc_begin[i + 1] += doc_begin[i];
   {
-    size_t out = 0;
-    for (size_t i = 0; i < pairs.size();) {
-      size_t j = i;
-      while (j < pairs.size() && pairs[j] == pairs[i]) ++j;
-      if (j - i >= static_cast<size_t>(options.min_shared_keys)) pairs[out++] = pairs[i];
-      i = j;
-    }
-    pairs.resize(out);
+    std::vector<uint32_t> fill(doc_begin.begin(), doc_begin.end() - 1);
+    for (size_t p = 0; p < postings.size(); ++p) doc_postings[fill[postings[p].doc]++] = static_cast<uint32_t>(p);
   }
-  result.stats.candidate_pairs = static_cast<int64_t>(pairs.size());
-
-  // Score every candidate (in parallel; kept in pair order, so deterministic).
-  std::vector<float> scores(pairs.size(), -1.0f);
-  tbb::parallel_for(tbb::blocked_range<size_t>(0, pairs.size(), 1024), [&](const tbb::blocked_range<size_t>& r) {
+  // Each document, in parallel: the earlier entries (in (time, position) order, the same
+  // in every list) within key_window and the time window of each of its lists; a
+  // document found in k lists shares k indexed keys with it. Those sharing
+  // min_shared_keys are scored. Every pair is found once, from its later member.
+  struct Found {
+    std::vector<Edge> edges;
+    int64_t candidates = 0;
+  };
+  tbb::enumerable_thread_specific<Found> found;
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, n, 256), [&](const tbb::blocked_range<size_t>& r) {
+    Found& local = found.local();
+    std::vector<uint32_t> near;
     for (size_t i = r.begin(); i != r.end(); ++i) {
-      const size_t a = pairs[i] >> 32, b = pairs[i] & 0xffffffffu;
-      const StoryScore s = Score(docs, v, a, b, sigma);
-      if (Joinable(s, options)) scores[i] = static_cast<float>((s.term + s.entity) / 2);
+      near.clear();
+      for (uint32_t j = doc_begin[i]; j < doc_begin[i + 1]; ++j) {
+        const size_t p = doc_postings[j];
+        const Posting& x = postings[p];
+        for (size_t q = p; q > list_start[p] && p - q < window;) {
+          const Posting& y = postings[--q];
+          if ((x.time == kNoTime) != (y.time == kNoTime)) break;  // Unknown times sort first.
+          if (x.time != kNoTime && static_cast<double>(x.time) - static_cast<double>(y.time) > max_dt) break;
+          near.push_back(y.doc);
+        }
+      }
+      std::sort(near.begin(), near.end());
+      for (size_t k = 0; k < near.size();) {
+        size_t e = k;
+        while (e < near.size() && near[e] == near[k]) ++e;
+        if (e - k >= static_cast<size_t>(options.min_shared_keys)) {
+          ++local.candidates;
+          const StoryScore sc = Score(docs, v, i, near[k], sigma);
+          if (Joinable(sc, options)) {
+            local.edges.push_back(Edge{static_cast<float>((sc.term + sc.entity) / 2),
+                                       std::min(static_cast<uint32_t>(i), near[k]), std::max(static_cast<uint32_t>(i), near[k])});
+          }
+        }
+        k = e;
+      }
     }
   });
   std::vector<Edge> edges;
-  for (size_t i = 0; i < pairs.size(); ++i) {
-    if (scores[i] >= 0) edges.push_back(Edge{scores[i], static_cast<uint32_t>(pairs[i] >> 32), static_cast<uint32_t>(pairs[i])});
+  for (Found& f : found) {
+    result.stats.candidate_pairs += f.candidates;
+    edges.insert(edges.end(), f.edges.begin(), f.edges.end());
   }
-  std::vector<uint64_t>().swap(pairs);
   result.stats.joinable_pairs = static_cast<int64_t>(edges.size());
   std::sort(edges.begin(), edges.end(), [](const Edge& x, const Edge& y) {
     if (x.score != y.score) return x.score > y.score;
@@ -311,9 +325,14 @@ StoryResult GroupStories(const std::vector<StoryDocument>& docs, const StoryOpti
 StoryStats GroupClusterStories(std::vector<StoryFeatures>& features, const StoryOptions& options,
                                ClusterResult* clusters) {
   std::vector<StoryDocument> reps(clusters->clusters.size());
+  std::vector<uint8_t> is_rep(features.size(), 0);
   for (size_t c = 0; c < reps.size(); ++c) {
     const DocIndex rep = clusters->documents[clusters->clusters[c].front()].representative;
     reps[c] = StoryDocument{&features[rep], clusters->documents[rep].published};
+    is_rep[rep] = 1;
+  }
+  for (size_t d = 0; d < features.size(); ++d) {
+    if (!is_rep[d]) StoryFeatures().swap(features[d]);  // Only representatives take part.
   }
   StoryResult r = GroupStories(reps, options);
   std::vector<StoryFeatures>().swap(features);

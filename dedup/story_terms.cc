@@ -77,6 +77,7 @@ void ExtractStoryFeatures(std::string_view text, StoryScratch* scratch, StoryFea
   while (n > 0 && n < text.size() && (static_cast<uint8_t>(text[n]) & 0xC0) == 0x80) --n;
   std::string& lower = scratch->token;
   lower.clear();
+  lower.reserve(n);  // Nearly always enough (a few lower-case mappings are longer in UTF-8).
   std::vector<Token> tokens;
   tokens.reserve(n / 5);
 
@@ -126,11 +127,27 @@ void ExtractStoryFeatures(std::string_view text, StoryScratch* scratch, StoryFea
       const bool digit = c >= '0' && c <= '9';
       if (upper || lower_case || digit) {
         if (!in_token) begin(upper);
-        cur.letters += upper || lower_case;
-        cur.upper += upper;
-        cur.digit |= digit;
-        ++cur.code_points;
-        lower.push_back(upper ? static_cast<char>(c + 32) : static_cast<char>(c));
+        // The whole run of ASCII letters and digits at once.
+        size_t k = i;
+        uint16_t letters = 0, uppers = 0;
+        bool digits = false;
+        for (; k < n; ++k) {
+          const uint8_t b = bytes[k];
+          const bool u = b >= 'A' && b <= 'Z';
+          const bool l = b >= 'a' && b <= 'z';
+          const bool d = b >= '0' && b <= '9';
+          if (!(u | l | d)) break;
+          letters += u | l;
+          uppers += u;
+          digits |= d;
+          lower.push_back(static_cast<char>(u ? b + 32 : b));
+        }
+        cur.letters += letters;
+        cur.upper += uppers;
+        cur.digit |= digits;
+        cur.code_points += static_cast<uint16_t>(k - i);
+        i = k;
+        continue;
       } else if ((c == '.' || c == ',') && in_token && cur.digit && !lower.empty() && lower.back() >= '0' &&
                  lower.back() <= '9' && i + 1 < n && bytes[i + 1] >= '0' && bytes[i + 1] <= '9') {
         lower.push_back(static_cast<char>(c));  // "1.50", "12,000".
