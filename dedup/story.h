@@ -33,8 +33,13 @@
 // representative is paired with the key_window entries before it in each of its lists,
 // of those no further away in time than the decay allows to pass (d >= term_threshold:
 // |t_a - t_b| <= sigma sqrt(2 ln(1 / term_threshold))). Representatives without a time
-// are paired only with each other. Cost: O(n * keys_per_document * key_window) pairs,
-// each scored by one merge of two feature lists (<= 96 entries each).
+// are paired only with each other. A pair is a candidate when it meets that way in at
+// least min_shared_keys lists (shares that many indexed keys): one shared word is no
+// evidence of one event. The order (time, position) is the same in every list, so each
+// pair is found from its later member, whose earlier entries are gathered, counted and
+// scored per representative, in parallel. Cost: O(n * keys_per_document * key_window)
+// entries gathered, each candidate scored by one merge of two feature lists (<= 96
+// entries each).
 //
 // Clustering. The pairs that pass the decision are sorted by score (S_t + S_e)/2, best
 // first (ties: by the pair's positions) and merged with union-find, each merge of two
@@ -115,9 +120,8 @@ StoryResult GroupStories(const std::vector<StoryDocument>& docs, const StoryOpti
 StoryStats GroupClusterStories(std::vector<StoryFeatures>& features, const StoryOptions& options,
                                ClusterResult* clusters);
 
-// The similarity of two documents' features under `idf`-free unit weights is not
-// exposed; StoryScore() gives S_t and S_e of two documents within `docs` as
-// GroupStories() computes them (for tests and `dedup explain`-like tools).
+// S_t and S_e of documents a and b of `docs`, as GroupStories() computes them (IDF
+// learned from all of `docs`): for tests and diagnostics. Cost: one GroupStories() weighing.
 struct StoryScore {
   double term = 0;    // S_t.
   double entity = 0;  // S_e.

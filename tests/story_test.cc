@@ -126,6 +126,31 @@ TEST(GroupStoriesTest, TwoEarthquakesStayApart) {
   EXPECT_EQ(s[2], 1u);
 }
 
+TEST(GroupStoriesTest, ScoresAreSymmetricBoundedAndRankCoverageFirst) {
+  const std::vector<std::string> texts = QuakeArticles();
+  std::vector<StoryFeatures> features;
+  for (const std::string& t : texts) features.push_back(Features(t));
+  std::vector<StoryDocument> docs;
+  for (const StoryFeatures& f : features) docs.push_back(StoryDocument{&f, kNoTime});
+  const StoryScore same = ScoreStoryPair(docs, 0, 1, StoryOptions{});
+  const StoryScore other = ScoreStoryPair(docs, 0, 2, StoryOptions{});
+  const StoryScore back = ScoreStoryPair(docs, 1, 0, StoryOptions{});
+  EXPECT_DOUBLE_EQ(same.term, back.term);
+  EXPECT_DOUBLE_EQ(same.entity, back.entity);
+  for (const StoryScore& s : {same, other}) {
+    EXPECT_GE(s.term, 0.0);
+    EXPECT_LE(s.term, 1.0 + 1e-6);  // Cosines of float unit vectors.
+    EXPECT_GE(s.entity, 0.0);
+    EXPECT_LE(s.entity, 1.0 + 1e-6);
+  }
+  // Two coverages of one quake agree on the names; two quakes barely do.
+  EXPECT_GT(same.entity, other.entity);
+  // A document with itself: cosine 1 (float weights: within 1e-6).
+  const StoryScore self = ScoreStoryPair(docs, 0, 0, StoryOptions{});
+  EXPECT_NEAR(self.term, 1.0, 1e-6);
+  EXPECT_NEAR(self.entity, 1.0, 1e-6);
+}
+
 // The entity test is what keeps them apart: without it, their shared words join them.
 TEST(GroupStoriesTest, WithoutTheEntityTestTheEarthquakesMerge) {
   const std::vector<std::string> texts = QuakeArticles();
