@@ -28,10 +28,13 @@ std::string CsvField(std::string_view s) {
   return out;
 }
 
-void WriteDelimited(const ClusterResult& r, bool csv, std::ostream& out) {
+// Whether the per-document formats carry the story column (even for an empty input).
+bool HasStories(const ClusterResult& r, const ReportInfo& info) { return info.stories || !r.stories.empty(); }
+
+void WriteDelimited(const ClusterResult& r, const ReportInfo& info, bool csv, std::ostream& out) {
   const char sep = csv ? ',' : '\t';
   out << "id" << sep << "cluster" << sep << "representative" << sep << "similarity" << sep << "relation" << sep
-      << "containment" << (r.stories.empty() ? "" : (csv ? ",story" : "\tstory")) << '\n';
+      << "containment" << (HasStories(r, info) ? (csv ? ",story" : "\tstory") : "") << '\n';
   for (const DocumentResult& d : r.documents) {
     const std::string& rep = r.documents[d.representative].id;
     if (csv) {
@@ -47,6 +50,7 @@ void WriteDelimited(const ClusterResult& r, bool csv, std::ostream& out) {
 }
 
 void WriteJsonl(const ClusterResult& r, std::ostream& out) {
+  // The story field comes from each document's cluster: an empty input has no lines.
   for (const DocumentResult& d : r.documents) {
     out << "{\"id\":" << JsonQuote(d.id) << ",\"cluster\":" << ClusterLabel(r, d.cluster)
         << ",\"representative\":" << JsonQuote(r.documents[d.representative].id)
@@ -103,7 +107,7 @@ void WriteJson(const ClusterResult& r, const ReportInfo& info, std::ostream& out
     out << "]}";
   }
   out << (first_cluster ? "]" : "\n  ]");
-  if (!r.stories.empty()) WriteStoriesJson(r, out);
+  if (HasStories(r, info)) WriteStoriesJson(r, out);
   out << "\n}\n";
 }
 
@@ -136,7 +140,7 @@ void WriteText(const ClusterResult& r, const ReportInfo& info, std::ostream& out
     }
   }
   if (s.duplicate_clusters == 0) out << "\nno duplicates found\n";
-  if (!r.stories.empty()) WriteStoriesText(r, out);
+  if (HasStories(r, info)) WriteStoriesText(r, out);
   out << absl::StrFormat("\n%d singleton documents not listed; * marks each cluster's representative (its canonical member);\n"
                          "similarity is Jaccard with it; an excerpt's share of shingles inside it is shown\n",
                          s.clusters - s.duplicate_clusters);
@@ -204,8 +208,8 @@ void WriteReport(const ClusterResult& result, const ReportInfo& info, ReportForm
     case ReportFormat::kText: WriteText(result, info, out); break;
     case ReportFormat::kJson: WriteJson(result, info, out); break;
     case ReportFormat::kJsonl: WriteJsonl(result, out); break;
-    case ReportFormat::kTsv: WriteDelimited(result, /*csv=*/false, out); break;
-    case ReportFormat::kCsv: WriteDelimited(result, /*csv=*/true, out); break;
+    case ReportFormat::kTsv: WriteDelimited(result, info, /*csv=*/false, out); break;
+    case ReportFormat::kCsv: WriteDelimited(result, info, /*csv=*/true, out); break;
   }
 }
 

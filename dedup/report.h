@@ -51,6 +51,9 @@ struct ReportInfo {
   double threshold = 0;
   bool exact = false;
   int64_t skipped_lines = 0;
+  // The story tier ran (`--stories`): TSV and CSV carry the story column even when the
+  // input had no documents (ClusterResult::stories empty).
+  bool stories = false;
 };
 
 void WriteReport(const ClusterResult& result, const ReportInfo& info, ReportFormat format,

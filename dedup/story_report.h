@@ -20,7 +20,7 @@
 
 namespace dedup {
 
-// Precondition: !r.stories.empty().
+// r.stories may be empty (an empty input): then no story is listed.
 void WriteStoriesText(const ClusterResult& r, std::ostream& out);
 void WriteStoriesJson(const ClusterResult& r, std::ostream& out);
 

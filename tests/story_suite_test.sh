@@ -45,6 +45,10 @@ seeds=$(awk -F'\t' '$1 ~ /^seed-00[0-4]_[0-9a-f]*\.txt$/ {c[$2] = 1; s[$7] = 1} 
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(len(s["members"]) == 5 for s in d["stories"])' "$TMP/a.json" \
   || fail "json: no story of five clusters (the seeds)"
 
+: > "$TMP/empty.jsonl"
+[ "$("$DEDUP" cluster --stories --format tsv "$TMP/empty.jsonl" | head -1 | awk -F'\t' '{print $NF}')" = "story" ] \
+  || fail "an empty input with --stories: no story column"
+
 if [ "$failures" -gt 0 ]; then
   echo "$failures failure(s)"
   exit 1

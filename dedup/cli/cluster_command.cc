@@ -37,6 +37,7 @@ int RunCluster(const ClusterCommandFlags& f) {
   info.threshold = options->cluster.threshold;
   info.exact = options->cluster.exact;
   info.skipped_lines = result->skipped_lines;
+  info.stories = f.stories;
   absl::Status st = WriteOutput(f.output, [&](std::ostream& out) {
     WriteReport(result->clusters, info, *format, out);
   });
