@@ -279,6 +279,9 @@ struct ClusterResult {
   // When not empty, what reports print for each cluster number (one per cluster): the
   // ingestion index's stable cluster ids; when empty, the number itself.
   std::vector<int64_t> cluster_ids;
+  // With the story tier (story.h; `dedup cluster --stories`): per cluster number, its
+  // story number (stories numbered 0, 1, ... by their first cluster); empty without it.
+  std::vector<uint32_t> stories;
   ClusterStats stats;
   LshParams lsh;                                    // Used (zero with exact).
   // With record_pairs: (earlier, later) input positions of every verified pair.

@@ -42,18 +42,21 @@ absl::StatusOr<GroundTruth> GroundTruth::Read(const std::string& path) {
   if (!std::getline(in, line)) return absl::InvalidArgumentError(absl::StrFormat("%s: empty truth file", path));
   if (!line.empty() && line.back() == '\r') line.pop_back();
   std::vector<std::string> header = absl::StrSplit(line, '\t');
-  int id_col = -1, source_col = -1, kind_col = -1, topic_col = -1;
+  int id_col = -1, source_col = -1, kind_col = -1, topic_col = -1, story_col = -1, story_kind_col = -1;
   for (int i = 0; i < static_cast<int>(header.size()); ++i) {
     if (header[i] == "id") id_col = i;
     if (header[i] == "source_id") source_col = i;
     if (header[i] == "kind") kind_col = i;
     if (header[i] == "topic") topic_col = i;
+    if (header[i] == "story") story_col = i;
+    if (header[i] == "story_kind") story_kind_col = i;
   }
   if (id_col < 0 || source_col < 0) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%s:1: the header must name the columns \"id\" and \"source_id\"", path));
   }
   GroundTruth truth;
+  truth.has_stories_ = story_col >= 0;
   int64_t line_no = 1;
   while (std::getline(in, line)) {
     ++line_no;
@@ -64,7 +67,11 @@ absl::StatusOr<GroundTruth> GroundTruth::Read(const std::string& path) {
       return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %d fields, the header has %d", path, line_no,
                                                         f.size(), header.size()));
     }
-    TruthRecord r{f[source_col], kind_col >= 0 ? f[kind_col] : "", topic_col >= 0 ? f[topic_col] : ""};
+    TruthRecord r{f[source_col], kind_col >= 0 ? f[kind_col] : "", topic_col >= 0 ? f[topic_col] : "",
+                  story_col >= 0 ? f[story_col] : "", story_kind_col >= 0 ? f[story_kind_col] : ""};
+    if (story_col >= 0 && r.story.empty()) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: empty story for id \"%s\"", path, line_no, f[id_col]));
+    }
     if (!truth.records_.emplace(f[id_col], std::move(r)).second) {
       return absl::InvalidArgumentError(absl::StrFormat("%s:%d: duplicate id \"%s\"", path, line_no, f[id_col]));
     }
@@ -74,7 +81,10 @@ absl::StatusOr<GroundTruth> GroundTruth::Read(const std::string& path) {
 
 GroundTruth GroundTruth::FromRecords(std::vector<std::pair<std::string, TruthRecord>> records) {
   GroundTruth t;
-  for (auto& [id, r] : records) t.records_.emplace(std::move(id), std::move(r));
+  for (auto& [id, r] : records) {
+    t.has_stories_ |= !r.story.empty();
+    t.records_.emplace(std::move(id), std::move(r));
+  }
   return t;
 }
 

@@ -1,7 +1,7 @@
 // Evaluation of a clustering against ground truth, and of LSH against the exact oracle.
 //
 // Ground truth is a TSV file with a header naming at least `id` and `source_id`
-// (optional: `kind`, `topic`): every document derived from the same original has that
+// (optional: `kind`, `topic`, and for stories `story`, `story_kind`: story_eval.h): every document derived from the same original has that
 // original's id as source_id; an original's source_id is its own id. This is what
 // the corpus generator (bench/) and fixtures/news_truth.tsv provide.
 //
@@ -54,6 +54,10 @@ struct TruthRecord {
   std::string source_id;
   std::string kind;   // "original", "chrome", "trunc", ...; empty when the file has no kind column.
   std::string topic;  // Empty when the file has no topic column.
+  // Story tier (story_eval.h): the labelled event, never empty when the file has a story
+  // column, and its kind (optional column story_kind; may be empty).
+  std::string story;
+  std::string story_kind;
 };
 
 class GroundTruth {
@@ -66,9 +70,11 @@ class GroundTruth {
 
   const TruthRecord* Find(const std::string& id) const;
   size_t size() const { return records_.size(); }
+  bool has_stories() const { return has_stories_; }  // The file has a story column.
 
  private:
   absl::flat_hash_map<std::string, TruthRecord> records_;
+  bool has_stories_ = false;
 };
 
 struct PairScores {

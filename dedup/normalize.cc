@@ -696,4 +696,6 @@ absl::Status Tokenize(std::string_view utf8, TokenizedText* out) {
   return absl::OkStatus();
 }
 
+bool IsUnspacedCodePoint(int32_t cp) { return IsUnspacedScript(cp); }
+
 }  // namespace dedup

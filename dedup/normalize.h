@@ -76,6 +76,11 @@ struct TokenizedText {
 // Returns InvalidArgument (and an empty *out) if `utf8` is not valid UTF-8.
 absl::Status Tokenize(std::string_view utf8, TokenizedText* out);
 
+// Whether code point `cp` belongs to a script written without spaces between words
+// (rule 3 above: Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar), whose characters
+// are tokens of their own. The one definition the story tier (story_terms.h) shares.
+bool IsUnspacedCodePoint(int32_t cp);
+
 }  // namespace dedup
 
 #endif  // DEDUP_NORMALIZE_H_

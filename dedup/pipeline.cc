@@ -32,6 +32,7 @@ struct Item {
   Document doc;
   SketchedDocument sketch;
   std::string snippet;
+  StoryFeatures story;  // With PipelineOptions::stories.
   LineKeys line_keys;  // Pass 1 only.
 };
 
@@ -187,6 +188,7 @@ absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>
                                                   const PipelineOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   DEDUP_RETURN_IF_ERROR(ValidateThreads(options.threads));
+  if (options.stories) DEDUP_RETURN_IF_ERROR(ValidateStoryOptions(options.story));
   SketchOptions sketch_options = options.sketch;
   // Openings (opening.h) only when the clusterer will use them.
   if (!options.cluster.exact && options.cluster.opening_threshold > 0.0) {
@@ -214,15 +216,19 @@ absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>
   const bool keep_shingles = options.cluster.exact;
   if (options.progress != nullptr) options.progress->StartPhase("signing", InputBytes(inputs, effective.corpus));
   tbb::enumerable_thread_specific<SketchScratch> scratch;
+  tbb::enumerable_thread_specific<StoryScratch> story_scratch;
+  std::vector<StoryFeatures> story_features;  // By input position, with options.stories.
   DEDUP_RETURN_IF_ERROR(StreamCorpus(
       *reader, effective.corpus, threads,
       [&](Item& item) -> absl::Status {
         DEDUP_RETURN_IF_ERROR(sketcher.Sketch(item.doc.text, keep_shingles, &scratch.local(), &item.sketch,
                                               &boilerplate, SourceKey(item.doc.source)));
         if (options.snippet_chars > 0) item.snippet = MakeSnippet(item.doc.text, options.snippet_chars);
+        if (options.stories) ExtractStoryFeatures(item.doc.text, &story_scratch.local(), &item.story);
         return absl::OkStatus();
       },
       [&](Item& item) {
+        if (options.stories) story_features.push_back(std::move(item.story));
         clusterer->Add(std::move(item.doc.id), std::move(item.snippet), std::move(item.sketch),
                        item.doc.published_time);
       },
@@ -230,7 +236,10 @@ absl::StatusOr<PipelineResult> RunClusterPipeline(const std::vector<std::string>
 
   PipelineResult result;
   tbb::task_arena arena(threads);
-  arena.execute([&] { result.clusters = clusterer->Finish(options.progress); });
+  arena.execute([&] {
+    result.clusters = clusterer->Finish(options.progress);
+    if (options.stories) result.story_stats = GroupClusterStories(story_features, options.story, &result.clusters);
+  });
   result.skipped_lines = reader->skipped_lines();
   result.text_bytes = reader->text_bytes();
   result.sketch_description = DescribeSketchOptions(options.sketch);

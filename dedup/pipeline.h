@@ -28,6 +28,7 @@
 #include "dedup/corpus.h"
 #include "dedup/progress.h"
 #include "dedup/sketch.h"
+#include "dedup/story.h"
 
 namespace dedup {
 
@@ -51,6 +52,11 @@ struct PipelineOptions {
   // Told the phases and the documents and bytes read (progress.h); not owned; may be null.
   // Never changes the result.
   ProgressObserver* progress = nullptr;
+  // The story tier (story.h): group the clusters into stories (ClusterResult::stories).
+  // Costs per document its story features (story_terms.h: <= 4 * 96 bytes) until the
+  // clusters are known.
+  bool stories = false;
+  StoryOptions story;
 };
 
 struct PipelineResult {
@@ -61,6 +67,7 @@ struct PipelineResult {
   std::string sketch_description;  // DescribeSketchOptions().
   int64_t boilerplate_lines = 0;   // Distinct boilerplate lines found (corpus + per source).
   BoilerplateModel boilerplate_model;  // With PipelineOptions::keep_boilerplate_model.
+  StoryStats story_stats;          // With `stories`.
 };
 
 // Pass 1 of a run with boilerplate removal: the boilerplate model of the inputs.

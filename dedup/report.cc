@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_format.h"
 #include "dedup/report_html.h"
+#include "dedup/story_report.h"
 
 namespace dedup {
 namespace {
@@ -28,10 +29,13 @@ std::string CsvField(std::string_view s) {
   return out;
 }
 
-void WriteDelimited(const ClusterResult& r, bool csv, std::ostream& out) {
+// Whether the per-document formats carry the story column (even for an empty input).
+bool HasStories(const ClusterResult& r, const ReportInfo& info) { return info.stories || !r.stories.empty(); }
+
+void WriteDelimited(const ClusterResult& r, const ReportInfo& info, bool csv, std::ostream& out) {
   const char sep = csv ? ',' : '\t';
   out << "id" << sep << "cluster" << sep << "representative" << sep << "similarity" << sep << "relation" << sep
-      << "containment\n";
+      << "containment" << (HasStories(r, info) ? (csv ? ",story" : "\tstory") : "") << '\n';
   for (const DocumentResult& d : r.documents) {
     const std::string& rep = r.documents[d.representative].id;
     if (csv) {
@@ -40,16 +44,21 @@ void WriteDelimited(const ClusterResult& r, bool csv, std::ostream& out) {
       out << TsvEscape(d.id) << '\t' << ClusterLabel(r, d.cluster) << '\t' << TsvEscape(rep) << '\t'
           << Num(d.similarity);
     }
-    out << sep << RelationName(d.relation) << sep << Num(d.containment) << '\n';
+    out << sep << RelationName(d.relation) << sep << Num(d.containment);
+    if (!r.stories.empty()) out << sep << r.stories[d.cluster];
+    out << '\n';
   }
 }
 
 void WriteJsonl(const ClusterResult& r, std::ostream& out) {
+  // The story field comes from each document's cluster: an empty input has no lines.
   for (const DocumentResult& d : r.documents) {
     out << "{\"id\":" << JsonQuote(d.id) << ",\"cluster\":" << ClusterLabel(r, d.cluster)
         << ",\"representative\":" << JsonQuote(r.documents[d.representative].id)
         << ",\"similarity\":" << Num(d.similarity) << ",\"relation\":\"" << RelationName(d.relation)
-        << "\",\"containment\":" << Num(d.containment) << "}\n";
+        << "\",\"containment\":" << Num(d.containment);
+    if (!r.stories.empty()) out << ",\"story\":" << r.stories[d.cluster];
+    out << "}\n";
   }
 }
 
@@ -85,7 +94,9 @@ void WriteJson(const ClusterResult& r, const ReportInfo& info, std::ostream& out
     }
     out << "]}";
   }
-  out << (first_cluster ? "]\n}\n" : "\n  ]\n}\n");
+  out << (first_cluster ? "]" : "\n  ]");
+  if (HasStories(r, info)) WriteStoriesJson(r, out);
+  out << "\n}\n";
 }
 
 void WriteText(const ClusterResult& r, const ReportInfo& info, std::ostream& out) {
@@ -117,6 +128,7 @@ void WriteText(const ClusterResult& r, const ReportInfo& info, std::ostream& out
     }
   }
   if (s.duplicate_clusters == 0) out << "\nno duplicates found\n";
+  if (HasStories(r, info)) WriteStoriesText(r, out);
   out << absl::StrFormat("\n%d singleton documents not listed; * marks each cluster's representative (its canonical member);\n"
                          "similarity is Jaccard with it; an excerpt's share of shingles inside it is shown\n",
                          s.clusters - s.duplicate_clusters);
@@ -147,6 +159,10 @@ absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name) {
   if (name == "html") return ReportFormat::kHtml;
   return absl::InvalidArgumentError(
       absl::StrFormat("unknown format \"%s\" (expected text, json, jsonl, tsv, csv or html)", name));
+}
+
+int64_t ClusterLabel(const ClusterResult& r, uint32_t c) {
+  return r.cluster_ids.empty() ? int64_t{c} : r.cluster_ids[c];
 }
 
 std::string TsvEscape(std::string_view s) {
@@ -195,8 +211,8 @@ void WriteReport(const ClusterResult& result, const ReportInfo& info, ReportForm
     case ReportFormat::kText: WriteText(result, info, out); break;
     case ReportFormat::kJson: WriteJson(result, info, out); break;
     case ReportFormat::kJsonl: WriteJsonl(result, out); break;
-    case ReportFormat::kTsv: WriteDelimited(result, /*csv=*/false, out); break;
-    case ReportFormat::kCsv: WriteDelimited(result, /*csv=*/true, out); break;
+    case ReportFormat::kTsv: WriteDelimited(result, info, /*csv=*/false, out); break;
+    case ReportFormat::kCsv: WriteDelimited(result, info, /*csv=*/true, out); break;
     case ReportFormat::kHtml: WriteHtmlReport(result, info, /*texts=*/nullptr, out).IgnoreError(); break;  // Fails only explaining pairs.
   }
 }

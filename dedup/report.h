@@ -11,6 +11,8 @@
 //          written as \0 inside a quoted field.
 //   jsonl: {"id":…,"cluster":…,"representative":…,"similarity":…,"relation":…,
 //          "containment":…} per line.
+//   With the story tier (ClusterResult::stories, `dedup cluster --stories`) each record
+//   ends with one more column, `story`: the story number of the document's cluster.
 // Cluster formats:
 //   json:  a summary, the parameters, and every cluster with two or more members
 //          (members in input order, with their similarity to the representative).
@@ -18,6 +20,8 @@
 //          with each member's similarity and the start of its text.
 //   html:  a self-contained page for a person (report_html.h); WriteReport writes it
 //          without texts, WriteHtmlReport with them.
+//   With the story tier, text and JSON end with the stories of two or more clusters,
+//   nested stories -> clusters -> documents (story_report.h).
 // Similarities are written with up to 6 significant digits ("%.6g"); the
 // representative's is 1. Output is byte-identical for identical results.
 //
@@ -50,6 +54,9 @@ struct ReportInfo {
   double threshold = 0;
   bool exact = false;
   int64_t skipped_lines = 0;
+  // The story tier ran (`--stories`): TSV and CSV carry the story column even when the
+  // input had no documents (ClusterResult::stories empty).
+  bool stories = false;
 };
 
 void WriteReport(const ClusterResult& result, const ReportInfo& info, ReportFormat format,

@@ -906,6 +906,12 @@ naming the file, line and field.
 
 Index files written once by the `dedup` of each format version, which every later
 version must open (not generated here); see `index/README.md` for how each was made.
+
+## `stories/`
+
+The labelled story suite (the seeds, Reuters `crude`/`acq` items, generated events with
+same-kind hard negatives) for `dedup cluster --stories`; not generated here: see
+`stories/README.md` for its parts, how each was made and why each label is what it is.
 """
 
 

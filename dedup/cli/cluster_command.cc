@@ -27,6 +27,7 @@ struct ClusterCommandFlags {
   bool progress = false;
   bool quiet = false;
   bool verbose = false;
+  bool stories = false;
 };
 
 int RunCluster(const ClusterCommandFlags& f) {
@@ -38,6 +39,7 @@ int RunCluster(const ClusterCommandFlags& f) {
   const bool html = *format == ReportFormat::kHtml;
   options->snippet_chars = (*format == ReportFormat::kText || html) ? 72 : 0;
   options->keep_boilerplate_model = html;
+  options->stories = f.stories;
   // Before any input is read: -o must not name an input (or a folder, ...).
   absl::Status output_ok = CheckOutputPath(f.output, f.cluster.inputs, {});
   if (!output_ok.ok()) return Fail(output_ok, kExitUsage);
@@ -82,6 +84,7 @@ int RunCluster(const ClusterCommandFlags& f) {
   info.threshold = options->cluster.threshold;
   info.exact = options->cluster.exact;
   info.skipped_lines = result->skipped_lines;
+  info.stories = f.stories;
   if (html) {
     // Rendered whole before the output is opened: an error leaves nothing half-written.
     HtmlReportTexts texts;
@@ -122,6 +125,9 @@ Command RegisterClusterCommand(CLI::App& app) {
   flags->cluster.Register(cmd);
   cmd->add_option("--format", flags->format, "Report format: text, json, jsonl, tsv, csv or html")
       ->capture_default_str();
+  cmd->add_flag("--stories", flags->stories,
+                "Also group the clusters into stories (articles about one event; story.h): a story\n"
+                "column at the end of tsv/csv/jsonl, stories nested above clusters in text/json");
   cmd->add_option("--output,-o", flags->output, "Write the report to FILE (atomically) instead of stdout");
   cmd->add_flag("--progress", flags->progress,
                 "Show progress on stderr even when it is not a terminal (a line every 5 s, for logs); by default "

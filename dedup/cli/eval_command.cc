@@ -2,6 +2,8 @@
 // score a clustering made elsewhere (--clusters: `dedup index export --format tsv`, ...).
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <sstream>
 
 #include "absl/strings/str_format.h"
 #include "dedup/cli/commands.h"
@@ -9,6 +11,7 @@
 #include "dedup/internal/input_spool.h"
 #include "dedup/eval.h"
 #include "dedup/pipeline.h"
+#include "dedup/story_eval.h"
 
 namespace dedup::cli {
 namespace {
@@ -21,6 +24,7 @@ struct EvalFlags {
   std::string format = "text";
   std::string output;
   std::string clusters;  // Score this clustering (TSV: id, cluster) instead of clustering.
+  bool stories = false;  // Also group stories and score them against the truth's story column.
 };
 
 // --clusters: the clustering is read, not computed; the clustering flags are not used.
@@ -64,7 +68,15 @@ int RunEval(const EvalFlags& f) {
   if (!output_ok.ok()) return Fail(output_ok, kExitUsage);
   absl::StatusOr<GroundTruth> truth = GroundTruth::Read(f.truth);
   if (!truth.ok()) return Fail(truth.status());
+  if (f.stories && !f.clusters.empty()) {
+    return Fail(absl::InvalidArgumentError("--stories scores stories it groups itself: not with --clusters"), kExitUsage);
+  }
+  if (f.stories && !truth->has_stories()) {
+    return Fail(absl::InvalidArgumentError(absl::StrFormat("%s: --stories needs a \"story\" column", f.truth)),
+                kExitUsage);
+  }
   if (!f.clusters.empty()) return RunEvalOfClusters(f, *truth);
+  options->stories = f.stories;
 
   options->cluster.record_pairs = true;
   // The oracle run reads the inputs again: spool stdin, pipes and FIFOs once.
@@ -75,12 +87,19 @@ int RunEval(const EvalFlags& f) {
   if (!result.ok()) return Fail(result.status());
   absl::StatusOr<Evaluation> eval = Evaluate(result->clusters, *truth);
   if (!eval.ok()) return Fail(eval.status());
+  std::optional<StoryEvaluation> stories;
+  if (f.stories) {
+    absl::StatusOr<StoryEvaluation> s = EvaluateStories(result->clusters, *truth);
+    if (!s.ok()) return Fail(s.status());
+    stories = *std::move(s);
+  }
 
   const bool run_oracle = !options->cluster.exact &&
                           (f.oracle == "on" || (f.oracle == "auto" && eval->documents <= f.oracle_max_docs));
   if (run_oracle) {
     PipelineOptions exact = *options;
     exact.cluster.exact = true;
+    exact.stories = false;
     absl::StatusOr<PipelineResult> oracle = RunClusterPipeline(f.cluster.inputs, exact);
     if (!oracle.ok()) return Fail(oracle.status());
     eval->oracle = CompareWithOracle(result->clusters.verified_pairs, oracle->clusters.verified_pairs);
@@ -93,7 +112,21 @@ int RunEval(const EvalFlags& f) {
                                                     : absl::StrFormat("LSH %d x %d", result->clusters.lsh.bands,
                                                                       result->clusters.lsh.rows));
     }
-    WriteEvaluation(*eval, f.format == "json", out);
+    if (!stories) {
+      WriteEvaluation(*eval, f.format == "json", out);
+    } else if (f.format == "json") {
+      // {"clusters": <the evaluation>, "stories": <the story evaluation>}
+      std::ostringstream clusters, story;
+      WriteEvaluation(*eval, /*json=*/true, clusters);
+      WriteStoryEvaluation(*stories, /*json=*/true, story);
+      std::string c = clusters.str(), s = story.str();
+      while (!c.empty() && c.back() == '\n') c.pop_back();
+      while (!s.empty() && s.back() == '\n') s.pop_back();
+      out << "{\"clusters\": " << c << ",\n\"stories\": " << s << "}\n";
+    } else {
+      WriteEvaluation(*eval, /*json=*/false, out);
+      WriteStoryEvaluation(*stories, /*json=*/false, out);
+    }
   });
   if (!st.ok()) return Fail(st);
   return kExitOk;
@@ -123,6 +156,10 @@ Command RegisterEvalCommand(CLI::App& app) {
   cmd->add_option("--format", flags->format, "text or json")->capture_default_str();
   cmd->add_option("--clusters", flags->clusters,
                   "Score this clustering (TSV with columns id and cluster) instead of clustering INPUT");
+  cmd->add_flag("--stories", flags->stories,
+                "Also group the clusters into stories (as cluster --stories) and score them against the\n"
+                "truth file's story column (and story_kind): pairwise P/R/F1, B-cubed, same-kind merges;\n"
+                "json output is then {\"clusters\": ..., \"stories\": ...}");
   cmd->add_option("--output,-o", flags->output, "Write to FILE (atomically) instead of stdout");
   return Command{cmd, [flags] { return RunEval(*flags); }};
 }
