@@ -161,10 +161,6 @@ absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name) {
       absl::StrFormat("unknown format \"%s\" (expected text, json, jsonl, tsv, csv or html)", name));
 }
 
-int64_t ClusterLabel(const ClusterResult& r, uint32_t c) {
-  return r.cluster_ids.empty() ? int64_t{c} : r.cluster_ids[c];
-}
-
 std::string TsvEscape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
